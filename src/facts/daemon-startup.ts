@@ -1,0 +1,95 @@
+import type { HostFiles } from '../ports/files.js';
+import type { Distro } from '../knowledge/distros.js';
+import type { InitSystem } from '../knowledge/service-managers.js';
+import { readVariable } from '../formats/env-file.js';
+import { effectiveService, execWords, referencedVariables, type UnitSource } from '../formats/systemd-unit.js';
+import { insecureRegistryFlags, optionValues } from '../formats/dockerd-flags.js';
+import type { FlagSite, StartupFacts } from './types.js';
+
+// systemd's unit search path, highest precedence first.
+const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+export const UNIT = 'docker.service';
+export const DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json';
+export const SNAP_DAEMON_JSON = '/var/snap/docker/current/config/daemon.json';
+
+/** Reads the unit with its drop-ins the way systemd merges them. */
+export async function readUnitSources(files: HostFiles): Promise<UnitSource[]> {
+  let unit: UnitSource | null = null;
+  for (const dir of UNIT_DIRS) {
+    const text = await files.read(`${dir}/${UNIT}`);
+    if (text !== null) {
+      unit = { path: `${dir}/${UNIT}`, text };
+      break;
+    }
+  }
+  // A drop-in name in an earlier directory masks the same name in later ones; all apply in name order.
+  const dropIns = new Map<string, string>();
+  for (const dir of UNIT_DIRS) {
+    for (const name of await files.list(`${dir}/${UNIT}.d`)) {
+      if (name.endsWith('.conf') && !dropIns.has(name)) dropIns.set(name, `${dir}/${UNIT}.d/${name}`);
+    }
+  }
+  const ordered = [...dropIns.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sources: UnitSource[] = unit ? [unit] : [];
+  for (const [, p] of ordered) sources.push({ path: p, text: (await files.read(p)) ?? '' });
+  return sources;
+}
+
+export async function startupFacts(files: HostFiles, init: InitSystem, distro: Distro, argv: string[] | null): Promise<StartupFacts> {
+  const unitSources = init === 'systemd' ? await readUnitSources(files) : [];
+  const service = unitSources.length > 0 ? effectiveService(unitSources) : null;
+  const envPaths = new Set<string>();
+  if (distro.knowledge.envFile) envPaths.add(distro.knowledge.envFile);
+  for (const f of service?.environmentFiles ?? []) envPaths.add(f.path);
+  const envFiles: Record<string, string | null> = {};
+  await Promise.all([...envPaths].map(async (p) => (envFiles[p] = await files.read(p))));
+
+  const flagSites: FlagSite[] = [];
+  const sitesOf = (file: string, variable: string, effective: boolean) => {
+    const text = envFiles[file];
+    const value = text == null ? undefined : readVariable(text, variable, file);
+    if (value !== undefined) flagSites.push({ kind: 'env-var', file, variable, value, registries: insecureRegistryFlags(value), effective });
+  };
+
+  if (service) {
+    const exec = service.execStart ?? '';
+    flagSites.push({ kind: 'exec-start', file: service.execStartFrom, variable: null, value: exec, registries: insecureRegistryFlags(execWords(exec).join(' ')), effective: true });
+    const loaded = service.environmentFiles.map((f) => f.path);
+    const used = referencedVariables(exec);
+    for (const variable of used) {
+      // The last environment file that sets the variable is the one in force.
+      const from = [...loaded].reverse().find((f) => envFiles[f] != null && readVariable(envFiles[f]!, variable, f) !== undefined);
+      if (from) sitesOf(from, variable, true);
+    }
+    const { envFile, optionsVariable } = distro.knowledge;
+    if (envFile && optionsVariable && !(loaded.includes(envFile) && used.includes(optionsVariable))) sitesOf(envFile, optionsVariable, false);
+  } else if (distro.knowledge.envFile && distro.knowledge.optionsVariable) {
+    sitesOf(distro.knowledge.envFile, distro.knowledge.optionsVariable, init === 'sysvinit');
+  }
+  if (argv) flagSites.push({ kind: 'command-line', file: null, variable: null, value: argv.join(' '), registries: optionValues(argv, ['--insecure-registry']), effective: true });
+
+  const unitEnabled = init === 'systemd' ? await isEnabled(files) : null;
+  return { unitSources, service, unitEnabled, envFiles, flagSites };
+}
+
+async function isEnabled(files: HostFiles): Promise<boolean> {
+  for (const target of ['multi-user.target', 'default.target', 'graphical.target']) {
+    if (await files.exists(`/etc/systemd/system/${target}.wants/${UNIT}`)) return true;
+  }
+  return false;
+}
+
+/** The daemon.json dockerd actually reads: --config-file wherever it is given, the snap's, or the default. */
+export function daemonJsonPath(argv: string[] | null, startup: StartupFacts): string {
+  const fromArgv = argv ? optionValues(argv, ['--config-file']).at(-1) : undefined;
+  if (fromArgv) return fromArgv;
+  for (const site of startup.flagSites) {
+    if (!site.effective || site.kind === 'command-line') continue;
+    const words = site.kind === 'exec-start' ? execWords(site.value) : site.value.split(/\s+/);
+    const found = optionValues(words, ['--config-file']).at(-1);
+    if (found) return found;
+  }
+  if (argv?.[0] && argv[0].includes('/snap/')) return SNAP_DAEMON_JSON;
+  return DEFAULT_DAEMON_JSON;
+}
+

@@ -1,0 +1,40 @@
+import type { HostFiles } from '../ports/files.js';
+import { optionValues } from '../formats/dockerd-flags.js';
+
+export const DEFAULT_PIDFILE = '/var/run/docker.pid';
+
+/**
+ * Finds the running dockerd: the pid in its pidfile when that process is alive and is dockerd,
+ * else the first dockerd in /proc. `proc` is the live filesystem (never the --root tree).
+ */
+export async function findDockerd(proc: HostFiles): Promise<{ pid: number; argv: string[] } | null> {
+  const fromPidfile = await readArgv(proc, Number((await proc.read(DEFAULT_PIDFILE))?.trim()));
+  if (fromPidfile) return fromPidfile;
+  for (const entry of await proc.list('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = (await proc.read(`/proc/${entry}/comm`).catch(() => null))?.trim();
+    if (comm !== 'dockerd') continue;
+    const found = await readArgv(proc, Number(entry));
+    if (found) return found;
+  }
+  return null;
+}
+
+async function readArgv(proc: HostFiles, pid: number): Promise<{ pid: number; argv: string[] } | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const raw = await proc.read(`/proc/${pid}/cmdline`).catch(() => null);
+  if (!raw) return null;
+  const argv = raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+  if (!argv[0] || !/(^|\/)dockerd$/.test(argv[0])) return null;
+  const status = await proc.read(`/proc/${pid}/status`).catch(() => null);
+  if (status && /^State:\s+Z/m.test(status)) return null;
+  return { pid, argv };
+}
+
+export function pidfileOf(argv: readonly string[] | null): string {
+  return (argv && optionValues(argv, ['-p', '--pidfile']).at(-1)) || DEFAULT_PIDFILE;
+}
+
+export function configFileOf(argv: readonly string[] | null): string | null {
+  return (argv && optionValues(argv, ['--config-file']).at(-1)) || null;
+}

@@ -1,0 +1,35 @@
+import type { HostFiles } from '../ports/files.js';
+import type { PortHolder } from './types.js';
+
+const LISTEN = '0A';
+
+/** Who listens on a TCP port, read from /proc/net (and the owning process, when we can see it). */
+export async function portHolder(proc: HostFiles, port: number, ourContainerPort: string | null): Promise<PortHolder | null> {
+  const inodes: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = (await proc.read(table)) ?? '';
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== LISTEN) continue;
+      if (parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.push(f[9]!);
+    }
+  }
+  if (inodes.length === 0) return null;
+  const owner = await ownerOf(proc, inodes);
+  const isProxy = owner?.comm === 'docker-proxy';
+  const ours = isProxy && ourContainerPort === String(port);
+  const description = owner ? `${owner.comm} (pid ${owner.pid})${isProxy && !ours ? ', a port published by another container (see docker ps)' : ''}` : 'a process this user cannot see';
+  return { port, description, ours };
+}
+
+async function ownerOf(proc: HostFiles, inodes: string[]): Promise<{ pid: number; comm: string } | null> {
+  const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
+  for (const pid of await proc.list('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    for (const fd of await proc.list(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+      const link = await proc.readlink(`/proc/${pid}/fd/${fd}`);
+      if (link && wanted.has(link)) return { pid: Number(pid), comm: ((await proc.read(`/proc/${pid}/comm`)) ?? '?').trim() };
+    }
+  }
+  return null;
+}

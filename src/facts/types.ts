@@ -1,0 +1,84 @@
+import type { Distro } from '../knowledge/distros.js';
+import type { InitSystem } from '../knowledge/service-managers.js';
+import type { DaemonConfig } from '../formats/daemon-json.js';
+import type { EffectiveService, UnitSource } from '../formats/systemd-unit.js';
+
+/** Everything the planner may know about a host, gathered once, read-only. */
+export interface HostFacts {
+  distro: Distro;
+  init: InitSystem;
+  docker: DockerFacts;
+  daemonJson: DaemonJsonFacts;
+  startup: StartupFacts;
+  container: ContainerFacts | null;
+  image: { name: string; present: boolean };
+  /** Who listens on the wanted port, when anything does. */
+  portHolder: PortHolder | null;
+  /** The state file a previous install left, as text (null when none). */
+  stateText: string | null;
+}
+
+export interface DockerFacts {
+  installed: boolean;
+  clientVersion: string | null;
+  running: boolean;
+  serverVersion: string | null;
+  /** The running dockerd, from its pidfile or /proc. */
+  pid: number | null;
+  argv: string[] | null;
+  pidfile: string;
+  /** Registries the live daemon treats as insecure (docker info). */
+  liveInsecure: { registries: string[]; cidrs: string[] } | null;
+  /** What `docker info` said when it failed. */
+  error: string | null;
+}
+
+export interface DaemonJsonFacts {
+  path: string;
+  text: string | null;
+  /** null when missing or unparseable */
+  config: DaemonConfig | null;
+  /** The one-line parse error, naming the file and line. */
+  error: string | null;
+  mode: number | null;
+}
+
+/** A place where a `--insecure-registry` flag reaches (or would reach) dockerd. */
+export interface FlagSite {
+  kind: 'env-var' | 'exec-start' | 'command-line';
+  file: string | null;
+  variable: string | null;
+  /** The site's raw value (the variable's value or the ExecStart line). */
+  value: string;
+  registries: string[];
+  /** false when dockerd does not actually read it (DOCKER_OPTS under a unit that ignores it, moby#23040). */
+  effective: boolean;
+}
+
+export interface StartupFacts {
+  /** Unit file and drop-ins in the order systemd applies them (systemd hosts only). */
+  unitSources: UnitSource[];
+  service: EffectiveService | null;
+  unitEnabled: boolean | null;
+  envFiles: Record<string, string | null>;
+  flagSites: FlagSite[];
+}
+
+export interface ContainerFacts {
+  id: string;
+  running: boolean;
+  status: string;
+  image: string;
+  restartPolicy: string;
+  hostPort: string | null;
+  dataDir: string | null;
+  env: string[];
+  labels: Record<string, string>;
+}
+
+export interface PortHolder {
+  port: number;
+  description: string;
+  /** true when it is the docker-proxy of the container we manage (then it is ours to move) */
+  ours: boolean;
+}

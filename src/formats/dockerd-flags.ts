@@ -1,0 +1,75 @@
+/**
+ * dockerd option strings as they reach dockerd through $DOCKER_OPTS, $OPTIONS or $INSECURE_REGISTRY:
+ * expanded unquoted, so the shell and systemd split them on whitespace only.
+ * Edits work on the original text by spans, so every other flag keeps its exact spelling.
+ */
+interface Word {
+  text: string;
+  start: number;
+  end: number;
+}
+
+function words(value: string): Word[] {
+  const out: Word[] = [];
+  const re = /\S+/g;
+  for (let m = re.exec(value); m; m = re.exec(value)) out.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+const FLAG = '--insecure-registry';
+
+/** Finds `--insecure-registry X` and `--insecure-registry=X`; returns each value with the span it occupies. */
+function findInsecureFlags(value: string): { registry: string; start: number; end: number }[] {
+  const ws = words(value);
+  const found: { registry: string; start: number; end: number }[] = [];
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    if (w.text === FLAG && ws[i + 1]) {
+      found.push({ registry: unquote(ws[i + 1]!.text), start: w.start, end: ws[i + 1]!.end });
+      i++;
+    } else if (w.text.startsWith(`${FLAG}=`)) {
+      found.push({ registry: unquote(w.text.slice(FLAG.length + 1)), start: w.start, end: w.end });
+    }
+  }
+  return found;
+}
+
+export function insecureRegistryFlags(value: string): string[] {
+  return findInsecureFlags(value).map((f) => f.registry);
+}
+
+/** Removes the given registries' flags (all of them when `only` is omitted), keeping every other flag verbatim. */
+export function withoutInsecureRegistryFlags(value: string, only?: readonly string[]): string {
+  let out = value;
+  for (const f of findInsecureFlags(value).reverse()) {
+    if (only && !only.includes(f.registry)) continue;
+    const before = out.slice(0, f.start);
+    const after = out.slice(f.end);
+    const gap = before.trim() && after.trim() ? ' ' : '';
+    out = before.replace(/\s+$/, '') + gap + after.replace(/^\s+/, '');
+  }
+  return out;
+}
+
+export function withInsecureRegistryFlag(value: string, registry: string): string {
+  if (insecureRegistryFlags(value).includes(registry)) return value;
+  const flag = `${FLAG} ${registry}`;
+  return value.trim() === '' ? flag : `${value.replace(/\s+$/, '')} ${flag}`;
+}
+
+/** Reads `--name value` / `--name=value` / `-x value` options from an argv (the running dockerd's, or a unit's ExecStart). */
+export function optionValues(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const n of names) {
+      if (a === n && i + 1 < argv.length) out.push(argv[i + 1]!);
+      else if (n.startsWith('--') && a.startsWith(`${n}=`)) out.push(a.slice(n.length + 1));
+    }
+  }
+  return out;
+}
+
+function unquote(s: string): string {
+  return s.replace(/^(['"])(.*)\1$/, '$2');
+}

@@ -1,0 +1,44 @@
+import type { Invocation } from '../plan/actions.js';
+
+/**
+ * How each init system starts, reloads and restarts dockerd, in one place.
+ * systemd's ExecReload for docker is `kill -s HUP $MAINPID`, so `systemctl reload` is a SIGHUP too,
+ * with systemd keeping track of it; elsewhere we send SIGHUP to the pid ourselves.
+ */
+export type InitSystem = 'systemd' | 'sysvinit';
+
+export interface ServiceManager {
+  init: InitSystem;
+  reload(pid: number | null): Invocation | null;
+  restart(): Invocation;
+  start(): Invocation;
+  /** systemd must re-read unit files after a drop-in changes. */
+  reloadUnits(): Invocation | null;
+  enableAtBoot(): Invocation | null;
+  /** Where to look when dockerd does not come up. */
+  logHint: string;
+}
+
+const SYSTEMD: ServiceManager = {
+  init: 'systemd',
+  reload: () => ({ argv: ['systemctl', 'reload', 'docker'] }),
+  restart: () => ({ argv: ['systemctl', 'restart', 'docker'] }),
+  start: () => ({ argv: ['systemctl', 'start', 'docker'] }),
+  reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
+  enableAtBoot: () => ({ argv: ['systemctl', 'enable', 'docker'] }),
+  logHint: 'journalctl -u docker --no-pager -n 50',
+};
+
+const SYSVINIT: ServiceManager = {
+  init: 'sysvinit',
+  reload: (pid) => (pid ? { signal: 'SIGHUP', pid } : null),
+  restart: () => ({ argv: ['service', 'docker', 'restart'] }),
+  start: () => ({ argv: ['service', 'docker', 'start'] }),
+  reloadUnits: () => null,
+  enableAtBoot: () => null,
+  logHint: 'tail -n 50 /var/log/docker.log',
+};
+
+export function serviceManager(init: InitSystem): ServiceManager {
+  return init === 'systemd' ? SYSTEMD : SYSVINIT;
+}

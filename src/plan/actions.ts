@@ -1,0 +1,43 @@
+/**
+ * What the planner hands to the executor. Actions are data: a plan can be printed (`--dry-run`),
+ * serialised (`--json`) and tested without touching a host.
+ */
+export type Action = WriteFile | DaemonAction | ContainerAction;
+
+export interface WriteFile {
+  kind: 'write-file';
+  path: string;
+  /** null when the file does not exist yet */
+  before: string | null;
+  after: string;
+  mode: number;
+  why: string;
+}
+
+/** How a daemon operation is carried out on this host: a command, or a signal to the daemon's pid. */
+export type Invocation = { argv: string[] } | { signal: 'SIGHUP'; pid: number };
+
+export interface DaemonAction {
+  kind: 'daemon';
+  op: 'reload' | 'restart' | 'start' | 'unit-reload' | 'enable';
+  via: Invocation;
+  why: string;
+}
+
+export interface ContainerAction {
+  kind: 'container';
+  op: 'pull' | 'remove' | 'run' | 'start';
+  argv: string[];
+  why: string;
+}
+
+export function describe(action: Action): string {
+  switch (action.kind) {
+    case 'write-file':
+      return `${action.before === null ? 'create' : 'edit'} ${action.path}: ${action.why}`;
+    case 'daemon':
+      return `${'argv' in action.via ? action.via.argv.join(' ') : `kill -HUP ${action.via.pid}`}: ${action.why}`;
+    case 'container':
+      return `${action.argv.join(' ')}: ${action.why}`;
+  }
+}

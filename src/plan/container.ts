@@ -1,0 +1,45 @@
+import type { ContainerFacts } from '../facts/types.js';
+import type { ContainerAction } from './actions.js';
+import type { Wanted } from './wanted.js';
+
+export const MANAGED_LABEL = 'io.github.setup-registry.managed';
+// Configured through REGISTRY_* variables, not a config file path, so registry:2 and :3 both work.
+const ENV = ['REGISTRY_STORAGE_DELETE_ENABLED=true'];
+
+export function runArgv(w: Wanted): string[] {
+  return [
+    'docker', 'run', '-d',
+    '--name', w.name,
+    '--restart', 'always',
+    '-p', `${w.port}:5000`,
+    '-v', `${w.dataDir}:/var/lib/registry`,
+    ...ENV.flatMap((e) => ['-e', e]),
+    '--label', `${MANAGED_LABEL}=true`,
+    w.image,
+  ];
+}
+
+/** How an existing container differs from the one wanted; empty when it is the same. */
+export function containerDifferences(c: ContainerFacts, w: Wanted): string[] {
+  const out: string[] = [];
+  if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
+  if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
+  if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
+  if (c.dataDir !== w.dataDir) out.push(`data dir ${c.dataDir ?? 'none'} -> ${w.dataDir}`);
+  for (const e of ENV) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
+  return out;
+}
+
+export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent: boolean): ContainerAction[] {
+  const actions: ContainerAction[] = [];
+  const diff = c ? containerDifferences(c, w) : [];
+  if (c && diff.length === 0) {
+    if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
+    return actions;
+  }
+  // Pull first, before anything else changes: no image and no way to get it must leave the host untouched.
+  if (!imagePresent) actions.push({ kind: 'container', op: 'pull', argv: ['docker', 'pull', w.image], why: `image ${w.image} is not on this host` });
+  if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); the data stays in ${w.dataDir}` });
+  actions.push({ kind: 'container', op: 'run', argv: runArgv(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
+  return actions;
+}

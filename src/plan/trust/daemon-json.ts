@@ -1,0 +1,90 @@
+import { HostRefusal } from '../../errors.js';
+import { insecureRegistriesOf, parseDaemonJson, renderDaemonJson, withInsecureRegistries } from '../../formats/daemon-json.js';
+import type { HostFacts } from '../../facts/types.js';
+import { atLeast } from '../versions.js';
+import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
+import { registriesInFlags, removeAllFlags, unique } from './flag-sites.js';
+
+/** daemon.json appeared in Docker 1.12; insecure-registries became reloadable by SIGHUP in 1.13. */
+const DAEMON_JSON_SINCE = '1.12';
+const RELOADABLE_SINCE = '1.13';
+
+export const daemonJsonMethod: TrustMethod = {
+  name: 'daemon-json',
+  unusable(facts) {
+    const v = facts.docker.serverVersion ?? facts.docker.clientVersion;
+    return v && !atLeast(v, DAEMON_JSON_SINCE) ? `Docker ${v} predates daemon.json (${DAEMON_JSON_SINCE})` : null;
+  },
+  configured(facts) {
+    return facts.daemonJson.config ? insecureRegistriesOf(facts.daemonJson.config) : [];
+  },
+  plan({ facts, templates, add, remove }: TrustRequest): TrustChange {
+    const file = facts.daemonJson;
+    if (file.error) throw new HostRefusal(file.error);
+    const base = file.config ?? parseDaemonJson(templates.daemonJson, 'templates/daemon.json').config;
+    // dockerd refuses to start when a directive is both a flag and in the file (docker/for-linux#327),
+    // so flags found anywhere dockerd reads them are moved into the file.
+    const moved = registriesInFlags(facts);
+    const config = withInsecureRegistries(base, unique([...moved, ...add]), remove);
+    const after = renderDaemonJson(config);
+    const notes: string[] = [];
+    const writes = [];
+    const changed = JSON.stringify(config) !== JSON.stringify(file.config ?? {});
+    if (changed) {
+      writes.push({
+        kind: 'write-file' as const,
+        path: file.path,
+        before: file.text,
+        after,
+        mode: 0o644,
+        why: describeChange(add.filter((e) => !insecureRegistriesOf(base).includes(e)), remove.filter((e) => insecureRegistriesOf(base).includes(e)), moved),
+      });
+    }
+    let effect: TrustChange['effect'] = changed ? 'reload' : 'none';
+    let unitsChanged = false;
+    if (moved.length > 0) {
+      const flagEdits = removeAllFlags(facts, templates);
+      writes.push(...flagEdits);
+      unitsChanged = flagEdits.some((w) => w.path.includes('/systemd/'));
+      effect = 'restart';
+      notes.push(`dockerd will be restarted: --insecure-registry ${moved.join(', ')} moves from its flags into ${file.path}, and flags are only read at start`);
+    } else if (facts.docker.argv?.some((a) => a.startsWith('--insecure-registry')) && changed) {
+      effect = 'restart';
+      notes.push('dockerd will be restarted: the running dockerd was started with --insecure-registry flags, which a reload would reject next to daemon.json entries');
+    } else if (changed && facts.docker.serverVersion && !atLeast(facts.docker.serverVersion, RELOADABLE_SINCE)) {
+      effect = 'restart';
+      notes.push(`dockerd will be restarted: Docker ${facts.docker.serverVersion} cannot reload insecure-registries (needs ${RELOADABLE_SINCE})`);
+    }
+    return { writes, effect, unitsChanged, notes };
+  },
+};
+
+function describeChange(added: string[], removed: string[], moved: string[]): string {
+  const parts = [];
+  if (added.length) parts.push(`add ${added.join(', ')} to insecure-registries`);
+  if (removed.length) parts.push(`remove ${removed.join(', ')} from insecure-registries`);
+  if (moved.length) parts.push(`take in ${moved.join(', ')} from dockerd flags`);
+  return parts.join('; ') || 'write insecure-registries';
+}
+
+export function trustedLive(facts: HostFacts, entry: string): boolean {
+  const live = facts.docker.liveInsecure;
+  if (!live) return false;
+  if (live.registries.includes(entry)) return true;
+  const host = entry.replace(/:\d+$/, '');
+  return live.cidrs.some((cidr) => ipInCidr(host, cidr));
+}
+
+function ipInCidr(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split('/');
+  const toInt = (s: string) => {
+    const p = s.split('.').map(Number);
+    return p.length === 4 && p.every((n) => Number.isInteger(n) && n >= 0 && n < 256) ? ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0 : null;
+  };
+  const a = toInt(ip);
+  const b = toInt(net ?? '');
+  const bits = Number(bitsText);
+  if (a === null || b === null || !(bits >= 0 && bits <= 32)) return false;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return (a & mask) === (b & mask);
+}

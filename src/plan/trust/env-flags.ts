@@ -1,0 +1,54 @@
+import { HostRefusal } from '../../errors.js';
+import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { readVariable, setVariable } from '../../formats/env-file.js';
+import { insecureRegistriesOf } from '../../formats/daemon-json.js';
+import type { HostFacts } from '../../facts/types.js';
+import type { MethodName, TrustChange, TrustMethod, TrustRequest } from './types.js';
+
+/**
+ * Trust by `--insecure-registry` flags in a shell variable file that dockerd's start-up reads:
+ * DOCKER_OPTS in /etc/default/docker (Debian/Ubuntu init scripts and docker.io unit), or
+ * INSECURE_REGISTRY in /etc/sysconfig/docker (Red Hat's docker 1.13 unit).
+ */
+function envFlagMethod(name: MethodName, file: string, variable: string): TrustMethod {
+  const readsIt = (facts: HostFacts) => {
+    if (facts.init === 'sysvinit') return facts.distro.knowledge.envFile === file;
+    const loaded = facts.startup.service?.environmentFiles.some((f) => f.path === file);
+    const exec = facts.startup.service?.execStart ?? '';
+    return Boolean(loaded && (exec.includes(`$${variable}`) || exec.includes(`\${${variable}}`)));
+  };
+  const current = (facts: HostFacts) => {
+    const text = facts.startup.envFiles[file];
+    return text == null ? '' : (readVariable(text, variable, file) ?? '');
+  };
+  return {
+    name,
+    unusable(facts) {
+      if (readsIt(facts)) return null;
+      return facts.init === 'systemd'
+        ? `docker.service does not read ${variable} from ${file} (the unit's ExecStart does not use it; moby#23040), so a flag there would be ignored`
+        : `this host's docker init script does not read ${file}`;
+    },
+    configured: (facts) => insecureRegistryFlags(current(facts)),
+    plan({ facts, templates, add, remove }: TrustRequest): TrustChange {
+      const inFile = facts.daemonJson.config ? insecureRegistriesOf(facts.daemonJson.config) : [];
+      if (inFile.length > 0 && add.length > 0) {
+        throw new HostRefusal(`${facts.daemonJson.path} already lists insecure-registries; adding a flag too would stop dockerd from starting (docker/for-linux#327). Use --method daemon-json`);
+      }
+      const before = facts.startup.envFiles[file] ?? null;
+      let value = withoutInsecureRegistryFlags(current(facts), remove);
+      for (const entry of add) value = withInsecureRegistryFlag(value, entry);
+      if (value === current(facts)) return { writes: [], effect: 'none', unitsChanged: false, notes: [] };
+      const after = setVariable(before ?? templates.envFileHeader, variable, value, file);
+      return {
+        writes: [{ kind: 'write-file', path: file, before, after, mode: 0o644, why: `set ${variable} to "${value}"` }],
+        effect: 'restart',
+        unitsChanged: false,
+        notes: [`dockerd will be restarted: ${variable} in ${file} is only read when dockerd starts`],
+      };
+    },
+  };
+}
+
+export const dockerOptsMethod = envFlagMethod('docker-opts', '/etc/default/docker', 'DOCKER_OPTS');
+export const sysconfigMethod = envFlagMethod('sysconfig', '/etc/sysconfig/docker', 'INSECURE_REGISTRY');

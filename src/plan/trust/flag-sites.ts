@@ -1,0 +1,41 @@
+import type { FlagSite, HostFacts } from '../../facts/types.js';
+import type { WriteFile } from '../actions.js';
+import { setVariable } from '../../formats/env-file.js';
+import { withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { execWords } from '../../formats/systemd-unit.js';
+import type { Templates } from '../../templates.js';
+import { dropInWrite } from './systemd-dropin.js';
+
+/** Sites in files dockerd reads whose --insecure-registry flags are in force. */
+export function effectiveFileSites(facts: HostFacts): FlagSite[] {
+  return facts.startup.flagSites.filter((s) => s.effective && s.kind !== 'command-line' && s.registries.length > 0);
+}
+
+export function registriesInFlags(facts: HostFacts): string[] {
+  return unique(effectiveFileSites(facts).flatMap((s) => s.registries));
+}
+
+/**
+ * Edits that take every --insecure-registry flag out of the files dockerd reads, keeping every
+ * other flag. Used to move them into daemon.json (dockerd refuses the same directive in both).
+ */
+export function removeAllFlags(facts: HostFacts, templates: Templates): WriteFile[] {
+  const writes: WriteFile[] = [];
+  for (const site of effectiveFileSites(facts)) {
+    if (site.kind === 'env-var' && site.file && site.variable) {
+      const before = facts.startup.envFiles[site.file]!;
+      const after = setVariable(before, site.variable, withoutInsecureRegistryFlags(site.value), site.file);
+      writes.push({ kind: 'write-file', path: site.file, before, after, mode: 0o644, why: `move --insecure-registry flags from ${site.variable} into daemon.json` });
+    } else if (site.kind === 'exec-start') {
+      const w = dropInWrite(facts, templates, 'ExecStart without --insecure-registry flags, which now live in daemon.json', (exec) =>
+        execWords(exec).length ? withoutInsecureRegistryFlags(exec) : exec,
+      );
+      if (w) writes.push(w);
+    }
+  }
+  return writes;
+}
+
+export function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}

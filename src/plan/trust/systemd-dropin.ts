@@ -1,0 +1,53 @@
+import { HostRefusal } from '../../errors.js';
+import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { insecureRegistriesOf } from '../../formats/daemon-json.js';
+import { effectiveService } from '../../formats/systemd-unit.js';
+import type { HostFacts } from '../../facts/types.js';
+import { fill, type Templates } from '../../templates.js';
+import type { WriteFile } from '../actions.js';
+import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
+
+export const DROP_IN = '/etc/systemd/system/docker.service.d/setup-registry.conf';
+
+/**
+ * Our drop-in resets ExecStart and sets the full command line: the ExecStart in force without our
+ * drop-in, changed by `edit`. Returns null when the drop-in would not change.
+ */
+export function dropInWrite(facts: HostFacts, templates: Templates, why: string, edit: (execStart: string) => string): WriteFile | null {
+  const sources = facts.startup.unitSources;
+  const ours = sources.find((s) => s.path === DROP_IN);
+  const later = sources.filter((s) => s.path.includes('.service.d/') && s.path.split('/').pop()! > 'setup-registry.conf');
+  const base = effectiveService(sources.filter((s) => s !== ours && !later.includes(s))).execStart;
+  if (!base) throw new HostRefusal('docker.service has no ExecStart to extend');
+  if (effectiveService(later).execStart) {
+    throw new HostRefusal(`${later.map((s) => s.path).join(', ')} sets ExecStart after ${DROP_IN}, so a drop-in of ours would not take effect`);
+  }
+  const after = fill(templates.systemdDropIn, { why, execStart: edit(base) });
+  if (ours?.text === after) return null;
+  return { kind: 'write-file', path: DROP_IN, before: ours?.text ?? null, after, mode: 0o644, why };
+}
+
+export const systemdDropInMethod: TrustMethod = {
+  name: 'systemd-dropin',
+  unusable: (facts) => (facts.init !== 'systemd' ? 'this host does not run systemd' : facts.startup.unitSources.length === 0 ? 'no docker.service unit found' : null),
+  configured: (facts) => insecureRegistryFlags(facts.startup.unitSources.find((s) => s.path === DROP_IN)?.text ?? ''),
+  plan({ facts, templates, add, remove }: TrustRequest): TrustChange {
+    const inFile = facts.daemonJson.config ? insecureRegistriesOf(facts.daemonJson.config) : [];
+    if (inFile.length > 0 && add.length > 0) {
+      throw new HostRefusal(`${facts.daemonJson.path} already lists insecure-registries; a flag too would stop dockerd from starting (docker/for-linux#327). Use --method daemon-json`);
+    }
+    const wanted = [...new Set([...systemdDropInMethod.configured(facts).filter((e) => !remove.includes(e)), ...add])];
+    const write = dropInWrite(facts, templates, 'trust the private registry by dockerd flags', (exec) => {
+      let line = withoutInsecureRegistryFlags(exec, remove);
+      for (const entry of wanted) line = withInsecureRegistryFlag(line, entry);
+      return line;
+    });
+    if (!write) return { writes: [], effect: 'none', unitsChanged: false, notes: [] };
+    return {
+      writes: [write],
+      effect: 'restart',
+      unitsChanged: true,
+      notes: ['dockerd will be restarted: ExecStart flags are only read when dockerd starts (after systemctl daemon-reload)'],
+    };
+  },
+};

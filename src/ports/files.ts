@@ -1,0 +1,128 @@
+import { promises as fs, constants } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * All file access goes through this port so the tool can work on a directory tree
+ * (`--root`, and the executor tests) exactly as it works on `/`.
+ * Paths given to it are absolute host paths such as `/etc/docker/daemon.json`.
+ */
+export interface HostFiles {
+  readonly root: string;
+  read(file: string): Promise<string | null>;
+  exists(file: string): Promise<boolean>;
+  list(dir: string): Promise<string[]>;
+  mode(file: string): Promise<number | null>;
+  /** Atomic replace: temp file in the same directory, fsync, rename; mode and owner of the old file kept. */
+  writeAtomic(file: string, text: string, opts?: { mode?: number }): Promise<void>;
+  /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
+  backup(file: string, stamp: string): Promise<string | null>;
+  remove(file: string): Promise<void>;
+  readlink(file: string): Promise<string | null>;
+  real(file: string): string;
+}
+
+export function hostFiles(root = '/'): HostFiles {
+  const real = (file: string) => path.join(root, file);
+
+  // daemon.json may be a symlink (config management does this): edit its target, keep the link.
+  async function resolveTarget(file: string): Promise<string> {
+    try {
+      return await fs.realpath(real(file));
+    } catch {
+      return real(file);
+    }
+  }
+
+  return {
+    root,
+    real,
+    async read(file) {
+      try {
+        return await fs.readFile(real(file), 'utf8');
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async exists(file) {
+      try {
+        await fs.access(real(file), constants.F_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async list(dir) {
+      try {
+        return (await fs.readdir(real(dir))).sort();
+      } catch (err) {
+        if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+        throw err;
+      }
+    },
+    async mode(file) {
+      try {
+        return (await fs.stat(real(file))).mode & 0o7777;
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async writeAtomic(file, text, opts = {}) {
+      const target = await resolveTarget(file);
+      const dir = path.dirname(target);
+      await fs.mkdir(dir, { recursive: true });
+      let mode = opts.mode ?? 0o644;
+      let owner: { uid: number; gid: number } | undefined;
+      try {
+        const st = await fs.stat(target);
+        mode = st.mode & 0o7777;
+        owner = { uid: st.uid, gid: st.gid };
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      const tmp = path.join(dir, `.${path.basename(target)}.setup-registry-${process.pid}.tmp`);
+      const handle = await fs.open(tmp, 'w', mode);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.chmod(mode);
+        if (owner) await handle.chown(owner.uid, owner.gid);
+        await handle.sync();
+      } catch (err) {
+        await handle.close();
+        await fs.rm(tmp, { force: true });
+        throw err;
+      }
+      await handle.close();
+      try {
+        await fs.rename(tmp, target);
+      } catch (err) {
+        await fs.rm(tmp, { force: true });
+        throw err;
+      }
+    },
+    async backup(file, stamp) {
+      const target = await resolveTarget(file);
+      const backupReal = `${target}.${stamp}.bak`;
+      const hostBackup = `/${path.relative(root, backupReal)}`;
+      try {
+        await fs.copyFile(target, backupReal, constants.COPYFILE_EXCL);
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return hostBackup;
+        throw err;
+      }
+      return hostBackup;
+    },
+    async readlink(file) {
+      return fs.readlink(real(file)).catch(() => null);
+    },
+    async remove(file) {
+      await fs.rm(await resolveTarget(file), { force: true });
+    },
+  };
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

@@ -1,0 +1,17 @@
+import { hostFiles, type HostFiles } from './files.js';
+import { hostHttp, type Http } from './http.js';
+import { hostProcesses, type Processes } from './processes.js';
+
+/** The only ways the tool touches a host. Tests build these over a temp tree or a test host. */
+export interface Ports {
+  /** Configuration files, under the configurable root. */
+  files: HostFiles;
+  /** The live kernel view (/proc), always the real one. */
+  live: HostFiles;
+  processes: Processes;
+  http: Http;
+}
+
+export function hostPorts(root = '/'): Ports {
+  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(), http: hostHttp() };
+}

@@ -1,0 +1,59 @@
+import { execa } from 'execa';
+import { CommandFailed } from '../errors.js';
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string | Uint8Array;
+  timeoutMs?: number;
+}
+
+/**
+ * Every process the tool starts goes through this port (the kind `exec.Cmd` idea):
+ * `run` throws a CommandFailed that names the command and carries its output;
+ * `probe` returns the result whatever the exit code, for commands whose failure is a fact.
+ */
+export interface Processes {
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  probe(argv: readonly string[], opts?: RunOptions): Promise<RunResult & { notFound: boolean }>;
+  signal(pid: number, signal: NodeJS.Signals): void;
+}
+
+export function hostProcesses(): Processes {
+  async function exec(argv: readonly string[], opts: RunOptions = {}) {
+    const [file, ...args] = argv;
+    const result = await execa(file!, args, {
+      reject: false,
+      input: opts.input,
+      timeout: opts.timeoutMs,
+      stdin: opts.input === undefined ? 'ignore' : 'pipe',
+      env: { LC_ALL: 'C' },
+    });
+    const notFound = (result as { code?: string }).code === 'ENOENT';
+    return {
+      exitCode: result.exitCode ?? (notFound ? 127 : -1),
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      notFound,
+      timedOut: result.timedOut,
+    };
+  }
+  return {
+    async run(argv, opts) {
+      const r = await exec(argv, opts);
+      if (r.exitCode !== 0) {
+        const why = r.notFound ? `${argv[0]}: command not found` : r.timedOut ? `timed out after ${opts?.timeoutMs} ms` : '';
+        throw new CommandFailed(argv, r.exitCode, [why, r.stderr, r.stdout].filter(Boolean).join('\n'));
+      }
+      return r;
+    },
+    probe: exec,
+    signal(pid, signal) {
+      process.kill(pid, signal);
+    },
+  };
+}
