@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { describe } from 'vitest';
+
+/**
+ * End-to-end tests need root (namespaces, mounts), a real dockerd and the registry binary.
+ * Without them they are skipped loudly; under CI=true a missing prerequisite fails the run,
+ * so a skipped end-to-end suite can never pass as green.
+ */
+export function missingPrerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  for (const bin of ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/dockerd', '/usr/bin/docker-registry', '/usr/bin/tini', '/usr/sbin/ip']) {
+    if (!existsSync(bin)) missing.push(bin);
+  }
+  return missing;
+}
+
+export function describeE2E(name: string, body: () => void): void {
+  const missing = missingPrerequisites();
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  const why = `end-to-end suite "${name}" needs: ${missing.join(', ')} (apt-get install docker.io docker-registry tini iproute2, as root)`;
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      throw new Error(`CI=true and ${why}`);
+    });
+    return;
+  }
+  console.warn(`\n!!! SKIPPED ${why}\n`);
+  describe.skip(name, body);
+}

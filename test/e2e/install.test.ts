@@ -1,0 +1,164 @@
+import { afterEach, expect, it } from 'vitest';
+import { describeE2E } from './harness/prerequisites.js';
+import { TEST_ADDRESS, TestHost } from './harness/test-host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const UNRELATED = {
+  'log-driver': 'json-file',
+  'log-opts': { 'max-size': '10m', 'max-file': '3' },
+  'registry-mirrors': ['https://mirror.example.invalid'],
+};
+
+describeE2E('install on a sysvinit Debian host (real dockerd, real registry, real push)', () => {
+  let host: TestHost | undefined;
+  afterEach(async () => {
+    await host?.destroy();
+    host = undefined;
+  });
+
+  async function pushWorks(h: TestHost, name: string): Promise<{ ok: boolean; output: string }> {
+    await h.makeImage(`local/${name}:1`);
+    await h.docker('tag', `local/${name}:1`, `${ENTRY}/${name}:1`);
+    const r = await h.docker('push', `${ENTRY}/${name}:1`);
+    return { ok: r.exitCode === 0, output: r.stdout + r.stderr };
+  }
+
+  it('installs, trusts by reload (same dockerd pid), keeps unrelated daemon.json keys, and a real push works', async () => {
+    host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
+    const pidBefore = await host.dockerdPid();
+    expect(pidBefore).toBeGreaterThan(0);
+
+    // Before: the classic failure, which proves the push below really depends on the trust.
+    await host.docker('run', '-d', '--name', 'probe', '-p', '5000:5000', 'registry:3');
+    const before = await pushWorks(host, 'before');
+    expect(before.ok).toBe(false);
+    expect(before.output).toContain('server gave HTTP response to HTTPS client');
+    await host.docker('rm', '-f', 'probe');
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.stderr + r.stdout).toContain('registry ready');
+    expect(r.exitCode).toBe(0);
+
+    const config = JSON.parse(host.readFile('/etc/docker/daemon.json')!);
+    expect(config).toEqual({ ...UNRELATED, 'insecure-registries': [ENTRY] });
+    expect(Object.keys(config)).toEqual([...Object.keys(UNRELATED), 'insecure-registries']);
+    expect(await host.dockerdPid()).toBe(pidBefore);
+
+    const inspect = JSON.parse((await host.docker('inspect', 'registry')).stdout)[0];
+    expect(inspect.HostConfig.RestartPolicy.Name).toBe('always');
+    expect(inspect.HostConfig.PortBindings['5000/tcp'][0].HostPort).toBe('5000');
+    expect(inspect.Mounts.find((m: { Destination: string }) => m.Destination === '/var/lib/registry').Source).toBe('/var/lib/registry');
+    expect(inspect.Config.Env).toContain('REGISTRY_STORAGE_DELETE_ENABLED=true');
+
+    const after = await pushWorks(host, 'after');
+    expect(after.output).not.toContain('HTTP response to HTTPS client');
+    expect(after.ok).toBe(true);
+    // The smoke image was deleted again; the pushed one is there.
+    const catalog = (await host.exec(['curl', '-s', `http://${ENTRY}/v2/after/tags/list`])).stdout;
+    expect(JSON.parse(catalog)).toEqual({ name: 'after', tags: ['1'] });
+    const backups = (await host.sh('ls /etc/docker')).stdout;
+    expect(backups).toMatch(/daemon\.json\.\d{8}T\d{6}Z\.bak/);
+  });
+
+  it('a second run changes nothing: same file, same dockerd, same container, "already configured"', async () => {
+    host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}' });
+    const first = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(first.exitCode).toBe(0);
+    const stat = async () => (await host!.sh('stat -c %i.%Y.%Z /etc/docker/daemon.json /etc/setup-registry/state.json')).stdout;
+    const statBefore = await stat();
+    const pid = await host.dockerdPid();
+    const id = (await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout;
+
+    const second = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain('already configured');
+    expect(await stat()).toBe(statBefore);
+    expect(await host.dockerdPid()).toBe(pid);
+    expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout).toBe(id);
+  });
+
+  it('moves an existing DOCKER_OPTS --insecure-registry into daemon.json: a restart succeeds and both registries are trusted', async () => {
+    host = await TestHost.create({ defaultDocker: '# site settings\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000 --log-level=warn"\n' });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.daemon).toBe('restart');
+    expect(host.readFile('/etc/default/docker')).toBe('# site settings\nDOCKER_OPTS="--log-level=warn"\n');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual(['10.1.2.3:5000', ENTRY]);
+
+    // A full restart the way the host does it must succeed (no flag-vs-file conflict left).
+    const restart = await host.exec(['service', 'docker', 'restart']);
+    expect(restart.exitCode).toBe(0);
+    await host.waitForDocker();
+    const live = JSON.parse((await host.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout);
+    expect(live['10.1.2.3:5000']?.Secure).toBe(false);
+    expect(live[ENTRY]?.Secure).toBe(false);
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain('--log-level=warn');
+    expect((await pushWorks(host, 'opts')).ok).toBe(true);
+  });
+
+  it('--method docker-opts appends the flag to DOCKER_OPTS and restarts; the push works', async () => {
+    host = await TestHost.create({ defaultDocker: '# keep me\nDOCKER_OPTS="--log-level=warn"\nOTHER=1\n' });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe(`# keep me\nDOCKER_OPTS="--log-level=warn --insecure-registry ${ENTRY}"\nOTHER=1\n`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBeNull();
+    expect((await pushWorks(host, 'viaopts')).ok).toBe(true);
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
+    expect(again.stdout).toContain('already configured');
+  });
+
+  it('--dry-run shows the diff and changes nothing', async () => {
+    host = await TestHost.create({ daemonJson: '{"debug": true}\n' });
+    const r = await host.tool('--dry-run', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`+  "insecure-registries": [`);
+    expect(r.stdout).toContain('docker run -d --name registry');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"debug": true}\n');
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+  });
+
+  it('refuses bad input and bad hosts with one line, exit 2, and changes nothing', async () => {
+    // dockerd running, then someone breaks daemon.json by hand (moby#30183).
+    host = await TestHost.create();
+    host.writeFile('/etc/docker/daemon.json', '{\n  "debug": true,\n  "log-driver" "json-file"\n}\n');
+    const malformed = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(malformed.exitCode).toBe(2);
+    expect(malformed.stderr).toMatch(/\/etc\/docker\/daemon\.json:3:\d+: not valid JSON/);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{\n  "debug": true,\n  "log-driver" "json-file"\n}\n');
+
+    host.writeFile('/etc/docker/daemon.json', '{}\n');
+    for (const args of [['--port', '0'], ['--port', '70000'], ['--address', 'a b'], ['--address', '1.2.3.4"; rm -rf /'], ['--method', 'bogus']]) {
+      const r = await host.tool('--yes', '--address', TEST_ADDRESS, ...args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const noTty = await host.tool('--address', TEST_ADDRESS);
+    expect(noTty.exitCode).toBe(2);
+    expect(noTty.stderr).toContain('--yes');
+
+    // A port held by something else: named, and nothing changes.
+    await host.docker('run', '-d', '--name', 'squatter', '-p', '5000:5000', 'registry:3');
+    const taken = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(taken.exitCode).toBe(2);
+    expect(taken.stderr).toMatch(/port 5000 is already in use by docker-proxy/);
+    expect(taken.stderr).toContain('--port');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    expect((await host.docker('ps', '-a', '--format', '{{.Names}}')).stdout.trim()).toBe('squatter');
+  });
+
+  it('recreates a registry container whose settings differ, keeping the pushed images', async () => {
+    host = await TestHost.create();
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    expect((await pushWorks(host, 'kept')).ok).toBe(true);
+    await host.docker('rm', '-f', 'registry');
+    await host.docker('run', '-d', '--name', 'registry', '--restart', 'no', '-p', '5000:5000', '-v', '/var/lib/registry:/var/lib/registry', 'registry:3');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('restart policy no -> always');
+    expect((await host.docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'registry')).stdout.trim()).toBe('always');
+    await host.docker('rmi', `${ENTRY}/kept:1`);
+    expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+  });
+});
