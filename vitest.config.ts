@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Each end-to-end file runs its own dockerd; two at a time fits this machine's two cores.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -59,7 +59,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   };
 }
 
-async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {
+export async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {
   const [text, mode] = await Promise.all([ports.files.read(path), ports.files.mode(path)]);
   if (text === null) return { path, text, config: null, error: null, mode };
   try {

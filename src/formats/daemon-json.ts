@@ -1,3 +1,4 @@
+import { applyEdits, modify, parse as parseTolerant, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { HostRefusal } from '../errors.js';
 
 /** daemon.json as dockerd reads it: one JSON object. Key order is kept by JS objects for string keys. */
@@ -25,8 +26,7 @@ export function parseDaemonJson(text: string, file: string): ParsedDaemonJson {
   try {
     value = JSON.parse(body);
   } catch (err) {
-    const where = errorPosition(body, (err as Error).message);
-    throw new HostRefusal(`${file}${where}: not valid JSON (${cleanMessage((err as Error).message)}); fix it by hand, it was left unchanged`);
+    throw new HostRefusal(`${file}${describeSyntaxError(body, (err as Error).message)}; fix it by hand, it was left unchanged`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
@@ -67,20 +67,35 @@ export function renderDaemonJson(config: DaemonConfig): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-function errorPosition(text: string, message: string): string {
-  const lineCol = /line (\d+) column (\d+)/.exec(message);
-  if (lineCol) return `:${lineCol[1]}:${lineCol[2]}`;
-  const pos = /position (\d+)/.exec(message);
-  if (pos) {
-    const before = text.slice(0, Number(pos[1]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    return `:${line}:${column}`;
-  }
-  if (/end of (JSON )?input/i.test(message)) return `:${text.split('\n').length}`;
-  return '';
+/**
+ * The file's text with insecure-registries changed and nothing else: an in-place edit that keeps
+ * the file's own formatting, other keys and their order (a minimal diff for the operator).
+ */
+export function editInsecureRegistries(text: string | null, config: DaemonConfig, add: readonly string[], remove: readonly string[] = []): string {
+  const next = withInsecureRegistries(config, add, remove);
+  const bom = text?.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = (text ?? '').slice(bom.length);
+  if (body.trim() === '') return renderDaemonJson(next);
+  const edits = modify(body, [INSECURE_KEY], next[INSECURE_KEY], {
+    formattingOptions: { insertSpaces: !/^\t/m.test(body), tabSize: indentOf(body), eol: body.includes('\r\n') ? '\r\n' : '\n' },
+  });
+  return bom + applyEdits(body, edits);
 }
 
-function cleanMessage(message: string): string {
-  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)/, '').split('\n')[0]!;
+function indentOf(text: string): number {
+  const m = /^( +)"/m.exec(text);
+  return m ? m[1]!.length : 2;
+}
+
+/** JSON.parse says what is wrong but not always where; jsonc-parser (strict mode) gives the offset. */
+function describeSyntaxError(text: string, message: string): string {
+  const errors: ParseError[] = [];
+  parseTolerant(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  const what = first ? printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : message.split('\n')[0];
+  if (!first) return `: not valid JSON (${what})`;
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `:${line}:${column}: not valid JSON (${what})`;
 }

@@ -1,5 +1,5 @@
 import { HostRefusal } from '../../errors.js';
-import { insecureRegistriesOf, parseDaemonJson, renderDaemonJson, withInsecureRegistries } from '../../formats/daemon-json.js';
+import { editInsecureRegistries, insecureRegistriesOf, parseDaemonJson, withInsecureRegistries } from '../../formats/daemon-json.js';
 import type { HostFacts } from '../../facts/types.js';
 import { atLeast } from '../versions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
@@ -26,7 +26,7 @@ export const daemonJsonMethod: TrustMethod = {
     // so flags found anywhere dockerd reads them are moved into the file.
     const moved = registriesInFlags(facts);
     const config = withInsecureRegistries(base, unique([...moved, ...add]), remove);
-    const after = renderDaemonJson(config);
+    const after = editInsecureRegistries(file.config ? file.text : null, base, unique([...moved, ...add]), remove);
     const notes: string[] = [];
     const writes = [];
     const changed = JSON.stringify(config) !== JSON.stringify(file.config ?? {});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { editInsecureRegistries, parseDaemonJson, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
+import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
+import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
+import { effectiveService, execWords, referencedVariables } from '../../src/formats/systemd-unit.js';
+import { parseOsRelease } from '../../src/formats/os-release.js';
+import { classifyDistro } from '../../src/knowledge/distros.js';
+
+describe('daemon.json', () => {
+  it('names the file, line and column of a syntax error', () => {
+    expect(() => parseDaemonJson('{\n  "a": 1\n  "b": 2\n}', '/etc/docker/daemon.json')).toThrow(/^\/etc\/docker\/daemon\.json:3:3: not valid JSON/);
+    expect(() => parseDaemonJson('{"a": 1', 'f')).toThrow(/^f:1:\d+: not valid JSON/);
+  });
+  it('refuses null, arrays and a non-list insecure-registries, and accepts empty files and a BOM', () => {
+    expect(() => parseDaemonJson('null', 'f')).toThrow(/holds null/);
+    expect(() => parseDaemonJson('[]', 'f')).toThrow(/holds an array/);
+    expect(() => parseDaemonJson('{"insecure-registries": "a:1"}', 'f')).toThrow(/must be a list of strings/);
+    expect(parseDaemonJson('  \n', 'f')).toEqual({ config: {}, empty: true });
+    expect(parseDaemonJson('\uFEFF{"debug": true}', 'f').config).toEqual({ debug: true });
+  });
+  it('merges an entry key by key: order, other keys and existing entries kept, no duplicates', () => {
+    const config = { 'log-driver': 'json-file', 'insecure-registries': ['a:1'], debug: false };
+    const next = withInsecureRegistries(config, ['b:2', 'a:1']);
+    expect(Object.keys(next)).toEqual(['log-driver', 'insecure-registries', 'debug']);
+    expect(next['insecure-registries']).toEqual(['a:1', 'b:2']);
+    expect(withInsecureRegistries(next, ['b:2'])).toEqual(next);
+    expect(withInsecureRegistries({ debug: true }, ['x:5'])).toEqual({ debug: true, 'insecure-registries': ['x:5'] });
+  });
+  it('removes an emptied list instead of leaving []', () => {
+    expect(withInsecureRegistries({ debug: true, 'insecure-registries': ['x:5'] }, [], ['x:5'])).toEqual({ debug: true });
+  });
+  it('renders 2-space JSON with a final newline', () => {
+    expect(renderDaemonJson({ a: [1] })).toBe('{\n  "a": [\n    1\n  ]\n}\n');
+  });
+});
+
+describe('shell env files', () => {
+  const text = '# comment\nexport DOCKER_OPTS="--dns 8.8.8.8 \\"x\\"" # trailing\nOTHER=\'single q\'\nPLAIN=a\\ b\n';
+  it('reads values the way the shell would', () => {
+    expect(readVariable(text, 'DOCKER_OPTS', 'f')).toBe('--dns 8.8.8.8 "x"');
+    expect(readVariable(text, 'OTHER', 'f')).toBe('single q');
+    expect(readVariable(text, 'PLAIN', 'f')).toBe('a b');
+    expect(readVariable(text, 'MISSING', 'f')).toBeUndefined();
+    expect(readVariable('A=1\nA=2\n', 'A', 'f')).toBe('2');
+  });
+  it('rewrites only the one assignment, keeping export, comments and the trailing comment', () => {
+    expect(setVariable(text, 'OTHER', 'new value', 'f')).toBe(text.replace("OTHER='single q'", "OTHER='new value'"));
+    expect(setVariable('# c\nDOCKER_OPTS="a"  # why\n', 'DOCKER_OPTS', 'a b', 'f')).toBe('# c\nDOCKER_OPTS="a b"  # why\n');
+    expect(setVariable('# only comments', 'DOCKER_OPTS', 'x', 'f')).toBe('# only comments\nDOCKER_OPTS="x"\n');
+  });
+  it('refuses to rewrite values that expand, to write metacharacters, or to parse unterminated quotes', () => {
+    expect(() => setVariable('DOCKER_OPTS="$BASE --x"\n', 'DOCKER_OPTS', 'y', '/etc/default/docker')).toThrow(/shell expansion/);
+    expect(() => setVariable('A=1\n', 'A', 'x"; rm -rf /', 'f')).toThrow(/metacharacters/);
+    expect(() => parseEnvFile('DOCKER_OPTS="unterminated\n', '/etc/default/docker')).toThrow(/^\/etc\/default\/docker:1: cannot parse/);
+  });
+});
+
+describe('dockerd flags', () => {
+  it('finds both --insecure-registry forms', () => {
+    expect(insecureRegistryFlags('--insecure-registry a:1 --log-level=warn --insecure-registry=b:2')).toEqual(['a:1', 'b:2']);
+  });
+  it('removes flags by span, every other flag kept verbatim', () => {
+    expect(withoutInsecureRegistryFlags('--insecure-registry a:1 --log-level=warn --insecure-registry=b:2')).toBe('--log-level=warn');
+    expect(withoutInsecureRegistryFlags('-H  fd:// --insecure-registry=b:2  --debug', ['b:2'])).toBe('-H  fd:// --debug');
+    expect(withoutInsecureRegistryFlags('--insecure-registry a:1 --insecure-registry b:2', ['a:1'])).toBe('--insecure-registry b:2');
+  });
+  it('appends a flag once', () => {
+    expect(withInsecureRegistryFlag('', 'a:1')).toBe('--insecure-registry a:1');
+    expect(withInsecureRegistryFlag('--debug', 'a:1')).toBe('--debug --insecure-registry a:1');
+    expect(withInsecureRegistryFlag('--debug --insecure-registry=a:1', 'a:1')).toBe('--debug --insecure-registry=a:1');
+  });
+  it('reads option values from an argv', () => {
+    expect(optionValues(['dockerd', '-p', '/run/d.pid', '--config-file=/x.json'], ['-p', '--pidfile'])).toEqual(['/run/d.pid']);
+    expect(optionValues(['dockerd', '--config-file=/x.json'], ['--config-file'])).toEqual(['/x.json']);
+  });
+});
+
+describe('systemd units', () => {
+  it('applies ExecStart resets, continuation lines and EnvironmentFile lists in drop-in order', () => {
+    const unit = { path: '/lib/systemd/system/docker.service', text: '[Service]\nEnvironmentFile=-/etc/default/docker\nExecStart=/usr/bin/dockerd \\\n  -H fd:// \\\n  $DOCKER_OPTS\n' };
+    const dropIn = { path: '/etc/systemd/system/docker.service.d/override.conf', text: '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --debug ${EXTRA}\n' };
+    expect(effectiveService([unit]).execStart).toBe('/usr/bin/dockerd  -H fd://  $DOCKER_OPTS');
+    const both = effectiveService([unit, dropIn]);
+    expect(both.execStart).toBe('/usr/bin/dockerd --debug ${EXTRA}');
+    expect(both.execStartFrom).toBe(dropIn.path);
+    expect(both.environmentFiles).toEqual([{ path: '/etc/default/docker', optional: true }]);
+    expect(referencedVariables(both.execStart!)).toEqual(['EXTRA']);
+    expect(execWords('-/usr/bin/dockerd "--label=a b" x')).toEqual(['/usr/bin/dockerd', '--label=a b', 'x']);
+  });
+});
+
+describe('distros', () => {
+  it('classifies families from os-release, and anything else as generic', () => {
+    const c = (t: string) => classifyDistro(parseOsRelease(t));
+    expect(c('ID=ubuntu\nVERSION_ID="22.04"\nID_LIKE=debian')).toMatchObject({ id: 'ubuntu', versionId: '22.04', family: 'debian', supported: true });
+    expect(c('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"')).toMatchObject({ id: 'rocky', family: 'rhel' });
+    expect(c('ID=amzn\nVERSION_ID="2023"')).toMatchObject({ family: 'rhel' });
+    expect(c('ID=arch\nPRETTY_NAME="Arch Linux"')).toMatchObject({ id: 'arch', family: 'other', supported: false, name: 'Arch Linux' });
+  });
+});
+
+describe('daemon.json edits keep the file as the operator wrote it', () => {
+  it('changes only insecure-registries, in the file\'s own indentation', () => {
+    const text = '{\n    "log-driver": "json-file",\n    "insecure-registries": ["a:1"]\n}\n';
+    const after = editInsecureRegistries(text, parseDaemonJson(text, 'f').config, ['b:2']);
+    expect(after).toBe('{\n    "log-driver": "json-file",\n    "insecure-registries": [\n        "a:1",\n        "b:2"\n    ]\n}\n');
+  });
+  it('creates 2-space JSON for a missing or empty file, keeps a BOM, removes the key when emptied', () => {
+    expect(editInsecureRegistries(null, {}, ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
+    expect(editInsecureRegistries('\uFEFF{"debug": true}', { debug: true }, ['x:5']).startsWith('\uFEFF{')).toBe(true);
+    const text = '{\n  "debug": true,\n  "insecure-registries": ["x:5"]\n}\n';
+    expect(editInsecureRegistries(text, parseDaemonJson(text, 'f').config, [], ['x:5'])).toBe('{\n  "debug": true\n}\n');
+  });
+  it('names the line and column of errors JSON.parse does not place (Node 20)', () => {
+    expect(() => parseDaemonJson('{"a": }', 'f')).toThrow(/^f:1:7: not valid JSON \(value expected\)/);
+    expect(() => parseDaemonJson('{\n  // comment\n  "a": 1\n}', 'f')).toThrow(/^f:2:3: not valid JSON/);
+  });
+});

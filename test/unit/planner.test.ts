@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { planInstall } from '../../src/plan/planner.js';
+import { renderPlan } from '../../src/plan/render.js';
+import type { Action, WriteFile } from '../../src/plan/actions.js';
+import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
+import type { Wanted } from '../../src/plan/wanted.js';
+import { loadTemplates } from '../../src/templates.js';
+import { factsFrom } from './host-fixture.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const wanted: Wanted = { address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', dataDir: '/var/lib/registry', method: 'auto', timeoutMs: 60_000 };
+const templates = loadTemplates();
+const ENTRY = '10.0.0.5:5000';
+const writes = (actions: Action[]) => actions.filter((a): a is WriteFile => a.kind === 'write-file');
+const ops = (actions: Action[]) => actions.filter((a) => a.kind !== 'write-file').map((a) => (a.kind === 'daemon' ? `daemon:${a.op}` : `container:${a.op}`));
+const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {} };
+
+describe('install planner (pure: facts in, actions out)', () => {
+  it('fresh sysvinit host: merges daemon.json, reloads by SIGHUP, runs the container, records state', async () => {
+    const facts = await factsFrom({ files: { '/etc/docker/daemon.json': '{"log-driver": "json-file"}\n' } });
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.method).toBe('daemon-json');
+    expect(plan.daemon).toBe('reload');
+    const [dj, state] = writes(plan.actions);
+    expect(dj!.path).toBe('/etc/docker/daemon.json');
+    expect(JSON.parse(dj!.after)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [ENTRY] });
+    expect(plan.actions.find((a) => a.kind === 'daemon')).toMatchObject({ op: 'reload', via: { signal: 'SIGHUP', pid: 4242 } });
+    expect(ops(plan.actions)).toEqual(['daemon:reload', 'container:run']);
+    expect(JSON.parse(state!.after)).toMatchObject({ address: '10.0.0.5', port: 5000, method: 'daemon-json', added: [{ entry: ENTRY, method: 'daemon-json', file: '/etc/docker/daemon.json' }] });
+    expect(renderPlan(plan)).toContain(`+  "insecure-registries": [`);
+  });
+
+  it('converged host: no actions at all', async () => {
+    const first = planInstall(await factsFrom({}), wanted, templates);
+    const state = writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after;
+    const facts = await factsFrom({
+      files: { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}`, '/etc/setup-registry/state.json': state },
+      docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } },
+      container: healthyContainer,
+    });
+    expect(planInstall(facts, wanted, templates).actions).toEqual([]);
+  });
+
+  it('entry in the file but not live: reload only, no write', async () => {
+    const facts = await factsFrom({ files: { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` }, container: healthyContainer });
+    const plan = planInstall(facts, wanted, templates);
+    expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+    expect(ops(plan.actions)).toEqual(['daemon:reload']);
+  });
+
+  it('flag in DOCKER_OPTS (sysvinit): moves it into daemon.json, keeps other flags, restarts', async () => {
+    const facts = await factsFrom({
+      files: { '/etc/default/docker': '# mine\nDOCKER_OPTS="--insecure-registry=10.1.2.3:5000 --dns 1.1.1.1"\n' },
+      docker: { argv: ['/usr/sbin/dockerd', '-p', '/var/run/docker.pid', '--insecure-registry=10.1.2.3:5000', '--dns', '1.1.1.1'] },
+    });
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.daemon).toBe('restart');
+    const byPath = Object.fromEntries(writes(plan.actions).map((w) => [w.path, w.after]));
+    expect(byPath['/etc/default/docker']).toBe('# mine\nDOCKER_OPTS="--dns 1.1.1.1"\n');
+    expect(JSON.parse(byPath['/etc/docker/daemon.json']!)['insecure-registries']).toEqual(['10.1.2.3:5000', ENTRY]);
+    expect(plan.notes.join()).toMatch(/will be restarted/);
+    // The user's own entry is not recorded as ours: uninstall must not take it away.
+    expect(JSON.parse(byPath['/etc/setup-registry/state.json']!).added.map((a: { entry: string }) => a.entry)).toEqual([ENTRY]);
+  });
+
+  it('docker-ce unit under systemd ignores DOCKER_OPTS (moby#23040): not a conflict, reload by systemctl, enable at boot', async () => {
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },
+    });
+    const site = facts.startup.flagSites.find((s) => s.file === '/etc/default/docker')!;
+    expect(site.effective).toBe(false);
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.daemon).toBe('reload');
+    expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { argv: ['systemctl', 'reload', 'docker'] } });
+    expect(ops(plan.actions)).toContain('daemon:enable');
+    expect(writes(plan.actions).map((w) => w.path)).not.toContain('/etc/default/docker');
+  });
+
+  it("Debian's docker.io unit reads DOCKER_OPTS: the flag there is a conflict and is moved", async () => {
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: { '/lib/systemd/system/docker.service': fixture('units/debian-docker.io.service'), '/etc/default/docker': `${fixture('debian-default-docker')}DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n` },
+      links: { '/etc/systemd/system/multi-user.target.wants/docker.service': '/lib/systemd/system/docker.service' },
+    });
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.daemon).toBe('restart');
+    expect(ops(plan.actions)).toEqual(['daemon:restart', 'container:run']);
+    const edited = writes(plan.actions).find((w) => w.path === '/etc/default/docker')!;
+    expect(edited.after).toBe(`${fixture('debian-default-docker')}DOCKER_OPTS=""\n`);
+  });
+
+  it("Red Hat's docker 1.13: INSECURE_REGISTRY in /etc/sysconfig/docker is moved; OPTIONS and comments kept", async () => {
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: { '/etc/os-release': 'ID="centos"\nVERSION_ID="7"\nID_LIKE="rhel fedora"\n', '/usr/lib/systemd/system/docker.service': fixture('units/rhel-docker-1.13.service'), '/etc/sysconfig/docker': fixture('rhel-sysconfig-docker') },
+      docker: { serverVersion: '1.13.1', clientVersion: '1.13.1' },
+    });
+    expect(facts.distro.family).toBe('rhel');
+    const plan = planInstall(facts, wanted, templates);
+    const edited = writes(plan.actions).find((w) => w.path === '/etc/sysconfig/docker')!;
+    expect(edited.after).toBe(fixture('rhel-sysconfig-docker').replace("INSECURE_REGISTRY='--insecure-registry 10.1.2.3:5000'", "INSECURE_REGISTRY=''"));
+    expect(plan.daemon).toBe('restart');
+  });
+
+  it('Docker older than 1.12 on Red Hat: auto picks INSECURE_REGISTRY in /etc/sysconfig/docker', async () => {
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: { '/etc/os-release': 'ID="centos"\nVERSION_ID="7"\n', '/usr/lib/systemd/system/docker.service': fixture('units/rhel-docker-1.13.service'), '/etc/sysconfig/docker': "OPTIONS='--selinux-enabled'\n" },
+      docker: { serverVersion: '1.10.3' },
+    });
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.method).toBe('sysconfig');
+    expect(writes(plan.actions)[0]!.after).toBe(`OPTIONS='--selinux-enabled'\nINSECURE_REGISTRY="--insecure-registry ${ENTRY}"\n`);
+  });
+
+  it('--method systemd-dropin writes a drop-in that resets ExecStart, then daemon-reload and restart', async () => {
+    const facts = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service') } });
+    const plan = planInstall(facts, { ...wanted, method: 'systemd-dropin' }, templates);
+    const dropIn = writes(plan.actions).find((w) => w.path === DROP_IN)!;
+    expect(dropIn.after).toContain(`[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --insecure-registry ${ENTRY}\n`);
+    expect(ops(plan.actions).slice(0, 2)).toEqual(['daemon:unit-reload', 'daemon:restart']);
+    // Idempotent: with our drop-in in place, nothing more to write for the trust.
+    const again = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), [DROP_IN]: dropIn.after }, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } } });
+    expect(writes(planInstall(again, { ...wanted, method: 'systemd-dropin' }, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+  });
+
+  it('flag methods refuse when daemon.json already lists insecure-registries (dockerd would not start)', async () => {
+    const facts = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": ["x:1"]}' } });
+    expect(() => planInstall(facts, { ...wanted, method: 'docker-opts' }, templates)).toThrow(/would stop dockerd from starting/);
+  });
+
+  it('refuses: malformed daemon.json, a port held by someone else, a method this host cannot use', async () => {
+    await expect(factsFrom({ files: { '/etc/docker/daemon.json': '{"a": }' } }).then((f) => planInstall(f, wanted, templates))).rejects.toThrow(/daemon\.json:1:\d+: not valid JSON/);
+    const busy = await factsFrom({ portHolder: { port: 5000, description: 'nginx (pid 7)', ours: false } });
+    expect(() => planInstall(busy, wanted, templates)).toThrow('port 5000 is already in use by nginx (pid 7); choose another with --port');
+    expect(() => planInstall(busy, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow();
+    const sysv = await factsFrom({});
+    expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
+  });
+
+  it('dockerd stopped: starts it after the file change; a missing image is pulled only once dockerd runs', async () => {
+    const facts = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: false });
+    const plan = planInstall(facts, wanted, templates);
+    expect(ops(plan.actions)).toEqual(['daemon:start', 'container:pull', 'container:run']);
+  });
+
+  it('missing image on a running daemon: the pull comes before any change', async () => {
+    const plan = planInstall(await factsFrom({ imagePresent: false }), wanted, templates);
+    expect(plan.actions[0]).toMatchObject({ kind: 'container', op: 'pull' });
+  });
+
+  it('a container with other settings is recreated, saying what differs; a stopped one is started', async () => {
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] } };
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const recreate = planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, restartPolicy: 'no', hostPort: '5001' } }), wanted, templates);
+    expect(ops(recreate.actions)).toEqual(['container:remove', 'container:run']);
+    expect(recreate.actions.find((a) => a.kind === 'container')!.why).toContain('restart policy no -> always, port 5001 -> 5000');
+    const stopped = planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, running: false, status: 'exited' } }), wanted, templates);
+    expect(ops(stopped.actions)).toEqual(['container:start']);
+  });
+
+  it('--config-file on the dockerd command line decides which daemon.json is edited', async () => {
+    const facts = await factsFrom({ files: { '/srv/docker.json': '{"debug": true}' }, docker: { argv: ['/usr/sbin/dockerd', '--config-file=/srv/docker.json'] } });
+    const plan = planInstall(facts, wanted, templates);
+    expect(writes(plan.actions)[0]!.path).toBe('/srv/docker.json');
+  });
+});
