@@ -53,7 +53,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     daemonJson,
     startup,
     container,
-    image: { name: q.image, present: image },
+    image: { name: q.image, present: engine.serverVersion === null ? null : image },
     portHolder: holder,
     stateText,
   };

@@ -11,7 +11,8 @@ export interface HostFacts {
   daemonJson: DaemonJsonFacts;
   startup: StartupFacts;
   container: ContainerFacts | null;
-  image: { name: string; present: boolean };
+  /** null when dockerd is down and cannot be asked */
+  image: { name: string; present: boolean | null };
   /** Who listens on the wanted port, when anything does. */
   portHolder: PortHolder | null;
   /** The state file a previous install left, as text (null when none). */

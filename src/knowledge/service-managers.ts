@@ -12,6 +12,8 @@ export interface ServiceManager {
   reload(pid: number | null): Invocation | null;
   restart(): Invocation;
   start(): Invocation;
+  /** systemd refuses to start a unit that failed too often until its failure is cleared. */
+  clearFailure(): Invocation | null;
   /** systemd must re-read unit files after a drop-in changes. */
   reloadUnits(): Invocation | null;
   enableAtBoot(): Invocation | null;
@@ -24,6 +26,7 @@ const SYSTEMD: ServiceManager = {
   reload: () => ({ argv: ['systemctl', 'reload', 'docker'] }),
   restart: () => ({ argv: ['systemctl', 'restart', 'docker'] }),
   start: () => ({ argv: ['systemctl', 'start', 'docker'] }),
+  clearFailure: () => ({ argv: ['systemctl', 'reset-failed', 'docker'] }),
   reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
   enableAtBoot: () => ({ argv: ['systemctl', 'enable', 'docker'] }),
   logHint: 'journalctl -u docker --no-pager -n 50',
@@ -34,6 +37,7 @@ const SYSVINIT: ServiceManager = {
   reload: (pid) => (pid ? { signal: 'SIGHUP', pid } : null),
   restart: () => ({ argv: ['service', 'docker', 'restart'] }),
   start: () => ({ argv: ['service', 'docker', 'start'] }),
+  clearFailure: () => null,
   reloadUnits: () => null,
   enableAtBoot: () => null,
   logHint: 'tail -n 50 /var/log/docker.log',

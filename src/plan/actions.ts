@@ -19,7 +19,7 @@ export type Invocation = { argv: string[] } | { signal: 'SIGHUP'; pid: number };
 
 export interface DaemonAction {
   kind: 'daemon';
-  op: 'reload' | 'restart' | 'start' | 'unit-reload' | 'enable';
+  op: 'reload' | 'restart' | 'start' | 'clear-failure' | 'unit-reload' | 'enable';
   via: Invocation;
   why: string;
 }

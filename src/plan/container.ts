@@ -30,7 +30,7 @@ export function containerDifferences(c: ContainerFacts, w: Wanted): string[] {
   return out;
 }
 
-export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent: boolean): ContainerAction[] {
+export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent: boolean | null): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
   if (c && diff.length === 0) {
@@ -38,7 +38,8 @@ export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent:
     return actions;
   }
   // Pull first, before anything else changes: no image and no way to get it must leave the host untouched.
-  if (!imagePresent) actions.push({ kind: 'container', op: 'pull', argv: ['docker', 'pull', w.image], why: `image ${w.image} is not on this host` });
+  // Unknown (dockerd down): `docker run` pulls a missing image itself once dockerd is up.
+  if (imagePresent === false) actions.push({ kind: 'container', op: 'pull', argv: ['docker', 'pull', w.image], why: `image ${w.image} is not on this host` });
   if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); the data stays in ${w.dataDir}` });
   actions.push({ kind: 'container', op: 'run', argv: runArgv(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
   return actions;

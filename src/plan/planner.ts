@@ -49,6 +49,8 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   let outcome: DaemonOutcome = 'none';
   if (!facts.docker.running) {
     outcome = 'start';
+    const clear = manager.clearFailure();
+    if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: 'a docker.service that failed to start is refused until reset' });
     daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running' });
   } else if (effect === 'restart') {
     outcome = 'restart';
@@ -68,9 +70,9 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   }
 
   const container = planContainer(facts.container, wanted, facts.image.present);
-  // Pulling first means a missing image stops the run before any file changes; it needs a running daemon.
-  const pull = facts.docker.running ? container.filter((a) => a.op === 'pull') : [];
-  const rest = container.filter((a) => !pull.includes(a));
+  // Pulling first means a missing image stops the run before any file changes.
+  const pull = container.filter((a) => a.op === 'pull');
+  const rest = container.filter((a) => a.op !== 'pull');
 
   const state = nextState(facts, wanted, method.name, entry, trust.writes.length > 0 && !method.configured(facts).includes(entry), trust.writes[0]?.path);
   const stateText = renderState(state);

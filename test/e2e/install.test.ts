@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
-import { TEST_ADDRESS, TestHost } from './harness/test-host.js';
+import { TestHost } from './harness/namespace-host.js';
+import { TEST_ADDRESS } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const UNRELATED = {

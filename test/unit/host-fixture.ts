@@ -18,7 +18,7 @@ export interface FixtureSpec {
   init?: InitSystem;
   docker?: Partial<DockerFacts>;
   container?: ContainerFacts | null;
-  imagePresent?: boolean;
+  imagePresent?: boolean | null;
   portHolder?: PortHolder | null;
 }
 

@@ -140,10 +140,10 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
   });
 
-  it('dockerd stopped: starts it after the file change; a missing image is pulled only once dockerd runs', async () => {
-    const facts = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: false });
+  it('dockerd stopped: starts it after the file change, then runs the container (image presence unknown until then)', async () => {
+    const facts = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: null });
     const plan = planInstall(facts, wanted, templates);
-    expect(ops(plan.actions)).toEqual(['daemon:start', 'container:pull', 'container:run']);
+    expect(ops(plan.actions)).toEqual(['daemon:start', 'container:run']);
   });
 
   it('missing image on a running daemon: the pull comes before any change', async () => {

@@ -6,22 +6,25 @@ import { describe } from 'vitest';
  * Without them they are skipped loudly; under CI=true a missing prerequisite fails the run,
  * so a skipped end-to-end suite can never pass as green.
  */
-export function missingPrerequisites(): string[] {
+const BASE = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/dockerd', '/usr/bin/docker-registry', '/usr/bin/tini', '/usr/sbin/ip'];
+export const SYSTEMD_HOST = ['/usr/bin/systemd-nspawn', '/usr/sbin/debootstrap'];
+
+export function missingPrerequisites(extra: readonly string[] = []): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
-  for (const bin of ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/dockerd', '/usr/bin/docker-registry', '/usr/bin/tini', '/usr/sbin/ip']) {
+  for (const bin of [...BASE, ...extra]) {
     if (!existsSync(bin)) missing.push(bin);
   }
   return missing;
 }
 
-export function describeE2E(name: string, body: () => void): void {
-  const missing = missingPrerequisites();
+export function describeE2E(name: string, body: () => void, extra: readonly string[] = []): void {
+  const missing = missingPrerequisites(extra);
   if (missing.length === 0) {
     describe(name, body);
     return;
   }
-  const why = `end-to-end suite "${name}" needs: ${missing.join(', ')} (apt-get install docker.io docker-registry tini iproute2, as root)`;
+  const why = `end-to-end suite "${name}" needs: ${missing.join(', ')} (run as root after: apt-get install docker.io docker-registry tini iproute2 systemd-container debootstrap)`;
   if (process.env.CI === 'true') {
     describe(name, () => {
       throw new Error(`CI=true and ${why}`);

@@ -1,0 +1,132 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { IMPORT_CHANGES, registryRootfsTar } from './registry-image.js';
+
+export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const TEST_ADDRESS = '198.18.0.1';
+
+export const OS_RELEASE: Record<string, string> = {
+  debian12: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nID=debian\n',
+  ubuntu22: 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n',
+  centos7: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n',
+};
+
+export interface Run {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * What every kind of test host offers: commands run inside it (nsenter into its namespaces),
+ * its files seen from outside through /proc/PID/root, and its own dockerd.
+ */
+export abstract class DockerHost {
+  protected constructor(
+    readonly pid1: number,
+    /** where the project is seen from inside the host */
+    protected readonly toolPath: string,
+  ) {}
+
+  protected abstract nsenterFlags(): string[];
+  abstract dockerdPid(): Promise<number | null>;
+  abstract destroy(): Promise<void>;
+
+  /** Runs a command inside the host; never throws on a non-zero exit. */
+  async exec(argv: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> {
+    const r = await execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', ...argv], {
+      reject: false,
+      input: opts.input,
+      timeout: opts.timeoutMs ?? 120_000,
+      env: { CI: '' },
+    });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  async sh(script: string): Promise<Run> {
+    return this.exec(['sh', '-c', script]);
+  }
+
+  /** Runs the built tool inside the host, as an operator would. */
+  tool(...args: string[]): Promise<Run> {
+    return this.exec(['node', `${this.toolPath}/bin/setup-registry.js`, ...args]);
+  }
+
+  path(p: string): string {
+    return `/proc/${this.pid1}/root${p}`;
+  }
+
+  readFile(p: string): string | null {
+    try {
+      return readFileSync(this.path(p), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  writeFile(p: string, text: string, mode = 0o644): void {
+    mkdirSync(path.dirname(this.path(p)), { recursive: true });
+    rmSync(this.path(p), { force: true });
+    writeFileSync(this.path(p), text, { mode });
+  }
+
+  async docker(...args: string[]): Promise<Run> {
+    return this.exec(['docker', ...args]);
+  }
+
+  async waitForDocker(timeoutMs = 30_000): Promise<void> {
+    await waitForValue(async () => ((await this.exec(['docker', 'version', '--format', '{{.Server.Version}}'])).exitCode === 0 ? true : null), timeoutMs).catch(async () => {
+      throw new Error(`dockerd did not answer:\n${await this.dockerLog()}`);
+    });
+  }
+
+  protected async dockerLog(): Promise<string> {
+    return this.readFile('/var/log/docker.log')?.split('\n').slice(-20).join('\n') ?? '';
+  }
+
+  async loadRegistryImage(tag: string): Promise<void> {
+    const tar = registryRootfsTar();
+    const inside = `/tmp/registry-rootfs-${process.pid}.tar`;
+    writeFileSync(this.path(inside), readFileSync(tar));
+    const r = await this.exec(['docker', 'import', ...IMPORT_CHANGES.flatMap((c) => ['-c', c]), inside, tag]);
+    rmSync(this.path(inside), { force: true });
+    if (r.exitCode !== 0) throw new Error(`docker import failed: ${r.stderr}`);
+  }
+
+  /** A small image made inside the host (no network), for pushes that prove the trust. */
+  async makeImage(tag: string, content = tag): Promise<void> {
+    const r = await this.sh(`d=$(mktemp -d) && echo '${content}' > $d/payload && tar -C $d -c payload | docker import - ${tag} >/dev/null && rm -rf $d`);
+    if (r.exitCode !== 0) throw new Error(`making ${tag} failed: ${r.stderr}`);
+  }
+
+  /** Tags, pushes to the registry at `entry`; returns whether the push worked and what docker said. */
+  async push(entry: string, name: string): Promise<{ ok: boolean; output: string }> {
+    await this.makeImage(`local/${name}:1`);
+    await this.docker('tag', `local/${name}:1`, `${entry}/${name}:1`);
+    const r = await this.docker('push', `${entry}/${name}:1`);
+    return { ok: r.exitCode === 0, output: r.stdout + r.stderr };
+  }
+
+  async liveInsecure(): Promise<Record<string, { Secure: boolean }>> {
+    return JSON.parse((await this.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout);
+  }
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function waitForValue<T>(get: () => Promise<T | null>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v !== null) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { execa } from 'execa';
+import { DockerHost, REPO, TEST_ADDRESS, waitForValue } from './host.js';
+
+export const TREE = '/var/cache/setup-registry-e2e/bookworm-systemd';
+const PACKAGES = 'systemd,systemd-sysv,dbus,docker.io,procps,iproute2,iptables,curl,ca-certificates,libstdc++6';
+
+/** The Debian mirror this machine's apt is configured with (the tests name no host of their own). */
+function aptMirror(): string {
+  for (const dir of ['/etc/apt/sources.list.d']) {
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      if (!f.endsWith('.sources')) continue;
+      const text = readFileSync(`${dir}/${f}`, 'utf8');
+      for (const block of text.split(/\n\s*\n/)) {
+        if (/^Suites:.*\bbookworm\b/m.test(block) && /^Components:.*\bmain\b/m.test(block)) {
+          const uri = /^URIs:\s*(\S+)/m.exec(block)?.[1];
+          if (uri && !uri.includes('security')) return uri;
+        }
+      }
+    }
+  }
+  const list = existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '';
+  const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(list);
+  if (m) return m[1]!;
+  throw new Error('no bookworm mirror found in the apt configuration');
+}
+
+/** A Debian bookworm tree with systemd and docker.io, built once per machine by debootstrap. */
+export async function ensureSystemdTree(): Promise<string> {
+  if (existsSync(`${TREE}/usr/sbin/dockerd`)) return TREE;
+  const lock = `${TREE}.lock`;
+  mkdirSync('/var/cache/setup-registry-e2e', { recursive: true });
+  // One builder at a time; the others wait for the finished tree.
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(`${TREE}/usr/sbin/dockerd`)) return TREE;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    if (existsSync(`${TREE}/usr/sbin/dockerd`)) return TREE;
+    const tmp = `${TREE}.building`;
+    rmSync(tmp, { recursive: true, force: true });
+    await execa('debootstrap', ['--variant=minbase', `--include=${PACKAGES}`, 'bookworm', tmp, aptMirror()], { timeout: 600_000 });
+    renameSync(tmp, TREE);
+    return TREE;
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+export interface SystemdHostOptions {
+  /** files written before dockerd is (re)started with them, e.g. a unit variant or /etc/default/docker */
+  files?: Record<string, string>;
+  /** restart docker.service after writing the files (default: when files are given) */
+  restartDocker?: boolean;
+  registryImage?: boolean;
+}
+
+let counter = 0;
+
+/**
+ * A throwaway host running real systemd 252 with docker.service, booted by systemd-nspawn from the
+ * debootstrapped tree. --volatile=overlay makes every boot a fresh host whose writes vanish;
+ * --private-network gives it its own loopback, where 198.18.0.1 is added. The project and node
+ * are bound in read-only. The launcher moves into cgroups of its own first, because --keep-unit
+ * (needed here: this machine runs no systemd of its own) splits the caller's cgroup.
+ */
+export class SystemdHost extends DockerHost {
+  private constructor(
+    private readonly nspawn: ChildProcess,
+    pid1: number,
+    private readonly cgroup: string,
+  ) {
+    super(pid1, '/opt/setup-registry');
+  }
+
+  protected nsenterFlags(): string[] {
+    return ['-a'];
+  }
+
+  static async create(opts: SystemdHostOptions = {}): Promise<SystemdHost> {
+    const tree = await ensureSystemdTree();
+    const name = `srsd-${process.pid}-${++counter}`;
+    const cgroup = `sr-${name}`;
+    const script = [
+      `for h in systemd unified; do mkdir -p /sys/fs/cgroup/$h/${cgroup} && echo $$ > /sys/fs/cgroup/$h/${cgroup}/cgroup.procs; done`,
+      `exec systemd-nspawn -q -D ${tree} -M ${name} -b --private-network --register=no --keep-unit --console=passive` +
+        ` --volatile=overlay --tmpfs=/var/lib/docker --capability=all --system-call-filter='@keyring bpf'` +
+        ` --bind-ro=${REPO}:/opt/setup-registry --bind-ro=${process.execPath}:/usr/local/bin/node`,
+    ].join('\n');
+    const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    nspawn.stderr!.on('data', (d) => (stderr += d));
+    const pid1 = await waitForValue(async () => {
+      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${stderr}`);
+      const r = await execa('pgrep', ['-P', String(nspawn.pid)], { reject: false });
+      const pid = Number(r.stdout.trim().split('\n')[0]);
+      return pid > 0 ? pid : null;
+    }, 15_000);
+    const host = new SystemdHost(nspawn, pid1, cgroup);
+    try {
+      await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'])).stdout) ? true : null), 30_000);
+      // Containers need the cgroup v1 controllers writable; nspawn mounts them read-only.
+      await host.sh('for m in /sys/fs/cgroup/*/; do case $m in */unified/|*/systemd/) ;; *) mount -o remount,bind,rw "$m";; esac; done');
+      await host.exec(['ip', 'link', 'set', 'lo', 'up']);
+      await host.exec(['ip', 'addr', 'add', `${TEST_ADDRESS}/32`, 'dev', 'lo']);
+      for (const [p, text] of Object.entries(opts.files ?? {})) host.writeFile(p, text);
+      if (opts.restartDocker ?? Boolean(opts.files)) {
+        await host.exec(['systemctl', 'daemon-reload']);
+        await host.exec(['systemctl', 'restart', 'docker']);
+      }
+      if ((await host.exec(['systemctl', 'is-active', 'docker'])).stdout.trim() === 'active') {
+        await host.waitForDocker();
+        if (opts.registryImage !== false) await host.loadRegistryImage('registry:3');
+      }
+    } catch (err) {
+      await host.destroy();
+      throw err;
+    }
+    return host;
+  }
+
+  async dockerdPid(): Promise<number | null> {
+    const pid = Number((await this.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'docker'])).stdout.trim());
+    return pid > 0 ? pid : null;
+  }
+
+  protected async dockerLog(): Promise<string> {
+    return (await this.exec(['journalctl', '-u', 'docker', '--no-pager', '-n', '20'])).stdout;
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      process.kill(this.pid1, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    if (this.nspawn.exitCode === null) await new Promise((r) => this.nspawn.once('exit', r));
+    for (const h of ['systemd', 'unified']) removeCgroup(`/sys/fs/cgroup/${h}/${this.cgroup}`);
+  }
+}
+
+/** cgroup directories go with rmdir, children first, once their processes are gone. */
+function removeCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroup(`${dir}/${e.name}`);
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* still busy: left for the machine to reap */
+  }
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, expect, it } from 'vitest';
+import { describeE2E, SYSTEMD_HOST } from './harness/prerequisites.js';
+import { SystemdHost } from './harness/systemd-host.js';
+import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const DROP_IN = '/etc/systemd/system/docker.service.d/setup-registry.conf';
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+
+/** The upstream unit texts, adapted only where this tree's binaries live, installed for the real systemd to run. */
+const dockerCeUnit = () => fixture('units/docker-ce.service').replace('/usr/bin/dockerd', '/usr/sbin/dockerd');
+const redHatUnit = () =>
+  fixture('units/rhel-docker-1.13.service')
+    .replace(/ExecStart=\/usr\/bin\/dockerd-current \\\n(?:\s+--[^\n]*\\\n)+/, 'ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock \\\n')
+    .replace('Requires=docker-cleanup.timer\n', 'Requires=docker.socket\n');
+
+describeE2E('install under real systemd (systemd-nspawn host, docker.service)', () => {
+  let host: SystemdHost | undefined;
+  afterEach(async () => {
+    await host?.destroy();
+    host = undefined;
+  });
+
+  it('Debian docker.io unit: systemctl reload (same MainPID), docker enabled at boot, a real push works; rerun is a no-op', async () => {
+    host = await SystemdHost.create();
+    await host.exec(['systemctl', 'disable', 'docker']);
+    const pid = await host.dockerdPid();
+    const before = await host.push(ENTRY, 'x');
+    expect(before.ok).toBe(false);
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: true, changed: true, daemon: 'reload', facts: { init: 'systemd', distro: { id: 'debian', versionId: '12' } } });
+    expect(out.actions.map((a: { command?: string[] }) => a.command?.join(' ')).filter(Boolean)).toContain('systemctl reload docker');
+    expect(await host.dockerdPid()).toBe(pid);
+    expect((await host.exec(['systemctl', 'is-enabled', 'docker'])).stdout.trim()).toBe('enabled');
+    expect((await host.push(ENTRY, 'after')).ok).toBe(true);
+
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('already configured');
+    expect(await host.dockerdPid()).toBe(pid);
+  });
+
+  it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
+    host = await SystemdHost.create({
+      files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },
+    });
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).daemon).toBe('reload');
+    expect(await host.dockerdPid()).toBe(pid);
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n');
+    expect((await host.push(ENTRY, 'ce')).ok).toBe(true);
+  });
+
+  it('a host already broken by the flag-vs-file conflict (docker.service failed) is repaired: flags moved, docker started', async () => {
+    // A working host, then someone adds a flag while daemon.json has entries, and restarts.
+    host = await SystemdHost.create();
+    host.writeFile('/etc/default/docker', '# ops\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000 --log-level=warn"\n');
+    host.writeFile('/etc/docker/daemon.json', '{\n  "insecure-registries": ["10.9.9.9:5000"],\n  "log-driver": "json-file"\n}\n');
+    await host.exec(['systemctl', 'restart', 'docker']);
+    expect((await host.exec(['systemctl', 'is-active', 'docker'])).stdout.trim()).not.toBe('active');
+    expect((await host.exec(['journalctl', '-u', 'docker', '--no-pager'])).stdout).toContain('specified both as a flag and in the configuration file');
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await host.exec(['systemctl', 'is-active', 'docker'])).stdout.trim()).toBe('active');
+    expect(host.readFile('/etc/default/docker')).toBe('# ops\nDOCKER_OPTS="--log-level=warn"\n');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'insecure-registries': ['10.9.9.9:5000', '10.1.2.3:5000', ENTRY], 'log-driver': 'json-file' });
+    expect(JSON.parse(r.stdout).daemon).toBe('start');
+    const live = await host.liveInsecure();
+    expect(Object.keys(live)).toEqual(expect.arrayContaining(['10.9.9.9:5000', '10.1.2.3:5000', ENTRY]));
+    expect((await host.exec(['systemctl', 'restart', 'docker'])).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'healed')).ok).toBe(true);
+  });
+
+  it('--method systemd-dropin: drop-in with the full ExecStart, daemon-reload, restart; push works; rerun no-op', async () => {
+    host = await SystemdHost.create();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'systemd-dropin');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(host.readFile(DROP_IN)).toContain(`ExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS --insecure-registry ${ENTRY}\n`);
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain(`--insecure-registry ${ENTRY}`);
+    expect((await host.push(ENTRY, 'dropin')).ok).toBe(true);
+    const pid = await host.dockerdPid();
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'systemd-dropin');
+    expect(again.stdout).toContain('already configured');
+    expect(await host.dockerdPid()).toBe(pid);
+  });
+
+  it("Red Hat's docker 1.13 unit with /etc/sysconfig/docker: INSECURE_REGISTRY moved into daemon.json, OPTIONS kept, restart works", async () => {
+    host = await SystemdHost.create({
+      files: {
+        '/etc/os-release': OS_RELEASE.centos7,
+        '/etc/systemd/system/docker.service': redHatUnit(),
+        '/etc/sysconfig/docker': "# site\nOPTIONS='--log-level=warn'\nINSECURE_REGISTRY='--insecure-registry 10.1.2.3:5000'\n",
+      },
+    });
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain('--insecure-registry 10.1.2.3:5000');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ daemon: 'restart', facts: { distro: { id: 'centos', versionId: '7', family: 'rhel' } } });
+    expect(host.readFile('/etc/sysconfig/docker')).toBe("# site\nOPTIONS='--log-level=warn'\nINSECURE_REGISTRY=''\n");
+    expect((await host.exec(['systemctl', 'restart', 'docker'])).exitCode).toBe(0);
+    const args = (await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    expect(args).toContain('--log-level=warn');
+    expect(args).not.toContain('--insecure-registry');
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', ENTRY]));
+    expect((await host.push(ENTRY, 'rh')).ok).toBe(true);
+  });
+}, SYSTEMD_HOST);
