@@ -1,5 +1,5 @@
 import type { Ports } from '../ports/index.js';
-import { describe, type Action, type Invocation, type WriteFile } from '../plan/actions.js';
+import { describe, title, type Action, type Invocation, type WriteFile } from '../plan/actions.js';
 import { waitForDocker } from './verify.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
@@ -28,7 +28,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const daemonOps: Action[] = [];
 
   const steps: Step[] = actions.map((action) => ({
-    title: describe(action),
+    title: title(action),
     run: async () => {
       await apply(ports, action, stamp, report, opts.timeoutMs);
       if (action.kind === 'write-file') written.push(action);
@@ -69,7 +69,12 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       if (action.op === 'start' || action.op === 'restart') await waitForDocker(ports, timeoutMs);
       return;
     case 'container':
-      await ports.processes.run(action.argv);
+      try {
+        await ports.processes.run(action.argv);
+      } catch (err) {
+        if (action.hint) throw new Error(`${action.hint}\n${(err as Error).message}`);
+        throw err;
+      }
       return;
   }
 }

@@ -29,6 +29,20 @@ export interface ContainerAction {
   op: 'pull' | 'remove' | 'run' | 'start';
   argv: string[];
   why: string;
+  /** What to tell the operator when the command fails. */
+  hint?: string;
+}
+
+/** A short title for the task list: what and why, without the full command line. */
+export function title(action: Action): string {
+  switch (action.kind) {
+    case 'write-file':
+      return `${action.before === null ? 'create' : 'edit'} ${action.path}`;
+    case 'daemon':
+      return 'argv' in action.via ? action.via.argv.join(' ') : `SIGHUP dockerd (pid ${action.via.pid})`;
+    case 'container':
+      return `docker ${action.op} ${action.op === 'pull' ? action.argv.at(-1) : action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1] : action.argv.at(-1)}`;
+  }
 }
 
 export function describe(action: Action): string {

@@ -39,7 +39,15 @@ export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent:
   }
   // Pull first, before anything else changes: no image and no way to get it must leave the host untouched.
   // Unknown (dockerd down): `docker run` pulls a missing image itself once dockerd is up.
-  if (imagePresent === false) actions.push({ kind: 'container', op: 'pull', argv: ['docker', 'pull', w.image], why: `image ${w.image} is not on this host` });
+  if (imagePresent === false) {
+    actions.push({
+      kind: 'container',
+      op: 'pull',
+      argv: ['docker', 'pull', w.image],
+      why: `image ${w.image} is not on this host`,
+      hint: `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
+    });
+  }
   if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); the data stays in ${w.dataDir}` });
   actions.push({ kind: 'container', op: 'run', argv: runArgv(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
   return actions;

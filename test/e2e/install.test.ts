@@ -1,7 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
-import { TEST_ADDRESS } from './harness/host.js';
+import { OS_RELEASE, REPO, TEST_ADDRESS } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const UNRELATED = {
@@ -161,5 +162,47 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'registry')).stdout.trim()).toBe('always');
     await host.docker('rmi', `${ENTRY}/kept:1`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+  });
+
+  it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {
+    host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
+    // A real pseudo-terminal (script), answered the way a person types.
+    const child = execa('nsenter', ['-t', String(host.pid1), '-m', '-n', '-p', '--', 'script', '-qfec', `stty cols 150 rows 50; node ${REPO}/bin/setup-registry.js`, '/dev/null'], {
+      reject: false,
+      env: { TERM: 'xterm', CI: '' },
+    });
+    let screen = '';
+    child.stdout!.on('data', (d) => (screen += d));
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 300 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(screen, `waiting for "${text}"`).toContain(text);
+    };
+    await waitFor('Address clients will use');
+    child.stdin!.write(`${TEST_ADDRESS}\r`);
+    await waitFor('Port');
+    child.stdin!.write('\r');
+    await waitFor('Storage directory');
+    child.stdin!.write('/srv/registry\r');
+    await waitFor('Apply this plan?');
+    expect(screen).toContain('Ubuntu 22.04.4 LTS (Debian/Ubuntu), sysvinit');
+    expect(screen).toContain('+  "insecure-registries": [');
+    expect(screen).not.toContain('WILL be restarted');
+    child.stdin!.write('y\r');
+    const r = await child;
+    expect(r.exitCode, screen).toBe(0);
+    expect(screen).toContain(`docker tag IMAGE ${ENTRY}/NAME && docker push ${ENTRY}/NAME`);
+    expect((await host.docker('inspect', '--format', '{{range .Mounts}}{{.Source}}{{end}}', 'registry')).stdout.trim()).toBe('/srv/registry');
+    expect((await pushWorks(host, 'typed')).ok).toBe(true);
+  });
+
+  it('no registry image and no way to pull one: a clear error naming --image, nothing changed', async () => {
+    host = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('image registry:3 is not on this host and could not be pulled');
+    expect(r.stderr).toContain('--image');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"debug": true}\n');
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
   });
 });
