@@ -1,46 +1,108 @@
 import { Command, Option } from 'commander';
 import { exitCodeOf, EXIT_USAGE } from './errors.js';
 import type { InstallFlags } from './commands/install.js';
+import type { CheckFlags } from './commands/check.js';
+import type { RepairFlags } from './commands/repair.js';
+import type { UninstallFlags } from './commands/uninstall.js';
+import type { TrustFlags } from './commands/trust.js';
+import type { QueryFlags } from './commands/query.js';
 import pkg from '../package.json' with { type: 'json' };
 
-/** Parses the command line and runs one command; resolves to the exit code. */
+/** Parses the command line and runs one command; resolves to the exit code. Commands load on demand. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('setup-registry')
     .description('Turn this host into a working private Docker registry, trusted by its Docker daemon.')
     .version(pkg.version, '-V, --version')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
-    .showHelpAfterError('(run setup-registry --help for usage)');
+    .showHelpAfterError('(run setup-registry --help for usage)')
+    // The default command's options must not swallow a subcommand's options of the same name.
+    .enablePositionalOptions();
 
-  const installCommand = (cmd: Command) =>
+  const root = () => new Option('--root <dir>', 'treat DIR as / for configuration files (testing)').hideHelp();
+  const changing = (cmd: Command) =>
     cmd
       .option('-y, --yes', 'do not ask: apply the plan (for provisioning)')
-      .option('--address <host>', "address clients use to reach the registry (default: this host's primary IPv4)")
+      .option('--dry-run', 'print the plan and the file diffs; change nothing')
+      .option('--json', 'print one JSON object with the result on stdout')
+      .addOption(root());
+  const target = (cmd: Command) =>
+    cmd
+      .option('--address <host>', "address clients use to reach the registry (default: the installed one, else this host's primary IPv4)")
       .option('--port <port>', 'registry port on this host (default: 5000)')
       .option('--name <name>', 'registry container name (default: registry)')
       .option('--image <image>', 'registry image (default: registry:3)')
       .option('--data-dir <dir>', 'where the registry keeps images (default: /var/lib/registry)')
-      .option('--method <method>', 'how dockerd is told to trust it: auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)')
-      .option('--dry-run', 'print the plan and the file diffs; change nothing')
-      .option('--json', 'print one JSON object with the result on stdout')
-      .option('--timeout <seconds>', 'how long to wait for dockerd and the registry (default: 60)')
-      .addOption(new Option('--root <dir>', 'treat DIR as / for configuration files (testing)').hideHelp())
-      .action(async (flags: InstallFlags) => {
-        const { install } = await import('./commands/install.js');
-        code = await install(flags);
-      });
+      .option('--method <method>', 'how dockerd is told to trust it: auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)');
 
+  const installCommand = (cmd: Command) =>
+    changing(target(cmd))
+      .option('--timeout <seconds>', 'how long to wait for dockerd and the registry (default: 60)')
+      .action(async (flags: InstallFlags) => {
+        code = await (await import('./commands/install.js')).install(flags);
+      });
   installCommand(program);
   installCommand(program.command('install').description('install the registry and trust it (the default command)'));
+
+  target(program.command('check').description('diagnose every layer, read-only; exit 1 when a check fails'))
+    .option('--json', 'print { ok, checks, facts } on stdout')
+    .option('--deep', 'also push a tiny image and delete it (proves the trust end to end)')
+    .option('--only <ids>', 'run only these checks (comma-separated)')
+    .option('--list-checks', 'list the check ids')
+    .addOption(root())
+    .action(async (flags: CheckFlags) => {
+      code = await (await import('./commands/check.js')).check(flags);
+    });
+
+  changing(target(program.command('repair').description('run check, then fix exactly what failed, then check again')))
+    .option('--restore-backup', 'with --yes: replace an unparseable daemon.json by its newest backup that parses')
+    .action(async (flags: RepairFlags) => {
+      code = await (await import('./commands/repair.js')).repair(flags);
+    });
+
+  changing(program.command('uninstall').description('remove the container and exactly the trust entries this tool added'))
+    .option('--purge', "also delete the registry's data directory")
+    .action(async (flags: UninstallFlags) => {
+      code = await (await import('./commands/uninstall.js')).uninstall(flags);
+    });
+
+  for (const mode of ['trust', 'untrust'] as const) {
+    changing(program.command(`${mode} <registry...>`).description(mode === 'trust' ? "make this host's dockerd trust registries running elsewhere (HOST:PORT)" : 'remove registries from the trust'))
+      .option('--method <method>', 'auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)')
+      .option('--timeout <seconds>', 'how long to wait for dockerd (default: 60)')
+      .action(async (registries: string[], flags: TrustFlags) => {
+        code = await (await import('./commands/trust.js')).trust(registries, flags, mode);
+      });
+  }
+
+  program
+    .command('catalog')
+    .description('list the repositories in the registry')
+    .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
+    .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
+    .option('--json', 'print JSON')
+    .addOption(root())
+    .action(async (flags: QueryFlags) => {
+      code = await (await import('./commands/query.js')).query('catalog', undefined, flags);
+    });
+  program
+    .command('tags <name>')
+    .description("list a repository's tags")
+    .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
+    .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
+    .option('--json', 'print JSON')
+    .addOption(root())
+    .action(async (name: string, flags: QueryFlags) => {
+      code = await (await import('./commands/query.js')).query('tags', name, flags);
+    });
 
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    const e = err as { code?: string; exitCode?: number; message: string };
+    const e = err as { code?: string; message: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     if (e.code?.startsWith('commander.')) return EXIT_USAGE;
-    process.stderr.write(`setup-registry: ${e.message}\n`);
+    process.stderr.write(`setup-registry: ${e.message.split('\n')[0]}${e.message.includes('\n') ? `\n${e.message.split('\n').slice(1).join('\n')}` : ''}\n`);
     return exitCodeOf(err);
   }
   return code;

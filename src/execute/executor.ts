@@ -30,8 +30,11 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const steps: Step[] = actions.map((action) => ({
     title: title(action),
     run: async () => {
+      // A removed file is put back on rollback like a written one (directories cannot be).
+      const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
       await apply(ports, action, stamp, report, opts.timeoutMs);
       if (action.kind === 'write-file') written.push(action);
+      if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
       if (action.kind === 'daemon') daemonOps.push(action);
       report.applied.push(describe(action));
     },
@@ -68,6 +71,12 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       await invoke(ports, action.via);
       if (action.op === 'start' || action.op === 'restart') await waitForDocker(ports, timeoutMs);
       return;
+    case 'remove-path': {
+      const backup = await ports.files.backup(action.path, stamp).catch(() => null);
+      if (backup) report.backups.push(backup);
+      await ports.files.removeTree(action.path);
+      return;
+    }
     case 'container':
       try {
         await ports.processes.run(action.argv);

@@ -11,9 +11,8 @@ import { STATE_FILE } from '../plan/state.js';
 import type { DaemonJsonFacts, HostFacts } from './types.js';
 
 export interface FactQuery {
-  name: string;
-  port: number;
-  image: string;
+  /** The registry container to look at; omitted on client hosts (trust, untrust). */
+  registry?: { name: string; port: number; image: string };
 }
 
 /** Gathers every fact once, concurrently where independent. Reads only. */
@@ -24,8 +23,8 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     files.exists('/run/systemd/system'),
     findDockerd(live),
     engineFacts(processes),
-    containerFacts(processes, q.name),
-    imagePresent(processes, q.image),
+    q.registry ? containerFacts(processes, q.registry.name) : Promise.resolve(null),
+    q.registry ? imagePresent(processes, q.registry.image) : Promise.resolve(false),
     files.read(STATE_FILE),
   ]);
   const distro = classifyDistro(parseOsRelease(osText));
@@ -33,7 +32,8 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const argv = dockerd?.argv ?? null;
   const [startup, holder] = await Promise.all([
     startupFacts(files, init, distro, argv),
-    portHolder(live, q.port, container?.running ? container.hostPort : null),
+    // Our own running container on that port needs no look-up (which scans every process's sockets).
+    !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? Promise.resolve(null) : portHolder(live, q.registry.port, null),
   ]);
   const daemonJson = await readDaemonJson(ports, daemonJsonPath(argv, startup));
   return {
@@ -53,7 +53,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     daemonJson,
     startup,
     container,
-    image: { name: q.image, present: engine.serverVersion === null ? null : image },
+    image: { name: q.registry?.image ?? '', present: engine.serverVersion === null ? null : image },
     portHolder: holder,
     stateText,
   };

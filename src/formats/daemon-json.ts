@@ -48,7 +48,8 @@ export function insecureRegistriesOf(config: DaemonConfig): string[] {
 /**
  * Returns the config with `insecure-registries` changed: entries in `add` appended when missing,
  * entries in `remove` dropped, every other key, value and the key order left as they were.
- * An emptied list is removed rather than left as `[]`, so uninstall leaves the file as it found it.
+ * An emptied list stays as `[]`: on SIGHUP dockerd only reloads keys present in the file, so
+ * deleting the key would leave the removed registries trusted until the next restart.
  */
 export function withInsecureRegistries(config: DaemonConfig, add: readonly string[], remove: readonly string[] = []): DaemonConfig {
   const had = INSECURE_KEY in config;
@@ -57,7 +58,7 @@ export function withInsecureRegistries(config: DaemonConfig, add: readonly strin
   const out: DaemonConfig = {};
   for (const [key, value] of Object.entries(config)) {
     if (key !== INSECURE_KEY) out[key] = value;
-    else if (next.length > 0) out[key] = next;
+    else out[key] = next;
   }
   if (!had && next.length > 0) out[INSECURE_KEY] = next;
   return out;

@@ -2,7 +2,7 @@
  * What the planner hands to the executor. Actions are data: a plan can be printed (`--dry-run`),
  * serialised (`--json`) and tested without touching a host.
  */
-export type Action = WriteFile | DaemonAction | ContainerAction;
+export type Action = WriteFile | DaemonAction | ContainerAction | RemovePath;
 
 export interface WriteFile {
   kind: 'write-file';
@@ -11,6 +11,13 @@ export interface WriteFile {
   before: string | null;
   after: string;
   mode: number;
+  why: string;
+}
+
+/** Deletes a file or a directory tree (uninstall: the state file; with --purge, the data). Cannot be rolled back, so it runs last. */
+export interface RemovePath {
+  kind: 'remove-path';
+  path: string;
   why: string;
 }
 
@@ -40,6 +47,8 @@ export function title(action: Action): string {
       return `${action.before === null ? 'create' : 'edit'} ${action.path}`;
     case 'daemon':
       return 'argv' in action.via ? action.via.argv.join(' ') : `SIGHUP dockerd (pid ${action.via.pid})`;
+    case 'remove-path':
+      return `remove ${action.path}`;
     case 'container':
       return `docker ${action.op} ${action.op === 'pull' ? action.argv.at(-1) : action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1] : action.argv.at(-1)}`;
   }
@@ -53,5 +62,7 @@ export function describe(action: Action): string {
       return `${'argv' in action.via ? action.via.argv.join(' ') : `kill -HUP ${action.via.pid}`}: ${action.why}`;
     case 'container':
       return `${action.argv.join(' ')}: ${action.why}`;
+    case 'remove-path':
+      return `remove ${action.path}: ${action.why}`;
   }
 }

@@ -1,9 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { describe, type Action } from './actions.js';
-import type { Plan } from './planner.js';
+
 
 /** The plan as an operator reads it: each action, and a unified diff for each file. */
-export function renderPlan(plan: Plan): string {
+export function renderPlan(plan: { actions: readonly Action[]; notes: readonly string[] }): string {
   const lines: string[] = [];
   plan.actions.forEach((a, i) => {
     lines.push(`${i + 1}. ${describe(a)}`);
@@ -36,5 +36,7 @@ export function actionSummary(a: Action): Record<string, unknown> {
       return { kind: a.kind, op: a.op, command: 'argv' in a.via ? a.via.argv : ['kill', '-HUP', String(a.via.pid)], why: a.why };
     case 'container':
       return { kind: a.kind, op: a.op, command: a.argv, why: a.why };
+    case 'remove-path':
+      return { kind: a.kind, path: a.path, why: a.why };
   }
 }

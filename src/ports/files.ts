@@ -17,6 +17,7 @@ export interface HostFiles {
   /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
   backup(file: string, stamp: string): Promise<string | null>;
   remove(file: string): Promise<void>;
+  removeTree(dir: string): Promise<void>;
   readlink(file: string): Promise<string | null>;
   real(file: string): string;
 }
@@ -113,6 +114,9 @@ export function hostFiles(root = '/'): HostFiles {
         throw err;
       }
       return hostBackup;
+    },
+    async removeTree(dir) {
+      await fs.rm(real(dir), { recursive: true, force: true });
     },
     async readlink(file) {
       return fs.readlink(real(file)).catch(() => null);

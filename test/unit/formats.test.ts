@@ -5,6 +5,7 @@ import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutI
 import { effectiveService, execWords, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
+import { nextLink } from '../../src/registry-api.js';
 
 describe('daemon.json', () => {
   it('names the file, line and column of a syntax error', () => {
@@ -26,8 +27,9 @@ describe('daemon.json', () => {
     expect(withInsecureRegistries(next, ['b:2'])).toEqual(next);
     expect(withInsecureRegistries({ debug: true }, ['x:5'])).toEqual({ debug: true, 'insecure-registries': ['x:5'] });
   });
-  it('removes an emptied list instead of leaving []', () => {
-    expect(withInsecureRegistries({ debug: true, 'insecure-registries': ['x:5'] }, [], ['x:5'])).toEqual({ debug: true });
+  it('keeps an emptied list as [] (a reload ignores keys that are absent, so the entry would stay live)', () => {
+    expect(withInsecureRegistries({ debug: true, 'insecure-registries': ['x:5'] }, [], ['x:5'])).toEqual({ debug: true, 'insecure-registries': [] });
+    expect(withInsecureRegistries({ debug: true }, [], ['x:5'])).toEqual({ debug: true });
   });
   it('renders 2-space JSON with a final newline', () => {
     expect(renderDaemonJson({ a: [1] })).toBe('{\n  "a": [\n    1\n  ]\n}\n');
@@ -105,14 +107,22 @@ describe('daemon.json edits keep the file as the operator wrote it', () => {
     const after = editInsecureRegistries(text, parseDaemonJson(text, 'f').config, ['b:2']);
     expect(after).toBe('{\n    "log-driver": "json-file",\n    "insecure-registries": [\n        "a:1",\n        "b:2"\n    ]\n}\n');
   });
-  it('creates 2-space JSON for a missing or empty file, keeps a BOM, removes the key when emptied', () => {
+  it('creates 2-space JSON for a missing or empty file, keeps a BOM, empties the list on removal', () => {
     expect(editInsecureRegistries(null, {}, ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
     expect(editInsecureRegistries('\uFEFF{"debug": true}', { debug: true }, ['x:5']).startsWith('\uFEFF{')).toBe(true);
     const text = '{\n  "debug": true,\n  "insecure-registries": ["x:5"]\n}\n';
-    expect(editInsecureRegistries(text, parseDaemonJson(text, 'f').config, [], ['x:5'])).toBe('{\n  "debug": true\n}\n');
+    expect(editInsecureRegistries(text, parseDaemonJson(text, 'f').config, [], ['x:5'])).toBe('{\n  "debug": true,\n  "insecure-registries": []\n}\n');
   });
   it('names the line and column of errors JSON.parse does not place (Node 20)', () => {
     expect(() => parseDaemonJson('{"a": }', 'f')).toThrow(/^f:1:7: not valid JSON \(value expected\)/);
     expect(() => parseDaemonJson('{\n  // comment\n  "a": 1\n}', 'f')).toThrow(/^f:2:3: not valid JSON/);
+  });
+});
+
+describe('registry API', () => {
+  it('follows Link: <...>; rel="next", relative to the page it came from', () => {
+    expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"', 'http://10.0.0.5:5000/v2/_catalog?n=2')).toBe('http://10.0.0.5:5000/v2/_catalog?last=b&n=2');
+    expect(nextLink(null, 'http://x/')).toBeNull();
+    expect(nextLink('<http://x/a>; rel="prev"', 'http://x/')).toBeNull();
   });
 });

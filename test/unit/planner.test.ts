@@ -13,7 +13,7 @@ const wanted: Wanted = { address: '10.0.0.5', port: 5000, name: 'registry', imag
 const templates = loadTemplates();
 const ENTRY = '10.0.0.5:5000';
 const writes = (actions: Action[]) => actions.filter((a): a is WriteFile => a.kind === 'write-file');
-const ops = (actions: Action[]) => actions.filter((a) => a.kind !== 'write-file').map((a) => (a.kind === 'daemon' ? `daemon:${a.op}` : `container:${a.op}`));
+const ops = (actions: Action[]) => actions.flatMap((a) => (a.kind === 'daemon' ? [`daemon:${a.op}`] : a.kind === 'container' ? [`container:${a.op}`] : []));
 const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {} };
 
 describe('install planner (pure: facts in, actions out)', () => {
@@ -140,10 +140,11 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
   });
 
-  it('dockerd stopped: starts it after the file change, then runs the container (image presence unknown until then)', async () => {
+  it('dockerd stopped: starts it after the file change; the container is left to a second pass once dockerd answers', async () => {
     const facts = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: null });
     const plan = planInstall(facts, wanted, templates);
-    expect(ops(plan.actions)).toEqual(['daemon:start', 'container:run']);
+    expect(ops(plan.actions)).toEqual(['daemon:start']);
+    expect(plan.notes.join()).toContain('once dockerd runs again');
   });
 
   it('missing image on a running daemon: the pull comes before any change', async () => {

@@ -107,3 +107,25 @@ function patchedInitScript(): string {
   return readFileSync('/etc/init.d/docker', 'utf8').replace(/^(\s*ulimit [^\n]*)$/gm, '$1 || true');
 }
 
+
+let links = 0;
+
+/**
+ * Wires two test hosts together with a veth pair: `a` gets 198.18.1.1/24 and `b` 198.18.1.2/24,
+ * so `b` can act as a client host of a registry on `a`. Traffic stays inside the two namespaces.
+ */
+export async function connect(a: TestHost, b: TestHost): Promise<{ a: string; b: string }> {
+  const [ea, eb] = [`sra${process.pid % 10000}x${++links}`, `srb${process.pid % 10000}x${links}`];
+  const run = async (argv: string[]) => {
+    const r = await execa(argv[0]!, argv.slice(1), { reject: false });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  };
+  await run(['ip', 'link', 'add', ea, 'type', 'veth', 'peer', 'name', eb]);
+  await run(['ip', 'link', 'set', ea, 'netns', String(a.pid1)]);
+  await run(['ip', 'link', 'set', eb, 'netns', String(b.pid1)]);
+  for (const [h, dev, ip] of [[a, ea, '198.18.1.1'], [b, eb, '198.18.1.2']] as const) {
+    await h.exec(['ip', 'addr', 'add', `${ip}/24`, 'dev', dev]);
+    await h.exec(['ip', 'link', 'set', dev, 'up']);
+  }
+  return { a: '198.18.1.1', b: '198.18.1.2' };
+}

@@ -1,0 +1,176 @@
+import { statfs } from 'node:fs/promises';
+import type { HostFacts } from '../facts/types.js';
+import type { Ports } from '../ports/index.js';
+import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
+import { containerDifferences } from '../plan/container.js';
+import { registriesInFlags } from '../plan/trust/flag-sites.js';
+import { chooseMethod } from '../plan/trust/index.js';
+import { trustedLive } from '../plan/trust/daemon-json.js';
+import type { Wanted } from '../plan/wanted.js';
+import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
+
+export type Status = 'ok' | 'warn' | 'fail';
+
+export interface Finding {
+  id: string;
+  status: Status;
+  message: string;
+  /** The exact command or step that fixes it (absent when ok). */
+  fix?: string;
+}
+
+export interface CheckContext {
+  facts: HostFacts;
+  target: Wanted & { entry: string };
+  ports: Ports;
+}
+
+type Outcome = Omit<Finding, 'id'>;
+
+export interface Check {
+  id: string;
+  /** Only with --deep: it changes the registry's contents (and undoes it). */
+  deep?: boolean;
+  run(ctx: CheckContext): Outcome | Promise<Outcome>;
+}
+
+const REPAIR = 'setup-registry repair';
+const ok = (message: string): Outcome => ({ status: 'ok', message });
+const fail = (message: string, fix: string): Outcome => ({ status: 'fail', message, fix });
+const warn = (message: string, fix: string): Outcome => ({ status: 'warn', message, fix });
+
+function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container']>) => Outcome): Outcome {
+  const c = ctx.facts.container;
+  if (!c) return fail(`no container named ${ctx.target.name}`, REPAIR);
+  return what(c);
+}
+
+/** Every check, in the order they are reported. Each reads the facts gathered once; none writes. */
+export const CHECKS: readonly Check[] = [
+  {
+    id: 'distro-supported',
+    run: ({ facts }) => (facts.distro.supported ? ok(`${facts.distro.name} (${facts.distro.knowledge.label})`) : warn(`${facts.distro.name} is not a distro this tool knows; the generic path (daemon.json) is used`, 'none needed if the checks below pass')),
+  },
+  {
+    id: 'docker-installed',
+    run: ({ facts }) => (facts.docker.installed ? ok(`docker ${facts.docker.clientVersion ?? ''}`.trim()) : fail('docker is not installed', 'apt-get install docker.io (Debian/Ubuntu), dnf install docker-ce or moby-engine (RHEL family)')),
+  },
+  {
+    id: 'dockerd-running',
+    run: ({ facts }) =>
+      facts.docker.running
+        ? ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`)
+        : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${facts.init === 'systemd' ? 'systemctl start docker' : 'service docker start'})`),
+  },
+  {
+    id: 'docker-enabled',
+    run: ({ facts }) =>
+      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok('docker.service starts at boot') : fail('docker.service is not enabled: the registry will not come back after a reboot', 'systemctl enable docker'),
+  },
+  {
+    id: 'daemon-json-valid',
+    run: ({ facts }) =>
+      facts.daemonJson.error
+        ? fail(facts.daemonJson.error, `fix it by hand, or: ${REPAIR} --yes --restore-backup`)
+        : ok(facts.daemonJson.text === null ? `${facts.daemonJson.path} absent` : `${facts.daemonJson.path} parses`),
+  },
+  {
+    id: 'daemon-flag-conflict',
+    run: ({ facts }) => {
+      const flags = registriesInFlags(facts);
+      const inFile = facts.daemonJson.config?.[INSECURE_KEY];
+      return flags.length > 0 && Array.isArray(inFile) && inFile.length > 0
+        ? fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, REPAIR)
+        : ok('no directive is both a flag and in daemon.json');
+    },
+  },
+  {
+    id: 'daemon-json-keys',
+    run: ({ facts }) => {
+      const wrong = Object.keys(facts.daemonJson.config ?? {}).filter((k) => k in MISSPELLED_KEYS);
+      return wrong.length ? fail(`unknown key "${wrong[0]}" in ${facts.daemonJson.path}: dockerd will not start`, `rename "${wrong[0]}" to "${MISSPELLED_KEYS[wrong[0]!]}" in ${facts.daemonJson.path}`) : ok('no misspelled keys');
+    },
+  },
+  {
+    id: 'insecure-entries',
+    run: ({ facts }) => {
+      const list = facts.daemonJson.config?.[INSECURE_KEY];
+      const bad = (Array.isArray(list) ? (list as string[]) : []).filter((e) => /:\/\/|\s|\//.test(e.replace(/\/\d+$/, '')));
+      return bad.length ? fail(`insecure-registries entry "${bad[0]}" has a scheme, space or path`, `write it as HOST:PORT in ${facts.daemonJson.path}`) : ok('entries are HOST:PORT');
+    },
+  },
+  {
+    id: 'registry-trusted',
+    run: ({ facts, target }) =>
+      !facts.docker.running
+        ? fail('dockerd is not running', REPAIR)
+        : trustedLive(facts, target.entry)
+          ? ok(`${target.entry} is an insecure registry in docker info`)
+          : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, REPAIR),
+  },
+  {
+    id: 'registry-configured',
+    run: ({ facts, target }) => {
+      if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
+      let method;
+      try {
+        method = chooseMethod(facts, target.method);
+      } catch (err) {
+        return fail((err as Error).message, REPAIR);
+      }
+      return method.configured(facts).includes(target.entry) || registriesInFlags(facts).includes(target.entry)
+        ? ok(`${target.entry} is in the configuration (${method.name}), so it survives a restart`)
+        : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, REPAIR);
+    },
+  },
+  { id: 'container-exists', run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
+  { id: 'container-running', run: (ctx) => container(ctx, (c) => (c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))) },
+  { id: 'container-restart-policy', run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
+  { id: 'container-port', run: (ctx) => container(ctx, (c) => (c.hostPort === String(ctx.target.port) ? ok(`port ${c.hostPort} published`) : fail(`port ${ctx.target.port} is not published (${c.hostPort ?? 'none'})`, REPAIR))) },
+  { id: 'container-data-dir', run: (ctx) => container(ctx, (c) => (c.dataDir === ctx.target.dataDir ? ok(`${c.dataDir} mounted`) : fail(`${ctx.target.dataDir} is not mounted at /var/lib/registry (${c.dataDir ?? 'nothing'})`, REPAIR))) },
+  {
+    id: 'container-image',
+    run: (ctx) => container(ctx, (c) => (containerDifferences(c, ctx.target).some((d) => d.startsWith('image')) ? warn(`image is ${c.image}, ${ctx.target.image} recorded`, REPAIR) : ok(c.image))),
+  },
+  {
+    id: 'registry-ping',
+    run: async ({ ports, target }) => {
+      try {
+        const p = await pingOnce(ports, target.entry);
+        return isRegistryAnswer(p) ? ok(`GET /v2/: ${p.status}, ${p.apiVersion}`) : fail(`GET http://${target.entry}/v2/: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, REPAIR);
+      } catch (err) {
+        return fail(`GET http://${target.entry}/v2/: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, `${REPAIR}   (or: docker logs ${target.name})`);
+      }
+    },
+  },
+  {
+    id: 'data-dir-space',
+    run: async ({ ports, target }) => {
+      try {
+        const s = await statfs(ports.files.real(target.dataDir));
+        const free = s.bavail / s.blocks;
+        const text = `${(free * 100).toFixed(0)}% free in ${target.dataDir}`;
+        return free < 0.1 ? warn(text, `free space, or: docker exec ${target.name} registry garbage-collect /etc/docker/registry/config.yml`) : ok(text);
+      } catch {
+        return warn(`${target.dataDir} does not exist yet`, REPAIR);
+      }
+    },
+  },
+  {
+    id: 'push',
+    deep: true,
+    run: async ({ ports, target }) => {
+      try {
+        return ok(`pushed and deleted ${await smokePush(ports, target.entry)}`);
+      } catch (err) {
+        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}`, REPAIR);
+      }
+    },
+  },
+];
+
+export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[] }): Promise<Finding[]> {
+  const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep));
+  // Independent: all of them read the same facts, so they run concurrently.
+  return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
+}

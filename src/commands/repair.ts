@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { parseDaemonJson } from '../formats/daemon-json.js';
+import { planInstall } from '../plan/planner.js';
+import type { WriteFile } from '../plan/actions.js';
+import type { Ports } from '../ports/index.js';
+import { loadTemplates } from '../templates.js';
+import { createOutput } from '../output.js';
+import { assertCanAsk, changeSummary, factsSummary } from './apply.js';
+import { diagnose, formatFinding, type CheckFlags } from './check.js';
+import { applyInstall } from './install.js';
+
+export interface RepairFlags extends CheckFlags {
+  yes?: boolean;
+  dryRun?: boolean;
+  restoreBackup?: boolean;
+}
+
+/** Runs check, converges exactly what failed with the install planner, then checks again. */
+export async function repair(flags: RepairFlags): Promise<number> {
+  const out = createOutput(Boolean(flags.json));
+  assertCanAsk(flags);
+  const { findings, facts, target, ports } = await diagnose(flags, { deep: false });
+  const failed = findings.filter((f) => f.status === 'fail');
+  if (failed.length === 0) {
+    out.say('healthy: nothing to repair');
+    out.json({ ok: true, changed: false, checks: findings, facts: factsSummary(facts) });
+    return 0;
+  }
+  for (const f of failed) out.say(formatFinding(f));
+
+  let planFacts = facts;
+  let restored: { path: string; text: string } | null = null;
+  if (facts.daemonJson.error) {
+    // Someone's hand-edited daemon.json is never overwritten silently.
+    const backup = await newestValidBackup(ports, facts.daemonJson.path);
+    if (!flags.restoreBackup || !flags.yes) {
+      out.error(`${facts.daemonJson.error}\n${backup ? `to restore the newest backup that parses (${backup.path}), run: setup-registry repair --yes --restore-backup` : 'no backup that parses was found next to it; fix it by hand'}`);
+      out.json({ ok: false, changed: false, checks: findings, error: facts.daemonJson.error });
+      return 1;
+    }
+    if (!backup) {
+      out.error(`${facts.daemonJson.error}\nno backup that parses was found next to it; fix it by hand`);
+      return 1;
+    }
+    restored = backup;
+    planFacts = { ...facts, daemonJson: { ...facts.daemonJson, text: backup.text, config: parseDaemonJson(backup.text, backup.path).config, error: null } };
+  }
+  const plan = planInstall(planFacts, target, loadTemplates());
+  if (restored) {
+    // The write replaces the broken file: its "before" is what is on disk now.
+    const write = plan.actions.find((a): a is WriteFile => a.kind === 'write-file' && a.path === facts.daemonJson.path);
+    if (write) Object.assign(write, { before: facts.daemonJson.text, why: `restore ${restored.path}; ${write.why}` });
+    else plan.actions.unshift({ kind: 'write-file', path: facts.daemonJson.path, before: facts.daemonJson.text, after: restored.text, mode: 0o644, why: `restore ${restored.path}` });
+    if (plan.daemon === 'none' && facts.docker.running) plan.notes.push('dockerd keeps running with the configuration it loaded before the file broke');
+  }
+  const applied = await applyInstall(ports, out, flags, facts, plan, target);
+  if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
+  if (applied.report.failure) {
+    out.json({ ok: false, changed: false, error: applied.report.failure.message, ...changeSummary(plan) });
+    return 1;
+  }
+  const after = await diagnose(flags, { deep: false });
+  const still = after.findings.filter((f) => f.status === 'fail');
+  out.say('\nafter repair:');
+  for (const f of after.findings) if (f.status !== 'ok') out.say(formatFinding(f));
+  out.say(still.length ? `${still.length} checks still fail` : `all ${after.findings.length} checks pass`);
+  out.json({ ok: still.length === 0, changed: true, checks: after.findings, ...changeSummary(plan), facts: factsSummary(after.facts) });
+  return still.length ? 1 : 0;
+}
+
+/** Backups are `daemon.json.<UTC stamp>.bak` next to the file; the newest whose JSON parses wins. */
+async function newestValidBackup(ports: Ports, file: string): Promise<{ path: string; text: string } | null> {
+  const dir = path.dirname(file);
+  const names = (await ports.files.list(dir)).filter((n) => n.startsWith(`${path.basename(file)}.`) && n.endsWith('.bak')).sort().reverse();
+  for (const n of names) {
+    const text = await ports.files.read(`${dir}/${n}`);
+    try {
+      if (text !== null) {
+        parseDaemonJson(text, n);
+        return { path: `${dir}/${n}`, text };
+      }
+    } catch {
+      /* broken too: try an older one */
+    }
+  }
+  return null;
+}

@@ -1,0 +1,33 @@
+import { parseState, type InstallState } from '../plan/state.js';
+import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, type Wanted } from '../plan/wanted.js';
+import { parseMethod } from '../plan/trust/index.js';
+import { UsageError } from '../errors.js';
+
+export interface TargetFlags {
+  address?: string;
+  port?: string;
+  name?: string;
+  image?: string;
+  dataDir?: string;
+  method?: string;
+}
+
+/**
+ * The registry a life-cycle command (check, repair, catalog ...) is about: what install recorded
+ * in the state file, overridden by flags, else the defaults.
+ */
+export function resolveTarget(flags: TargetFlags, stateText: string | null, fallbackAddress: string | null): Wanted & { entry: string; state: InstallState | null } {
+  const state = parseState(stateText);
+  const address = flags.address !== undefined ? parseAddress(flags.address) : (state?.address ?? fallbackAddress);
+  if (!address) throw new UsageError('no registry recorded on this host (no /etc/setup-registry/state.json): pass --address');
+  const w: Wanted = {
+    address,
+    port: flags.port !== undefined ? parsePort(flags.port) : (state?.port ?? DEFAULTS.port),
+    name: flags.name !== undefined ? parseName(flags.name) : (state?.name ?? DEFAULTS.name),
+    image: flags.image !== undefined ? parseImage(flags.image) : (state?.image ?? DEFAULTS.image),
+    dataDir: flags.dataDir !== undefined ? parseDataDir(flags.dataDir) : (state?.dataDir ?? DEFAULTS.dataDir),
+    method: flags.method !== undefined ? parseMethod(flags.method) : (state?.method ?? 'auto'),
+    timeoutMs: DEFAULTS.timeoutSeconds * 1000,
+  };
+  return { ...w, entry: entryOf(w), state };
+}

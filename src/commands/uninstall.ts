@@ -1,0 +1,43 @@
+import { gatherFacts } from '../facts/gather.js';
+import { hostPorts } from '../ports/index.js';
+import { parseState, STATE_FILE } from '../plan/state.js';
+import { planUninstall } from '../plan/uninstall.js';
+import { waitForDocker } from '../execute/verify.js';
+import { loadTemplates } from '../templates.js';
+import { createOutput } from '../output.js';
+import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
+import { DEFAULTS } from '../plan/wanted.js';
+
+export interface UninstallFlags {
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  purge?: boolean;
+  root?: string;
+}
+
+export async function uninstall(flags: UninstallFlags): Promise<number> {
+  const out = createOutput(Boolean(flags.json));
+  assertCanAsk(flags);
+  const ports = hostPorts(flags.root ?? '/');
+  const state = parseState(await ports.files.read(STATE_FILE));
+  const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image } });
+  if (!state) out.say(`no ${STATE_FILE}: only a container labelled as ours is removed, and no trust entry is touched`);
+  const plan = planUninstall(facts, state, loadTemplates(), { purge: Boolean(flags.purge) });
+  if (plan.actions.length === 0) {
+    out.say('nothing to uninstall');
+    out.json({ ok: true, changed: false, kept: plan.kept });
+    return 0;
+  }
+  const timeoutMs = DEFAULTS.timeoutSeconds * 1000;
+  const verify = plan.daemon === 'none' ? [] : [{ title: 'dockerd answers', run: () => waitForDocker(ports, timeoutMs) }];
+  const applied = await applyChange(ports, out, flags, facts, plan, verify, timeoutMs);
+  if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
+  const ok = !applied.report.failure;
+  if (ok) {
+    out.say('uninstalled');
+    for (const k of plan.kept) out.say(`kept: ${k}`);
+  }
+  out.json({ ok, changed: ok, kept: plan.kept, ...changeSummary(plan), facts: factsSummary(facts), error: applied.report.failure?.message });
+  return ok ? 0 : 1;
+}

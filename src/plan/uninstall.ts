@@ -1,0 +1,52 @@
+import type { HostFacts } from '../facts/types.js';
+import type { Templates } from '../templates.js';
+import type { Action } from './actions.js';
+import { MANAGED_LABEL } from './container.js';
+import { STATE_FILE, type InstallState } from './state.js';
+import { planTrust, type DaemonOutcome } from './trust-plan.js';
+import type { MethodName } from './trust/types.js';
+
+export interface UninstallPlan {
+  actions: Action[];
+  notes: string[];
+  daemon: DaemonOutcome;
+  kept: string[];
+}
+
+/**
+ * Undoes exactly what install recorded: the container, the trust entries it added (never ones it
+ * found), the state file; the data stays unless purged. Every other key and entry is kept.
+ */
+export function planUninstall(facts: HostFacts, state: InstallState | null, templates: Templates, opts: { purge: boolean }): UninstallPlan {
+  const actions: Action[] = [];
+  const notes: string[] = [];
+  const kept: string[] = [];
+  const c = facts.container;
+  if (c && (state || c.labels[MANAGED_LABEL] === 'true')) {
+    actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', state?.name ?? 'registry'], why: 'remove the registry container' });
+  }
+  let daemon: DaemonOutcome = 'none';
+  const byMethod = new Map<MethodName, string[]>();
+  for (const a of state?.added ?? []) byMethod.set(a.method, [...(byMethod.get(a.method) ?? []), a.entry]);
+  for (const [method, entries] of byMethod) {
+    const trust = planTrust(facts, templates, { method, add: [], remove: entries });
+    actions.push(...trust.writes);
+    // One daemon operation, the strongest any method needs.
+    if (rank(trust.outcome) > rank(daemon)) {
+      for (let i = actions.length - 1; i >= 0; i--) if (actions[i]!.kind === 'daemon') actions.splice(i, 1);
+      actions.push(...trust.daemon);
+      daemon = trust.outcome;
+    }
+    notes.push(...trust.notes);
+  }
+  if (state) {
+    if (opts.purge) actions.push({ kind: 'remove-path', path: state.dataDir, why: '--purge: delete the pushed images' });
+    else kept.push(`the registry's data in ${state.dataDir} (delete it with --purge)`);
+    actions.push({ kind: 'remove-path', path: STATE_FILE, why: 'forget the install' });
+  }
+  return { actions, notes, daemon, kept };
+}
+
+function rank(o: DaemonOutcome): number {
+  return ['none', 'reload', 'restart', 'start'].indexOf(o);
+}

@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeE2E } from './harness/prerequisites.js';
+import { connect, TestHost } from './harness/namespace-host.js';
+import { TEST_ADDRESS } from './harness/host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const OTHER_KEYS = { 'log-driver': 'json-file', 'registry-mirrors': ['https://mirror.example.invalid'] };
+
+describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', () => {
+  let host: TestHost;
+  let client: TestHost | undefined;
+  beforeEach(async () => {
+    host = await TestHost.create({ daemonJson: `${JSON.stringify(OTHER_KEYS, null, 2)}\n` });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await host.push(ENTRY, 'before')).ok).toBe(true);
+  });
+  afterEach(async () => {
+    await host.destroy();
+    await client?.destroy();
+    client = undefined;
+  });
+
+  async function checkJson() {
+    const r = await host.tool('check', '--json');
+    return { code: r.exitCode, out: JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string; fix?: string }[] } };
+  }
+
+  /** check names the broken layer with its fix; repair fixes it; check passes; the image pushed before still pulls. */
+  async function breakCheckRepair(failing: string[]) {
+    const broken = await checkJson();
+    expect(broken.code).toBe(1);
+    const failed = broken.out.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(expect.arrayContaining(failing));
+    for (const f of failed) expect(f.fix).toBeTruthy();
+    const repaired = await host.tool('repair', '--yes');
+    expect(repaired.exitCode, repaired.stdout + repaired.stderr).toBe(0);
+    const after = await checkJson();
+    expect(after.out.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(after.code).toBe(0);
+    await host.docker('rmi', `${ENTRY}/before:1`);
+    expect((await host.docker('pull', `${ENTRY}/before:1`)).exitCode).toBe(0);
+  }
+
+  it('check on a healthy host passes every check; --list-checks and --only work; nothing changes', async () => {
+    const stat = async () => (await host.sh('stat -c %Y.%i /etc/docker/daemon.json; docker inspect -f {{.State.StartedAt}} registry')).stdout;
+    const before = await stat();
+    const r = await checkJson();
+    expect(r.code).toBe(0);
+    expect(r.out.ok).toBe(true);
+    expect(r.out.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['docker-installed', 'dockerd-running', 'daemon-json-valid', 'registry-trusted', 'container-restart-policy', 'registry-ping', 'data-dir-space']));
+    expect((await host.tool('check', '--list-checks')).stdout.split('\n')).toContain('push (with --deep)');
+    const only = JSON.parse((await host.tool('check', '--json', '--only', 'registry-ping')).stdout);
+    expect(only.checks.map((c: { id: string }) => c.id)).toEqual(['registry-ping']);
+    const deep = await host.tool('check', '--deep', '--only', 'push');
+    expect(deep.exitCode, deep.stdout).toBe(0);
+    expect((await host.tool('check', '--only', 'nope')).exitCode).toBe(2);
+    expect(await stat()).toBe(before);
+  });
+
+  it('container stopped', async () => {
+    await host.docker('stop', 'registry');
+    await breakCheckRepair(['container-running', 'registry-ping']);
+  });
+
+  it('container removed', async () => {
+    await host.docker('rm', '-f', 'registry');
+    await breakCheckRepair(['container-exists', 'registry-ping']);
+  });
+
+  it('container recreated by hand with another restart policy and port', async () => {
+    await host.docker('rm', '-f', 'registry');
+    await host.docker('run', '-d', '--name', 'registry', '-p', '5001:5000', '-v', '/var/lib/registry:/var/lib/registry', 'registry:3');
+    await breakCheckRepair(['container-restart-policy', 'container-port', 'registry-ping']);
+  });
+
+  it('trust entry removed from daemon.json (and reloaded)', async () => {
+    host.writeFile('/etc/docker/daemon.json', `${JSON.stringify(OTHER_KEYS)}\n`);
+    await host.exec(['kill', '-HUP', String(await host.dockerdPid())]);
+    await new Promise((r) => setTimeout(r, 500));
+    // dockerd keeps a registry trusted when the key disappears on reload; the file no longer has it.
+    await breakCheckRepair(['registry-configured']);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] });
+  });
+
+  it('a conflicting DOCKER_OPTS flag: dockerd refuses to start after a restart', async () => {
+    host.writeFile('/etc/default/docker', 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n');
+    await host.exec(['service', 'docker', 'restart']);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(host.readFile('/var/log/docker.log')).toContain('specified both as a flag and in the configuration file');
+    await breakCheckRepair(['dockerd-running', 'daemon-flag-conflict']);
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS=""\n');
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', ENTRY]));
+  });
+
+  it('dockerd stopped', async () => {
+    await host.exec(['service', 'docker', 'stop']);
+    await breakCheckRepair(['dockerd-running']);
+  });
+
+  it('daemon.json hand-edited into invalid JSON: never overwritten silently; --restore-backup restores the newest valid backup', async () => {
+    const broken = '{\n  "log-driver": "json-file",\n  "insecure-registries": ["198.18.0.1:5000"\n}\n';
+    host.writeFile('/etc/docker/daemon.json', broken);
+    const c = await checkJson();
+    expect(c.code).toBe(1);
+    expect(c.out.checks.find((x) => x.id === 'daemon-json-valid')).toMatchObject({ status: 'fail', fix: expect.stringContaining('--restore-backup') });
+    const refused = await host.tool('repair', '--yes');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/daemon\.json:4:1: not valid JSON/);
+    expect(refused.stderr).toMatch(/daemon\.json\.\d{8}T\d{6}Z\.bak/);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(broken);
+    const restored = await host.tool('repair', '--yes', '--restore-backup');
+    expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] });
+    expect((await checkJson()).code).toBe(0);
+  });
+
+  it('catalog and tags list what was pushed; unreachable registries and unknown names are clear errors', async () => {
+    await host.push(ENTRY, 'team/app');
+    await host.makeImage('local/v2:1', 'two');
+    await host.docker('tag', 'local/v2:1', `${ENTRY}/team/app:2`);
+    await host.docker('push', `${ENTRY}/team/app:2`);
+    const cat = await host.tool('catalog');
+    expect(cat.exitCode).toBe(0);
+    expect(cat.stdout.trim().split('\n')).toEqual(['before', 'team/app']);
+    expect(JSON.parse((await host.tool('catalog', '--json')).stdout)).toEqual({ repositories: ['before', 'team/app'] });
+    expect((await host.tool('tags', 'team/app')).stdout.trim().split('\n').sort()).toEqual(['1', '2']);
+    const missing = await host.tool('tags', 'nope');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('no repository "nope"');
+    const down = await host.tool('catalog', '--registry', '127.0.0.1:5999');
+    expect(down.exitCode).toBe(1);
+    expect(down.stderr).toContain('does not answer');
+  });
+
+  it('catalog follows Link pagination', async () => {
+    for (let i = 0; i < 3; i++) await host.push(ENTRY, `repo${i}`);
+    const pages = await host.exec(['curl', '-si', `http://${ENTRY}/v2/_catalog?n=2`]);
+    expect(pages.stdout).toMatch(/Link: <[^>]+>; rel="next"/i);
+    const r = await host.tool('catalog', '--page-size', '2');
+    expect(r.stdout.trim().split('\n')).toEqual(['before', 'repo0', 'repo1', 'repo2']);
+  });
+
+  it('uninstall removes the container and exactly its entry, keeps every other key and the data', async () => {
+    const config = JSON.parse(host.readFile('/etc/docker/daemon.json')!);
+    config['insecure-registries'].unshift('10.7.7.7:5000');
+    host.writeFile('/etc/docker/daemon.json', `${JSON.stringify(config, null, 2)}\n`);
+    const r = await host.tool('uninstall', '--yes');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('kept: the registry\'s data in /var/lib/registry');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': ['10.7.7.7:5000'] });
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+    expect((await host.sh('ls /var/lib/registry/docker/registry/v2/repositories')).stdout).toContain('before');
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect((await host.tool('uninstall', '--yes')).stdout).toContain('nothing to uninstall');
+  });
+
+  it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
+    client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
+    const net = await connect(host, client);
+    const remote = `${net.a}:5000`;
+    expect((await client.push(remote, 'fromclient')).output).toContain('server gave HTTP response to HTTPS client');
+    const pid = await client.dockerdPid();
+    const r = await client.tool('trust', remote, '--yes');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(client.readFile('/etc/docker/daemon.json')!)).toEqual({ debug: true, 'insecure-registries': [remote] });
+    expect(await client.dockerdPid()).toBe(pid);
+    expect((await client.push(remote, 'fromclient')).ok).toBe(true);
+    expect((await client.tool('trust', remote, '--yes')).stdout).toContain('already trusted');
+    const u = await client.tool('untrust', remote, '--yes');
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(JSON.parse(client.readFile('/etc/docker/daemon.json')!)).toEqual({ debug: true, 'insecure-registries': [] });
+    expect((await client.liveInsecure())[remote]).toBeUndefined();
+    expect((await client.tool('trust', 'not a registry', '--yes')).exitCode).toBe(2);
+  });
+});
