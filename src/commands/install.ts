@@ -10,18 +10,10 @@ import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
 import { createOutput, type Output } from '../output.js';
+import type { TargetFlags } from './target.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary, type ApplyFlags, type ApplyResult } from './apply.js';
 
-export interface InstallFlags {
-  yes?: boolean;
-  address?: string;
-  port?: string;
-  name?: string;
-  image?: string;
-  dataDir?: string;
-  method?: string;
-  dryRun?: boolean;
-  json?: boolean;
+export interface InstallFlags extends TargetFlags, ApplyFlags {
   timeout?: string;
   root?: string;
 }
