@@ -9,6 +9,7 @@ import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, p
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
+import { acquireLock } from '../execute/lock.js';
 import { createOutput, type Output } from '../output.js';
 import type { TargetFlags } from './target.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary, type ApplyFlags, type ApplyResult } from './apply.js';
@@ -39,6 +40,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   if (interactive) wanted = await ask(wanted);
 
   const ports = hostPorts(flags.root ?? '/');
+  if (!flags.dryRun) await acquireLock(ports);
   const facts = await gatherFacts(ports, { registry: { name: wanted.name, port: wanted.port, image: wanted.image } });
   const plan = planInstall(facts, wanted, loadTemplates());
   const entry = entryOf(wanted);

@@ -4,6 +4,8 @@ import { planInstall } from '../plan/planner.js';
 import type { WriteFile } from '../plan/actions.js';
 import type { Ports } from '../ports/index.js';
 import { loadTemplates } from '../templates.js';
+import { acquireLock } from '../execute/lock.js';
+import { hostPorts } from '../ports/index.js';
 import { createOutput } from '../output.js';
 import { assertCanAsk, changeSummary, factsSummary } from './apply.js';
 import { diagnose, formatFinding, type CheckFlags } from './check.js';
@@ -19,15 +21,10 @@ export interface RepairFlags extends CheckFlags {
 export async function repair(flags: RepairFlags): Promise<number> {
   const out = createOutput(Boolean(flags.json));
   assertCanAsk(flags);
+  if (!flags.dryRun) await acquireLock(hostPorts(flags.root ?? '/'));
   const { findings, facts, target, ports } = await diagnose(flags, { deep: false });
   const failed = findings.filter((f) => f.status === 'fail');
-  if (failed.length === 0) {
-    out.say('healthy: nothing to repair');
-    out.json({ ok: true, changed: false, checks: findings, facts: factsSummary(facts) });
-    return 0;
-  }
   for (const f of failed) out.say(formatFinding(f));
-
   let planFacts = facts;
   let restored: { path: string; text: string } | null = null;
   if (facts.daemonJson.error) {
@@ -46,6 +43,12 @@ export async function repair(flags: RepairFlags): Promise<number> {
     planFacts = { ...facts, daemonJson: { ...facts.daemonJson, text: backup.text, config: parseDaemonJson(backup.text, backup.path).config, error: null } };
   }
   const plan = planInstall(planFacts, target, loadTemplates());
+  // Converge whatever the planner finds, not only what a check names (e.g. a state file an interrupted install never wrote).
+  if (failed.length === 0 && plan.actions.length === 0) {
+    out.say('healthy: nothing to repair');
+    out.json({ ok: true, changed: false, checks: findings, facts: factsSummary(facts) });
+    return 0;
+  }
   if (restored) {
     // The write replaces the broken file: its "before" is what is on disk now.
     const write = plan.actions.find((a): a is WriteFile => a.kind === 'write-file' && a.path === facts.daemonJson.path);

@@ -8,6 +8,7 @@ import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
+import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 
@@ -39,6 +40,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const timeoutMs = parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds));
   assertCanAsk(flags);
   const ports = hostPorts(flags.root ?? '/');
+  if (!flags.dryRun) await acquireLock(ports);
   const facts = await gatherFacts(ports, {});
   const plan = planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries : [], remove: mode === 'untrust' ? entries : [] });
   const change = { actions: [...plan.writes, ...plan.daemon], notes: plan.notes, daemon: plan.outcome };

@@ -4,6 +4,7 @@ import { parseState, STATE_FILE } from '../plan/state.js';
 import { planUninstall } from '../plan/uninstall.js';
 import { waitForDocker } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
+import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 import { DEFAULTS } from '../plan/wanted.js';
@@ -20,6 +21,7 @@ export async function uninstall(flags: UninstallFlags): Promise<number> {
   const out = createOutput(Boolean(flags.json));
   assertCanAsk(flags);
   const ports = hostPorts(flags.root ?? '/');
+  if (!flags.dryRun) await acquireLock(ports);
   const state = parseState(await ports.files.read(STATE_FILE));
   const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image } });
   if (!state) out.say(`no ${STATE_FILE}: only a container labelled as ours is removed, and no trust entry is touched`);

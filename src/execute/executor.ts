@@ -1,6 +1,7 @@
 import type { Ports } from '../ports/index.js';
 import { describe, title, type Action, type Invocation, type WriteFile } from '../plan/actions.js';
 import { waitForDocker } from './verify.js';
+import { engineFacts } from '../facts/docker-engine.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
 
@@ -21,30 +22,55 @@ export interface ExecutionReport {
  * files are backed up before their first write and written atomically; when any step fails,
  * every written file is put back and dockerd is brought back to the configuration it had.
  */
-export async function execute(ports: Ports, actions: readonly Action[], verify: Step[], opts: { renderer: Renderer; timeoutMs: number }): Promise<ExecutionReport> {
+export interface ExecuteOptions {
+  renderer: Renderer;
+  timeoutMs: number;
+  /** How this host starts dockerd: used when a rollback finds it down (killed or refused to start). */
+  startDaemon?: Invocation[];
+}
+
+export async function execute(ports: Ports, actions: readonly Action[], verify: Step[], opts: ExecuteOptions): Promise<ExecutionReport> {
   const report: ExecutionReport = { applied: [], backups: [], rolledBack: [], failure: null };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const written: WriteFile[] = [];
   const daemonOps: Action[] = [];
 
+  // Ctrl-C or SIGTERM while applying: finish the step under way, then roll back like a failure.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+  };
+  const checkInterrupt = () => {
+    if (interrupted) throw new Error(`interrupted by ${interrupted}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const steps: Step[] = actions.map((action) => ({
     title: title(action),
     run: async () => {
+      checkInterrupt();
       // A removed file is put back on rollback like a written one (directories cannot be).
       const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
+      // A daemon operation counts once attempted: a restart that failed still changed dockerd.
+      if (action.kind === 'daemon') daemonOps.push(action);
       await apply(ports, action, stamp, report, opts.timeoutMs);
       if (action.kind === 'write-file') written.push(action);
       if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
-      if (action.kind === 'daemon') daemonOps.push(action);
       report.applied.push(describe(action));
+      checkInterrupt();
     },
   }));
+  const checked = verify.map((s) => ({ title: s.title, run: async () => (checkInterrupt(), await s.run(), checkInterrupt()) }));
 
   try {
-    await runSteps([...steps, ...verify], opts.renderer);
+    await runSteps([...steps, ...checked], opts.renderer);
   } catch (err) {
     report.failure = err as Error;
-    await rollBack(ports, written, daemonOps, report, opts.timeoutMs);
+    await rollBack(ports, written, daemonOps, report, opts);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   return report;
 }
@@ -93,14 +119,24 @@ async function invoke(ports: Ports, via: Invocation): Promise<void> {
   else ports.processes.signal(via.pid, via.signal);
 }
 
-async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[], report: ExecutionReport, timeoutMs: number): Promise<void> {
-  for (const w of [...written].reverse()) {
+async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[], report: ExecutionReport, opts: ExecuteOptions): Promise<void> {
+  const { timeoutMs } = opts;
+  const restore = async (w: WriteFile, text: string | null) => {
     try {
-      if (w.before === null) await ports.files.remove(w.path);
-      else await ports.files.writeAtomic(w.path, w.before);
-      report.rolledBack.push(w.before === null ? `removed ${w.path}` : `restored ${w.path}`);
+      if (text === null) await ports.files.remove(w.path);
+      else await ports.files.writeAtomic(w.path, text);
+      return true;
     } catch (err) {
       report.rolledBack.push(`could NOT restore ${w.path}: ${(err as Error).message}`);
+      return false;
+    }
+  };
+  const reloaded = daemonOps.some((op) => op.kind === 'daemon' && op.op === 'reload');
+  // Files a reload alone cannot take back go through an interim version first (see WriteFile.rollbackVia).
+  const interim = reloaded ? written.filter((w) => w.rollbackVia) : [];
+  for (const w of [...written].reverse()) {
+    if (await restore(w, interim.includes(w) ? w.rollbackVia!.text : w.before)) {
+      if (!interim.includes(w)) report.rolledBack.push(w.before === null ? `removed ${w.path}` : `restored ${w.path}`);
     }
   }
   // Bring dockerd back to the restored files the same way it took the new ones.
@@ -114,4 +150,33 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
       report.rolledBack.push(`could NOT re-run ${describe(op).split(':')[0]}: ${(err as Error).message}`);
     }
   }
+  // dockerd may have died meanwhile (killed, or it refused the new configuration): start it on the restored files.
+  if (daemonOps.length > 0 && opts.startDaemon && !(await daemonAnswers(ports))) {
+    try {
+      for (const via of opts.startDaemon) await invoke(ports, via);
+      await waitForDocker(ports, timeoutMs);
+      report.rolledBack.push('started dockerd again with the restored configuration');
+    } catch (err) {
+      report.rolledBack.push(`could NOT start dockerd again: ${(err as Error).message}`);
+    }
+  }
+  if (interim.length > 0) {
+    const dropped = interim.flatMap((w) => w.rollbackVia!.dropped);
+    await waitUntilDropped(ports, dropped, timeoutMs).catch(() => report.rolledBack.push(`dockerd may still trust ${dropped.join(', ')} until its next restart`));
+    for (const w of interim) if (await restore(w, w.before)) report.rolledBack.push(`restored ${w.path}`);
+  }
+}
+
+async function waitUntilDropped(ports: Ports, entries: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + Math.min(timeoutMs, 10_000);
+  for (;;) {
+    const live = (await engineFacts(ports.processes)).liveInsecure;
+    if (live && !entries.some((e) => live.registries.includes(e))) return;
+    if (Date.now() > deadline) throw new Error('still live');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function daemonAnswers(ports: Ports): Promise<boolean> {
+  return (await ports.processes.probe(['docker', 'version', '--format', '{{.Server.Version}}'])).exitCode === 0;
 }

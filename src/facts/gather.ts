@@ -75,6 +75,7 @@ export async function primaryIPv4(): Promise<string | null> {
   const si = (await import('systeminformation')).default;
   const [defaultIface, ifaces] = await Promise.all([si.networkInterfaceDefault(), si.networkInterfaces()]);
   const list = Array.isArray(ifaces) ? ifaces : [ifaces];
-  const usable = list.filter((i) => i.ip4 && !i.internal);
+  // Bridges and veths of container runtimes are not where other hosts reach this one.
+  const usable = list.filter((i) => i.ip4 && !i.internal && !/^(docker|br-|veth|virbr|cni|flannel|cali|podman|lxc)/.test(i.iface));
   return (usable.find((i) => i.iface === defaultIface) ?? usable[0])?.ip4 ?? null;
 }

@@ -73,10 +73,15 @@ export function renderDaemonJson(config: DaemonConfig): string {
  * the file's own formatting, other keys and their order (a minimal diff for the operator).
  */
 export function editInsecureRegistries(text: string | null, config: DaemonConfig, add: readonly string[], remove: readonly string[] = []): string {
-  const next = withInsecureRegistries(config, add, remove);
+  return setInsecureRegistries(text, withInsecureRegistries(config, add, remove)[INSECURE_KEY] as string[] | undefined);
+}
+
+/** The file's text with `insecure-registries` set to exactly `list` (absent: key left out), nothing else changed. */
+export function setInsecureRegistries(text: string | null, list: readonly string[] | undefined): string {
+  const next: DaemonConfig = list === undefined ? {} : { [INSECURE_KEY]: list };
   const bom = text?.startsWith('\uFEFF') ? '\uFEFF' : '';
   const body = (text ?? '').slice(bom.length);
-  if (body.trim() === '') return renderDaemonJson(next);
+  if (body.trim() === '') return list === undefined ? body : renderDaemonJson(next);
   const edits = modify(body, [INSECURE_KEY], next[INSECURE_KEY], {
     formattingOptions: { insertSpaces: !/^\t/m.test(body), tabSize: indentOf(body), eol: body.includes('\r\n') ? '\r\n' : '\n' },
   });

@@ -12,6 +12,13 @@ export interface WriteFile {
   after: string;
   mode: number;
   why: string;
+  /**
+   * For a rollback that a reload alone cannot undo: dockerd ignores keys absent from daemon.json
+   * on SIGHUP, so putting back a file without `insecure-registries` would leave the new entries
+   * live. The rollback first makes `text` live (the old file with an explicit list), waits until
+   * `dropped` are no longer live, then puts back the exact old file.
+   */
+  rollbackVia?: { text: string; dropped: string[] };
 }
 
 /** Deletes a file or a directory tree (uninstall: the state file; with --purge, the data). Cannot be rolled back, so it runs last. */

@@ -18,6 +18,8 @@ export interface HostFiles {
   backup(file: string, stamp: string): Promise<string | null>;
   remove(file: string): Promise<void>;
   removeTree(dir: string): Promise<void>;
+  /** Creates a file only if it does not exist yet; false when it does (for locks). */
+  createExclusive(file: string, text: string): Promise<boolean>;
   readlink(file: string): Promise<string | null>;
   real(file: string): string;
 }
@@ -114,6 +116,16 @@ export function hostFiles(root = '/'): HostFiles {
         throw err;
       }
       return hostBackup;
+    },
+    async createExclusive(file, text) {
+      await fs.mkdir(path.dirname(real(file)), { recursive: true });
+      try {
+        await fs.writeFile(real(file), text, { flag: 'wx', mode: 0o644 });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      }
     },
     async removeTree(dir) {
       await fs.rm(real(dir), { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { HostRefusal } from '../../errors.js';
-import { editInsecureRegistries, insecureRegistriesOf, parseDaemonJson, withInsecureRegistries } from '../../formats/daemon-json.js';
+import { editInsecureRegistries, INSECURE_KEY, insecureRegistriesOf, parseDaemonJson, setInsecureRegistries, withInsecureRegistries } from '../../formats/daemon-json.js';
 import type { HostFacts } from '../../facts/types.js';
 import { atLeast } from '../versions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
@@ -37,6 +37,9 @@ export const daemonJsonMethod: TrustMethod = {
         before: file.text,
         after,
         mode: 0o644,
+        ...(file.config && file.text !== null && !(INSECURE_KEY in file.config) && moved.length === 0
+          ? { rollbackVia: { text: setInsecureRegistries(file.text, []), dropped: [...add] } }
+          : {}),
         why: describeChange(add.filter((e) => !insecureRegistriesOf(base).includes(e)), remove.filter((e) => insecureRegistriesOf(base).includes(e)), moved),
       });
     }

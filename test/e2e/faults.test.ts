@@ -1,0 +1,128 @@
+import { afterEach, expect, it } from 'vitest';
+import { describeE2E } from './harness/prerequisites.js';
+import { TestHost } from './harness/namespace-host.js';
+import { TEST_ADDRESS } from './harness/host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const KEYS = { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m' }, debug: false };
+const ORIGINAL = `${JSON.stringify(KEYS, null, 2)}\n`;
+
+describeE2E('faults made to happen for real: the host is never left broken', () => {
+  let host: TestHost | undefined;
+  afterEach(async () => {
+    await host?.destroy();
+    host = undefined;
+  });
+
+  /** dockerd runs, daemon.json parses and keeps every key, and the old or the new trust is fully in effect. */
+  async function assertSound(h: TestHost, expect_: 'old' | 'new' | 'either') {
+    await h.waitForDocker(20_000);
+    const text = h.readFile('/etc/docker/daemon.json')!;
+    const config = JSON.parse(text);
+    for (const [k, v] of Object.entries(KEYS)) expect(config[k]).toEqual(v);
+    const inFile = (config['insecure-registries'] ?? []).includes(ENTRY);
+    const live = ENTRY in (await h.liveInsecure());
+    expect(live, 'the live trust matches the file').toBe(inFile);
+    if (expect_ === 'old') expect(inFile).toBe(false);
+    if (expect_ === 'new') expect(inFile).toBe(true);
+    expect((await h.sh('ls -a /etc/docker')).stdout).not.toMatch(/\.tmp/);
+  }
+
+  it('a full disk under /etc/docker (tmpfs filled up): a clear error, nothing changed', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const pid = await host.dockerdPid();
+    await host.sh('mount -t tmpfs -o size=64k sr-full /etc/docker && printf %s \'' + ORIGINAL.replace(/'/g, "'\\''") + '\' > /etc/docker/daemon.json && (dd if=/dev/zero of=/etc/docker/filler bs=1k count=1000 2>/dev/null; true)');
+    expect((await host.sh('df -k /etc/docker | tail -1')).stdout).toMatch(/100%/);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/ENOSPC|no space left/i);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(await host.dockerdPid()).toBe(pid);
+    await assertSound(host, 'old');
+  });
+
+  it('/etc/docker read-only: a clear error, nothing changed', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    await host.sh('mount --bind /etc/docker /etc/docker && mount -o remount,ro,bind /etc/docker');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/EROFS|read-only/i);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    await assertSound(host, 'old');
+  });
+
+  it('dockerd refuses its restart (a flag the tool cannot see): everything is rolled back and dockerd runs the old configuration', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL, defaultDocker: 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' });
+    // After dockerd started, someone adds a flag to the init script itself: only the restart reads it.
+    const script = host.readFile('/etc/init.d/docker')!.replace('$DOCKER_OPTS \\', '$DOCKER_OPTS --insecure-registry 10.8.8.8:5000 \\');
+    host.writeFile('/etc/init.d/docker', script, 0o755);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '8');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('rolled back');
+    expect(r.stderr).toContain('restored /etc/docker/daemon.json');
+    expect(r.stderr).toMatch(/backups: .*daemon\.json\.\d{8}T\d{6}Z\.bak/);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n');
+    await assertSound(host, 'old');
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', '10.8.8.8:5000']));
+  });
+
+  it('dockerd killed during the reload: rolled back and started again on the old configuration', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const pid = await host.dockerdPid();
+    const run = host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '5');
+    for (let i = 0; i < 2000 && host.readFile('/etc/docker/daemon.json') === ORIGINAL; i++) await new Promise((r) => setTimeout(r, 2));
+    await host.exec(['kill', '-9', String(pid)]);
+    const r = await run;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('started dockerd again');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(await host.dockerdPid()).not.toBe(pid);
+    await assertSound(host, 'old');
+  });
+
+  it('SIGTERM during an install rolls back like a failure', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const run = host.tool('--yes', '--address', TEST_ADDRESS);
+    for (let i = 0; i < 2000 && host.readFile('/etc/docker/daemon.json') === ORIGINAL; i++) await new Promise((r) => setTimeout(r, 2));
+    await host.exec(['pkill', '-TERM', '-f', 'bin/setup-registry.js']);
+    const r = await run;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('interrupted by SIGTERM');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    await assertSound(host, 'old');
+    expect(host.readFile('/run/setup-registry.lock')).toBeNull();
+  });
+
+  it('the tool killed with SIGKILL at points spread over an install, then repair --yes: a healthy host every time', async () => {
+    for (const delayMs of [0, 150, 350, 600, 900, 1300]) {
+      host = await TestHost.create({ daemonJson: ORIGINAL });
+      const run = host.tool('--yes', '--address', TEST_ADDRESS);
+      await new Promise((r) => setTimeout(r, delayMs));
+      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.js']);
+      await run;
+      // Whatever moment it died at: every file is the old or the new version, never a torn one.
+      await host.waitForDocker();
+      const config = JSON.parse(host.readFile('/etc/docker/daemon.json')!);
+      for (const [k, v] of Object.entries(KEYS)) expect(config[k], `after a kill at ${delayMs} ms`).toEqual(v);
+      const repair = await host.tool('repair', '--yes', '--address', TEST_ADDRESS);
+      expect(repair.exitCode, `repair after a kill at ${delayMs} ms: ${repair.stdout}${repair.stderr}`).toBe(0);
+      expect((await host.tool('check')).exitCode, `check after a kill at ${delayMs} ms`).toBe(0);
+      await assertSound(host, 'new');
+      expect((await host.push(ENTRY, `k${delayMs}`)).ok).toBe(true);
+      await host.destroy();
+      host = undefined;
+    }
+  });
+
+  it('two runs started together: one does the work, the other is refused at once', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const [a, b] = await Promise.all([host.tool('--yes', '--address', TEST_ADDRESS), host.tool('--yes', '--address', TEST_ADDRESS)]);
+    const codes = [a.exitCode, b.exitCode].sort();
+    expect(codes).toEqual([0, 1]);
+    const refused = a.exitCode === 1 ? a : b;
+    expect(refused.stderr).toMatch(/another setup-registry run \(pid \d+\) is changing this host/);
+    await assertSound(host, 'new');
+    expect(host.readFile('/run/setup-registry.lock')).toBeNull();
+  });
+});
