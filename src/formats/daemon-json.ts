@@ -73,7 +73,10 @@ export function renderDaemonJson(config: DaemonConfig): string {
  * the file's own formatting, other keys and their order (a minimal diff for the operator).
  */
 export function editInsecureRegistries(text: string | null, config: DaemonConfig, add: readonly string[], remove: readonly string[] = []): string {
-  return setInsecureRegistries(text, withInsecureRegistries(config, add, remove)[INSECURE_KEY] as string[] | undefined);
+  const next = withInsecureRegistries(config, add, remove)[INSECURE_KEY] as string[] | undefined;
+  // Nothing to change: the text stays byte for byte (an edit would re-indent the list).
+  if (text !== null && JSON.stringify(next) === JSON.stringify(config[INSECURE_KEY])) return text;
+  return setInsecureRegistries(text, next);
 }
 
 /** The file's text with `insecure-registries` set to exactly `list` (absent: key left out), nothing else changed. */

@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { editInsecureRegistries, INSECURE_KEY, parseDaemonJson } from '../../src/formats/daemon-json.js';
+import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
+import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
+import { effectiveService, parseUnit } from '../../src/formats/systemd-unit.js';
+import { HostRefusal, UsageError } from '../../src/errors.js';
+
+const RUNS = { numRuns: 300 };
+const entry = fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([ip, port]) => `${ip}:${port}`);
+const key = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== INSECURE_KEY && k !== '__proto__');
+const daemonConfig = fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 });
+const withList = fc.tuple(daemonConfig, fc.option(fc.uniqueArray(entry, { maxLength: 3 }), { nil: undefined })).map(([c, list]) => (list === undefined ? c : { ...c, [INSECURE_KEY]: list }));
+const layout = fc.constantFrom<number | string>(0, 2, 4, '\t');
+
+describe('daemon.json editor (property-based)', () => {
+  it('changes only insecure-registries, keeps key order, is idempotent and round-trips', () => {
+    fc.assert(
+      fc.property(withList, layout, fc.uniqueArray(entry, { minLength: 1, maxLength: 3 }), (config, indent, add) => {
+        const text = JSON.stringify(config, null, indent) + '\n';
+        const parsed = parseDaemonJson(text, 'f').config;
+        const had = (parsed[INSECURE_KEY] as string[] | undefined) ?? [];
+        const after = editInsecureRegistries(text, parsed, add);
+        const next = parseDaemonJson(after, 'f').config;
+        // every other key and value as it was, in the same order
+        const others = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== INSECURE_KEY);
+        expect(others(next)).toEqual(others(parsed));
+        for (const k of others(parsed)) expect(next[k]).toEqual(parsed[k]);
+        expect(next[INSECURE_KEY]).toEqual([...had, ...add.filter((e) => !had.includes(e))]);
+        // idempotent
+        expect(editInsecureRegistries(after, next, add)).toBe(after);
+        // round trip: removing what was added gives the original settings back
+        const added = add.filter((e) => !had.includes(e));
+        const back = parseDaemonJson(editInsecureRegistries(after, next, [], added), 'f').config;
+        expect(back).toEqual({ ...parsed, [INSECURE_KEY]: had });
+      }),
+      RUNS,
+    );
+  });
+
+  it('random text gives a parsed object or a clear HostRefusal naming the file, never another error', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('latin1'))), (text) => {
+        try {
+          const { config } = parseDaemonJson(text, '/etc/docker/daemon.json');
+          expect(typeof config).toBe('object');
+        } catch (err) {
+          expect(err).toBeInstanceOf(HostRefusal);
+          expect((err as Error).message.startsWith('/etc/docker/daemon.json')).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+const name = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/).filter((n) => n !== 'DOCKER_OPTS');
+const safeValue = fc.stringMatching(/^[a-zA-Z0-9 ._:=\/-]{0,20}$/);
+const envLine = fc.oneof(
+  fc.stringMatching(/^# [a-zA-Z0-9 ."'$=-]{0,30}$/),
+  fc.constant(''),
+  fc.tuple(name, safeValue).map(([n, v]) => `${n}="${v}"`),
+  fc.tuple(name, safeValue).map(([n, v]) => `export ${n}='${v}'`),
+  fc.tuple(name, fc.stringMatching(/^[a-zA-Z0-9._:\/-]{0,12}$/)).map(([n, v]) => `${n}=${v}`),
+);
+const flags = fc.array(fc.oneof(entry.map((e) => `--insecure-registry ${e}`), entry.map((e) => `--insecure-registry=${e}`), fc.constantFrom('--debug', '--log-level=warn', '-H fd://', '--dns 8.8.8.8')), { maxLength: 5 }).map((f) => f.join(' '));
+
+describe('env file editor (property-based)', () => {
+  it('rewrites only the one assignment, reads back what it wrote, and is idempotent', () => {
+    fc.assert(
+      fc.property(fc.array(envLine, { maxLength: 8 }), fc.option(flags, { nil: undefined }), fc.nat(8), flags, (lines, current, at, value) => {
+        const withOpts = [...lines];
+        if (current !== undefined) withOpts.splice(Math.min(at, withOpts.length), 0, `DOCKER_OPTS="${current}"`);
+        const text = `${withOpts.join('\n')}\n`;
+        const after = setVariable(text, 'DOCKER_OPTS', value, 'f');
+        expect(readVariable(after, 'DOCKER_OPTS', 'f')).toBe(value);
+        expect(setVariable(after, 'DOCKER_OPTS', value, 'f')).toBe(after);
+        const changed = after.split('\n').filter((l, i) => l !== text.split('\n')[i]);
+        expect(changed.length).toBeLessThanOrEqual(current === undefined ? 2 : 1);
+        for (const other of parseEnvFile(text, 'f').filter((a) => a.name !== 'DOCKER_OPTS')) expect(readVariable(after, other.name, 'f')).toBe(readVariable(text, other.name, 'f'));
+      }),
+      RUNS,
+    );
+  });
+
+  it('random text is parsed or refused with a HostRefusal, never a crash', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (text) => {
+        try {
+          parseEnvFile(text, 'f');
+        } catch (err) {
+          expect(err).toBeInstanceOf(HostRefusal);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('never writes a value that could inject shell', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), (value) => {
+        try {
+          const out = setVariable('A=1\n', 'DOCKER_OPTS', value, 'f');
+          expect(readVariable(out, 'DOCKER_OPTS', 'f')).toBe(value);
+          expect(value).not.toMatch(/["'`$\\;&|<>(){}\n]/);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UsageError);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('dockerd flag editor (property-based)', () => {
+  it('adding then removing a registry flag gives the original options back', () => {
+    fc.assert(
+      fc.property(flags, entry, (value, e) => {
+        fc.pre(!insecureRegistryFlags(value).includes(e));
+        const added = withInsecureRegistryFlag(value, e);
+        expect(insecureRegistryFlags(added)).toEqual([...insecureRegistryFlags(value), e]);
+        expect(withInsecureRegistryFlag(added, e)).toBe(added);
+        expect(withoutInsecureRegistryFlags(added, [e])).toBe(value);
+        expect(insecureRegistryFlags(withoutInsecureRegistryFlags(added))).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('systemd unit reader (property-based)', () => {
+  it('the ExecStart in force is the last one after the last reset, whatever the comments and continuations', () => {
+    const exec = fc.stringMatching(/^\/usr\/bin\/dockerd( -[a-z]{1,5}){0,3}$/);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(exec, fc.constant('')), { minLength: 1, maxLength: 5 }), fc.boolean(), (execs, continued) => {
+        const lines = ['[Unit]', 'Description=x', '', '[Service]', '# a comment'];
+        for (const e of execs) lines.push(continued && e.includes(' ') ? `ExecStart=${e.replace(' ', ' \\\n  ')}` : `ExecStart=${e}`);
+        const lastReset = execs.lastIndexOf('');
+        const inForce = execs.slice(lastReset + 1).at(-1) ?? null;
+        const got = effectiveService([{ path: 'u', text: lines.join('\n') }]).execStart;
+        expect(got?.replace(/\s+/g, ' ') ?? null).toBe(inForce);
+      }),
+      RUNS,
+    );
+  });
+
+  it('random text never makes the reader throw', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 120 }), (text) => void parseUnit(text)), RUNS);
+  });
+});
