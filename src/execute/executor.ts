@@ -1,7 +1,7 @@
 import type { Ports } from '../ports/index.js';
 import { describe, title, type Action, type Invocation, type WriteFile } from '../plan/actions.js';
-import { waitForDocker } from './verify.js';
-import { engineFacts } from '../facts/docker-engine.js';
+import { dockerAnswers, waitForDocker } from './verify.js';
+import { serverFacts } from '../facts/docker-engine.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
 
@@ -151,7 +151,7 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
     }
   }
   // dockerd may have died meanwhile (killed, or it refused the new configuration): start it on the restored files.
-  if (daemonOps.length > 0 && opts.startDaemon && !(await daemonAnswers(ports))) {
+  if (daemonOps.length > 0 && opts.startDaemon && !(await dockerAnswers(ports))) {
     try {
       for (const via of opts.startDaemon) await invoke(ports, via);
       await waitForDocker(ports, timeoutMs);
@@ -170,13 +170,10 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
 async function waitUntilDropped(ports: Ports, entries: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + Math.min(timeoutMs, 10_000);
   for (;;) {
-    const live = (await engineFacts(ports.processes)).liveInsecure;
+    const live = (await serverFacts(ports.docker)).liveInsecure;
     if (live && !entries.some((e) => live.registries.includes(e))) return;
     if (Date.now() > deadline) throw new Error('still live');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function daemonAnswers(ports: Ports): Promise<boolean> {
-  return (await ports.processes.probe(['docker', 'version', '--format', '{{.Server.Version}}'])).exitCode === 0;
-}

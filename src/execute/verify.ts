@@ -1,5 +1,6 @@
 import type { Ports } from '../ports/index.js';
-import { engineFacts } from '../facts/docker-engine.js';
+import { serverFacts } from '../facts/docker-engine.js';
+import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
 import { tinyImageTar } from './tiny-image.js';
 
 const POLL_MS = 50;
@@ -14,13 +15,18 @@ async function poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T
   }
 }
 
+/** Whether dockerd answers GET /_ping right now. */
+export async function dockerAnswers(ports: Ports): Promise<boolean> {
+  return ports.docker.request('GET', '/_ping', { timeoutMs: 2000 }).then((r) => r.status === 200, () => false);
+}
+
 /** Waits until dockerd answers the API again (after a start or restart). */
 export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<void> {
   let problem = '';
   await poll('dockerd answering', timeoutMs, async () => {
-    const r = await ports.processes.probe(['docker', 'version', '--format', '{{.Server.Version}}']);
-    problem = (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
-    return r.exitCode === 0 ? true : null;
+    const r = await ports.docker.request('GET', '/_ping', { timeoutMs: 2000 }).catch((err: Error) => err);
+    problem = r instanceof Error ? r.message : `HTTP ${r.status}`;
+    return !(r instanceof Error) && r.status === 200 ? true : null;
   }, () => problem);
 }
 
@@ -28,7 +34,7 @@ export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<vo
 export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, isTrusted: (live: { registries: string[]; cidrs: string[] }) => boolean): Promise<void> {
   let seen = '';
   await poll(`${entry} trusted by the live dockerd (docker info)`, timeoutMs, async () => {
-    const e = await engineFacts(ports.processes);
+    const e = await serverFacts(ports.docker);
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
     return e.liveInsecure && isTrusted(e.liveInsecure) ? true : null;
   }, () => seen);
@@ -66,25 +72,38 @@ export async function waitForRegistry(ports: Ports, entry: string, timeoutMs: nu
 
 export const SMOKE_REPO = 'setup-registry/smoke';
 
+/** A request that must succeed; a failure names it, with dockerd's answer. */
+async function call(api: DockerApi, method: string, path: string, opts?: Parameters<DockerApi['request']>[2]): Promise<string> {
+  const r = await api.request(method, path, opts);
+  if (r.status < 200 || r.status >= 300) throw new DockerApiError(`${method} ${path}: HTTP ${r.status} ${r.text.trim()}`);
+  return r.text;
+}
+
 /**
- * Proves the daemon trust end to end, which a ping cannot: pushes a tiny locally made image
- * through dockerd, then deletes it from the registry and from the local image store.
+ * Proves the daemon trust end to end, which a ping cannot: a tiny image made locally (no network)
+ * is pushed through dockerd, then deleted from the registry and from the local image store.
+ * Uses the Engine API (import, tag, push, remove) rather than four docker CLI processes.
  */
 export async function smokePush(ports: Ports, entry: string): Promise<string> {
-  const { processes, http } = ports;
+  const { docker, http } = ports;
   const local = `${SMOKE_REPO}:latest`;
-  const remote = `${entry}/${SMOKE_REPO}:latest`;
-  await processes.run(['docker', 'import', '-', local], { input: tinyImageTar('setup-registry-smoke', 'pushed by setup-registry to prove the registry works\n') });
+  const remoteRepo = `${entry}/${SMOKE_REPO}`;
+  const tar = tinyImageTar('setup-registry-smoke', 'pushed by setup-registry to prove the registry works\n');
+  await call(docker, 'POST', `/images/create?fromSrc=-&repo=${SMOKE_REPO}&tag=latest`, { body: tar, headers: { 'Content-Type': 'application/x-tar' } });
   try {
-    await processes.run(['docker', 'tag', local, remote]);
-    const push = await processes.run(['docker', 'push', remote]);
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
+    await call(docker, 'POST', `/images/${local}/tag?repo=${remoteRepo}&tag=latest`);
+    // No credentials: an empty auth config, base64 of {}.
+    const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': 'e30=' } });
+    const messages = stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
+    const failed = messages.find((m) => m.error);
+    if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
+    const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;
     if (digest) {
       const del = await http.request(`http://${entry}/v2/${SMOKE_REPO}/manifests/${digest}`, { method: 'DELETE' });
       if (del.status !== 202 && del.status !== 404) throw new Error(`deleting the smoke image from the registry: HTTP ${del.status}`);
     }
     return digest ?? 'pushed';
   } finally {
-    await processes.probe(['docker', 'rmi', remote, local]);
+    for (const image of [`${remoteRepo}:latest`, local]) await docker.request('DELETE', `/images/${image}?force=1`).catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 import type { Processes } from '../ports/processes.js';
+import { getJson, type DockerApi } from '../ports/docker-api.js';
 import type { ContainerFacts } from './types.js';
 
 export interface EngineFacts {
@@ -14,22 +15,27 @@ interface RegistryConfig {
   IndexConfigs?: Record<string, { Name: string; Secure: boolean }> | null;
 }
 
-/** Asks the docker CLI what the daemon is and trusts; several calls in parallel, none of them writes. */
-export async function engineFacts(proc: Processes): Promise<EngineFacts> {
-  const [version, info] = await Promise.all([
-    proc.probe(['docker', 'version', '--format', '{{.Client.Version}}|{{if .Server}}{{.Server.Version}}{{end}}']),
-    proc.probe(['docker', 'info', '--format', '{{json .RegistryConfig}}']),
-  ]);
-  if (version.notFound) return { installed: false, clientVersion: null, serverVersion: null, liveInsecure: null, error: 'docker: command not found' };
-  const [client, server] = version.stdout.trim().split('|');
-  const live = info.exitCode === 0 ? liveInsecureOf(JSON.parse(info.stdout) as RegistryConfig) : null;
-  return {
-    installed: true,
-    clientVersion: client || null,
-    serverVersion: version.exitCode === 0 && server ? server : null,
-    liveInsecure: live,
-    error: info.exitCode === 0 ? null : (info.stderr || info.stdout).trim().split('\n')[0] ?? null,
-  };
+/** The docker CLI's own version (no daemon needed: `docker --version`), which also says it is installed. */
+export async function clientFacts(proc: Processes): Promise<{ installed: boolean; clientVersion: string | null }> {
+  const r = await proc.probe(['docker', '--version']);
+  if (r.notFound) return { installed: false, clientVersion: null };
+  return { installed: true, clientVersion: /version ([^\s,]+)/.exec(r.stdout)?.[1] ?? null };
+}
+
+/** The daemon's version and the registries it trusts right now, from GET /info. */
+export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'error'>> {
+  try {
+    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null }>(api, '/info');
+    if (!info) return { serverVersion: null, liveInsecure: null, error: 'GET /info: 404' };
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), error: null };
+  } catch (err) {
+    return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
+  }
+}
+
+export async function engineFacts(proc: Processes, api: DockerApi): Promise<EngineFacts> {
+  const [client, server] = await Promise.all([clientFacts(proc), serverFacts(api)]);
+  return { ...client, ...server };
 }
 
 export function liveInsecureOf(cfg: RegistryConfig | null): { registries: string[]; cidrs: string[] } {
@@ -47,10 +53,9 @@ interface Inspect {
   Mounts: { Source: string; Destination: string }[] | null;
 }
 
-export async function containerFacts(proc: Processes, name: string): Promise<ContainerFacts | null> {
-  const r = await proc.probe(['docker', 'container', 'inspect', '--format', '{{json .}}', name]);
-  if (r.exitCode !== 0) return null;
-  const c = JSON.parse(r.stdout) as Inspect;
+export async function containerFacts(api: DockerApi, name: string): Promise<ContainerFacts | null> {
+  const c = await getJson<Inspect>(api, `/containers/${name}/json`).catch(() => null);
+  if (!c) return null;
   return {
     id: c.Id,
     running: c.State.Running,
@@ -64,6 +69,6 @@ export async function containerFacts(proc: Processes, name: string): Promise<Con
   };
 }
 
-export async function imagePresent(proc: Processes, image: string): Promise<boolean> {
-  return (await proc.probe(['docker', 'image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
+export async function imagePresent(api: DockerApi, image: string): Promise<boolean> {
+  return (await getJson(api, `/images/${image}/json`).catch(() => null)) !== null;
 }

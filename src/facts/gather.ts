@@ -17,14 +17,14 @@ export interface FactQuery {
 
 /** Gathers every fact once, concurrently where independent. Reads only. */
 export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts> {
-  const { files, live, processes } = ports;
+  const { files, live, processes, docker } = ports;
   const [osText, systemd, dockerd, engine, container, image, stateText] = await Promise.all([
     files.read('/etc/os-release').then(async (t) => t ?? (await files.read('/usr/lib/os-release')) ?? ''),
     files.exists('/run/systemd/system'),
     findDockerd(live),
-    engineFacts(processes),
-    q.registry ? containerFacts(processes, q.registry.name) : Promise.resolve(null),
-    q.registry ? imagePresent(processes, q.registry.image) : Promise.resolve(false),
+    engineFacts(processes, docker),
+    q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null),
+    q.registry ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
     files.read(STATE_FILE),
   ]);
   const distro = classifyDistro(parseOsRelease(osText));

@@ -1,6 +1,7 @@
 import { hostFiles, type HostFiles } from './files.js';
 import { hostHttp, type Http } from './http.js';
 import { hostProcesses, type Processes } from './processes.js';
+import { dockerApi, type DockerApi } from './docker-api.js';
 
 /** The only ways the tool touches a host. Tests build these over a temp tree or a test host. */
 export interface Ports {
@@ -10,8 +11,9 @@ export interface Ports {
   live: HostFiles;
   processes: Processes;
   http: Http;
+  docker: DockerApi;
 }
 
 export function hostPorts(root = '/'): Ports {
-  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(), http: hostHttp() };
+  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(), http: hostHttp(), docker: dockerApi() };
 }

@@ -107,7 +107,8 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
       for (const [k, v] of Object.entries(KEYS)) expect(config[k], `after a kill at ${delayMs} ms`).toEqual(v);
       const repair = await host.tool('repair', '--yes', '--address', TEST_ADDRESS);
       expect(repair.exitCode, `repair after a kill at ${delayMs} ms: ${repair.stdout}${repair.stderr}`).toBe(0);
-      expect((await host.tool('check')).exitCode, `check after a kill at ${delayMs} ms`).toBe(0);
+      const check = await host.tool('check');
+      expect(check.exitCode, `check after a kill at ${delayMs} ms: ${check.stdout}`).toBe(0);
       await assertSound(host, 'new');
       expect((await host.push(ENTRY, `k${delayMs}`)).ok).toBe(true);
       await host.destroy();

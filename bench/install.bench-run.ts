@@ -1,0 +1,99 @@
+import { execa } from 'execa';
+import { expect, it } from 'vitest';
+import { TestHost } from '../test/e2e/harness/namespace-host.js';
+import { REPO, TEST_ADDRESS } from '../test/e2e/harness/host.js';
+
+/**
+ * Side-by-side timings on real test hosts: each case alternates with its baseline in the same
+ * run, and the report gives medians and the ratio of medians. Run with `npm run bench`.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const INSTALL_ROUNDS = Number(process.env.BENCH_INSTALL_ROUNDS ?? 5);
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const rows: string[][] = [];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+function report(name: string, ms: number[], baseName: string, base: number[], extra = '') {
+  rows.push([name, `${median(ms).toFixed(0)} ms`, baseName, `${median(base).toFixed(0)} ms`, `${(median(ms) / median(base)).toFixed(2)}x`, extra]);
+}
+async function must(run: Promise<{ exitCode: number; stderr: string; stdout: string }>, what: string) {
+  const r = await run;
+  if (r.exitCode !== 0) throw new Error(`${what} failed: ${r.stdout}${r.stderr}`);
+  return r;
+}
+
+/** The manual recipe from the Docker docs, done carefully: jq merge, restart, run, poll. */
+const MANUAL = `set -e
+f=/etc/docker/daemon.json; [ -s $f ] || echo '{}' > $f
+jq --arg r ${ENTRY} '."insecure-registries" = ((."insecure-registries" // []) + [$r] | unique)' $f > $f.new && mv $f.new $f
+service docker restart >/dev/null
+until docker version >/dev/null 2>&1; do sleep 0.05; done
+docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry:/var/lib/registry registry:3 >/dev/null
+until curl -sf http://${ENTRY}/v2/ >/dev/null; do sleep 0.05; done`;
+/** The floor: only starting the container and waiting for it. */
+const FLOOR = `set -e
+docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry:/var/lib/registry registry:3 >/dev/null
+until curl -sf http://${ENTRY}/v2/ >/dev/null; do sleep 0.05; done`;
+
+it('benchmark', async () => {
+  // 1. start-up of the tool itself
+  const version: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < ROUNDS * 2; i++) {
+    version.push(await timed(() => execa('node', [`${REPO}/bin/setup-registry.js`, '--version'])));
+    bare.push(await timed(() => execa('node', ['-e', ''])));
+  }
+  report('setup-registry --version', version, "node -e ''", bare);
+
+  // 2. check and a no-op rerun on a healthy host (both sides run inside the host the same way)
+  const host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+  try {
+    await must(host.tool('--yes', '--address', TEST_ADDRESS), 'install');
+    const check: number[] = [];
+    const noop: number[] = [];
+    const nodeInHost: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      check.push(await timed(() => must(host.tool('check'), 'check')));
+      nodeInHost.push(await timed(() => host.exec(['node', '-e', ''])));
+      noop.push(await timed(() => must(host.tool('--yes', '--address', TEST_ADDRESS), 'no-op install')));
+      nodeInHost.push(await timed(() => host.exec(['node', '-e', ''])));
+    }
+    report('check (healthy host)', check, "node -e ''", nodeInHost);
+    report('install --yes (no-op rerun)', noop, "node -e ''", nodeInHost);
+  } finally {
+    await host.destroy();
+  }
+
+  // 3. a fresh install against the manual recipe and the floor, each on a fresh host, alternating;
+  //    a bystander container running before must keep its start time (not be interrupted).
+  const times: Record<'tool' | 'manual' | 'floor', number[]> = { tool: [], manual: [], floor: [] };
+  const interrupted: Record<'tool' | 'manual' | 'floor', number> = { tool: 0, manual: 0, floor: 0 };
+  for (let i = 0; i < INSTALL_ROUNDS; i++) {
+    for (const kind of ['tool', 'manual', 'floor'] as const) {
+      const h = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+      try {
+        await must(h.docker('run', '-d', '--restart', 'always', '--name', 'bystander', 'registry:3'), 'bystander');
+        const started = async () => (await h.docker('inspect', '-f', '{{.State.StartedAt}}', 'bystander')).stdout.trim();
+        const before = await started();
+        const run = kind === 'tool' ? () => must(h.tool('--yes', '--address', TEST_ADDRESS), 'install') : () => must(h.sh(kind === 'manual' ? MANUAL : FLOOR), kind);
+        times[kind].push(await timed(run));
+        if ((await started()) !== before) interrupted[kind]++;
+        if (kind !== 'floor') expect((await h.push(ENTRY, 'x')).ok, `${kind}: push after install`).toBe(true);
+      } finally {
+        await h.destroy();
+      }
+    }
+  }
+  report('fresh install (tool)', times.tool, 'manual recipe', times.manual, `interrupted containers: tool ${interrupted.tool}/${INSTALL_ROUNDS}, manual ${interrupted.manual}/${INSTALL_ROUNDS}`);
+  report('fresh install (tool)', times.tool, 'floor (docker run + poll)', times.floor);
+  report('manual recipe', times.manual, 'floor (docker run + poll)', times.floor);
+
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  process.stdout.write(`\ncase  median  baseline  median  ratio\n${lines.join('\n')}\n`);
+});

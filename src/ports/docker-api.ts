@@ -1,0 +1,54 @@
+import http from 'node:http';
+
+export interface ApiResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * The Docker Engine API over dockerd's unix socket, for questions asked on every run (version,
+ * info, inspect) and the smoke push: no docker CLI process per question, so a check or a no-op
+ * run costs milliseconds. Failures name the request, the way a failed command names its command line.
+ */
+export interface DockerApi {
+  readonly socket: string;
+  request(method: string, path: string, opts?: { body?: Buffer | string; headers?: Record<string, string>; timeoutMs?: number }): Promise<ApiResponse>;
+}
+
+export class DockerApiError extends Error {}
+
+/** DOCKER_HOST=unix://... is honoured; the default socket is /var/run/docker.sock. */
+export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+export function dockerApi(socket = dockerSocket()): DockerApi {
+  return {
+    socket,
+    request(method, path, opts = {}) {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath: socket, method, path, headers: { Host: 'docker', ...opts.headers }, timeout: opts.timeoutMs ?? 120_000 }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new DockerApiError(`${method} ${path}: no answer from dockerd (unix://${socket})`)));
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          reject(err instanceof DockerApiError ? err : new DockerApiError(`Cannot connect to the Docker daemon at unix://${socket} (${err.code ?? err.message})`)),
+        );
+        if (opts.body !== undefined) req.end(opts.body);
+        else req.end();
+      });
+    },
+  };
+}
+
+/** JSON body of a successful request, or null for 404; anything else is an error naming the request. */
+export async function getJson<T>(api: DockerApi, path: string): Promise<T | null> {
+  const r = await api.request('GET', path, { timeoutMs: 10_000 });
+  if (r.status === 404) return null;
+  if (r.status !== 200) throw new DockerApiError(`GET ${path}: HTTP ${r.status} ${r.text.trim()}`);
+  return JSON.parse(r.text) as T;
+}
