@@ -1,5 +1,5 @@
 import type { Ports } from '../ports/index.js';
-import { describe, title, type Action, type Invocation, type WriteFile } from '../plan/actions.js';
+import { describe, title, type Action, type ContainerAction, type Invocation, type WriteFile } from '../plan/actions.js';
 import { dockerAnswers, waitForDocker } from './verify.js';
 import { serverFacts } from '../facts/docker-engine.js';
 
@@ -105,12 +105,35 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
     }
     case 'container':
       try {
-        await ports.processes.run(action.argv);
+        await containerOp(ports, action);
       } catch (err) {
         if (action.hint) throw new Error(`${action.hint}\n${(err as Error).message}`);
         throw err;
       }
       return;
+  }
+}
+
+/** run, start and remove go to the Engine API; a pull keeps the CLI. Errors name the equivalent command. */
+async function containerOp(ports: Ports, action: ContainerAction): Promise<void> {
+  const name = action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1]! : action.argv.at(-1)!;
+  const send = async (method: string, path: string, body?: unknown) => {
+    const r = await ports.docker.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    if (r.status >= 300 && !(method === 'POST' && r.status === 304)) {
+      throw new Error(`${action.argv.join(' ')}: ${method} ${path}: HTTP ${r.status} ${r.text.trim()}`);
+    }
+  };
+  switch (action.op) {
+    case 'pull':
+      await ports.processes.run(action.argv);
+      return;
+    case 'remove':
+      return send('DELETE', `/containers/${name}?force=1`);
+    case 'start':
+      return send('POST', `/containers/${name}/start`);
+    case 'run':
+      await send('POST', action.create!.path, action.create!.body);
+      return send('POST', `/containers/${name}/start`);
   }
 }
 

@@ -41,7 +41,10 @@ export interface DaemonAction {
 export interface ContainerAction {
   kind: 'container';
   op: 'pull' | 'remove' | 'run' | 'start';
+  /** The equivalent docker command: shown in plans and failures. */
   argv: string[];
+  /** For `run`: the Engine API create request the executor sends instead of spawning the CLI. */
+  create?: { path: string; body: Record<string, unknown> };
   why: string;
   /** What to tell the operator when the command fails. */
   hint?: string;

@@ -19,6 +19,24 @@ export function runArgv(w: Wanted): string[] {
   ];
 }
 
+/** The same container as `runArgv`, as an Engine API create request (no docker CLI process on the hot path). */
+export function createRequest(w: Wanted): { path: string; body: Record<string, unknown> } {
+  return {
+    path: `/containers/create?name=${w.name}`,
+    body: {
+      Image: w.image,
+      Env: ENV,
+      Labels: { [MANAGED_LABEL]: 'true' },
+      ExposedPorts: { '5000/tcp': {} },
+      HostConfig: {
+        RestartPolicy: { Name: 'always' },
+        PortBindings: { '5000/tcp': [{ HostIp: '', HostPort: String(w.port) }] },
+        Binds: [`${w.dataDir}:/var/lib/registry`],
+      },
+    },
+  };
+}
+
 /** How an existing container differs from the one wanted; empty when it is the same. */
 export function containerDifferences(c: ContainerFacts, w: Wanted): string[] {
   const out: string[] = [];
@@ -49,6 +67,6 @@ export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent:
     });
   }
   if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); the data stays in ${w.dataDir}` });
-  actions.push({ kind: 'container', op: 'run', argv: runArgv(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
+  actions.push({ kind: 'container', op: 'run', argv: runArgv(w), create: createRequest(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
   return actions;
 }

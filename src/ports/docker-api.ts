@@ -28,7 +28,7 @@ export function dockerApi(socket = dockerSocket()): DockerApi {
     socket,
     request(method, path, opts = {}) {
       return new Promise((resolve, reject) => {
-        const req = http.request({ socketPath: socket, method, path, headers: { Host: 'docker', ...opts.headers }, timeout: opts.timeoutMs ?? 120_000 }, (res) => {
+        const req = http.request({ socketPath: socket, method, path, agent: false, headers: { Host: 'docker', ...opts.headers }, timeout: opts.timeoutMs ?? 120_000 }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

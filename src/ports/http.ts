@@ -1,7 +1,9 @@
+import http from 'node:http';
+
 /** HTTP goes through this port; the registry's v2 API is the only HTTP the tool speaks. */
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   text: string;
 }
 
@@ -9,16 +11,30 @@ export interface Http {
   request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<HttpResponse>;
 }
 
+/**
+ * node:http without keep-alive: a one-shot command must not wait for idle sockets to time out
+ * before it can exit, and fetch would load undici on every start.
+ */
 export function hostHttp(): Http {
   return {
-    async request(url, init = {}) {
-      const res = await fetch(url, {
-        method: init.method ?? 'GET',
-        headers: init.headers,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(init.timeoutMs ?? 5000),
+    request(url, init = {}) {
+      return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false, timeout: init.timeoutMs ?? 5000 }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: { get: (name) => ((v) => (Array.isArray(v) ? v.join(', ') : (v ?? null)))(res.headers[name.toLowerCase()]) },
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        });
+        req.on('timeout', () => req.destroy(Object.assign(new Error(`${url}: no answer within ${init.timeoutMs ?? 5000} ms`), { code: 'ETIMEDOUT' })));
+        req.on('error', (err) => reject(Object.assign(new Error(err.message), { cause: err })));
+        req.end();
       });
-      return { status: res.status, headers: res.headers, text: await res.text() };
     },
   };
 }
