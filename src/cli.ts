@@ -38,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
   const installCommand = (cmd: Command) =>
     changing(target(cmd))
       .option('--timeout <seconds>', 'how long to wait for dockerd and the registry (default: 60)')
+      .option('--install-docker', "install Docker from the distro's packages when it is missing (required with --yes)")
+      .option('--image-archive <file>', 'load the registry image from a `docker save` archive (air-gapped hosts)')
+      .option('--offline-image', "build the registry image from the distro's registry package when it is not there (no Docker Hub)")
       .action(async (flags: InstallFlags) => {
         code = await (await import('./commands/install.js')).install(flags);
       });
@@ -56,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
 
   changing(target(program.command('repair').description('run check, then fix exactly what failed, then check again')))
     .option('--restore-backup', 'with --yes: replace an unparseable daemon.json by its newest backup that parses')
+    .option('--install-docker', "install Docker from the distro's packages when it is missing")
     .action(async (flags: RepairFlags) => {
       code = await (await import('./commands/repair.js')).repair(flags);
     });

@@ -5,6 +5,7 @@ export interface Templates {
   daemonJson: string;
   systemdDropIn: string;
   envFileHeader: string;
+  registryConfig: string;
 }
 
 let cached: Templates | null = null;
@@ -13,7 +14,7 @@ export function loadTemplates(): Templates {
   if (cached) return cached;
   const dir = new URL('../templates/', import.meta.url);
   const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
-  cached = { daemonJson: read('daemon.json'), systemdDropIn: read('systemd-dropin.conf'), envFileHeader: read('env-file.txt') };
+  cached = { daemonJson: read('daemon.json'), systemdDropIn: read('systemd-dropin.conf'), envFileHeader: read('env-file.txt'), registryConfig: read('registry-config.yml') };
   return cached;
 }
 

@@ -2,11 +2,11 @@ import { statfs } from 'node:fs/promises';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences } from '../plan/container.js';
+import { containerDifferences, type ContainerWanted } from '../plan/container.js';
 import { registriesInFlags } from '../plan/trust/flag-sites.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
-import type { Wanted } from '../plan/wanted.js';
+
 import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
@@ -21,7 +21,7 @@ export interface Finding {
 
 export interface CheckContext {
   facts: HostFacts;
-  target: Wanted & { entry: string };
+  target: ContainerWanted & { entry: string };
   ports: Ports;
 }
 

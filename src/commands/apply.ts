@@ -3,6 +3,7 @@ import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import type { Action, Invocation } from '../plan/actions.js';
 import { serviceManager } from '../knowledge/service-managers.js';
+import { loadTemplates } from '../templates.js';
 import { actionSummary, renderPlan } from '../plan/render.js';
 import type { DaemonOutcome } from '../plan/trust-plan.js';
 import { execute, type ExecutionReport, type Renderer, type Step } from '../execute/executor.js';
@@ -52,7 +53,7 @@ export async function applyChange(ports: Ports, out: Output, flags: ApplyFlags, 
   const renderer: Renderer = flags.json ? 'silent' : process.stdout.isTTY ? 'default' : 'simple';
   const manager = serviceManager(facts.init);
   const startDaemon = [manager.clearFailure(), manager.start()].filter((v): v is Invocation => v !== null);
-  const report = await execute(ports, change.actions, verify, { renderer, timeoutMs, startDaemon });
+  const report = await execute(ports, change.actions, verify, { renderer, timeoutMs, startDaemon, registryConfig: loadTemplates().registryConfig });
   if (report.failure) {
     out.error(`failed: ${report.failure.message}`);
     out.error(report.rolledBack.length ? `rolled back:\n  ${report.rolledBack.join('\n  ')}` : 'nothing had been changed');

@@ -1,5 +1,8 @@
 import { UsageError } from '../errors.js';
-import { gatherFacts, primaryIPv4 } from '../facts/gather.js';
+import { gatherFacts, OFFLINE_REPO, primaryIPv4, type FactQuery } from '../facts/gather.js';
+import { archiveTags } from '../facts/image-archive.js';
+import { parseState, STATE_FILE } from '../plan/state.js';
+import type { ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
@@ -17,16 +20,24 @@ import { applyChange, assertCanAsk, changeSummary, factsSummary, type ApplyFlags
 export interface InstallFlags extends TargetFlags, ApplyFlags {
   timeout?: string;
   root?: string;
+  installDocker?: boolean;
+  imageArchive?: string;
+  offlineImage?: boolean;
 }
 
 export async function install(flags: InstallFlags): Promise<number> {
   const out = createOutput(Boolean(flags.json));
   assertCanAsk(flags);
   const interactive = !flags.yes && !flags.dryRun;
+  const ports = hostPorts(flags.root ?? '/');
+  const image = await resolveImage(ports, flags);
   const partial = {
     port: flags.port === undefined ? DEFAULTS.port : parsePort(flags.port),
     name: parseName(flags.name ?? DEFAULTS.name),
-    image: parseImage(flags.image ?? DEFAULTS.image),
+    image,
+    offlineImage: Boolean(flags.offlineImage) || Boolean(image?.startsWith(`${OFFLINE_REPO}:`)),
+    imageArchive: flags.imageArchive,
+    installDocker: Boolean(flags.installDocker),
     dataDir: parseDataDir(flags.dataDir ?? DEFAULTS.dataDir),
     method: parseMethod(flags.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
@@ -39,9 +50,13 @@ export async function install(flags: InstallFlags): Promise<number> {
   let wanted: Wanted = { ...partial, address: address ?? '' };
   if (interactive) wanted = await ask(wanted);
 
-  const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
-  const facts = await gatherFacts(ports, { registry: { name: wanted.name, port: wanted.port, image: wanted.image } });
+  const query = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage } };
+  const facts = await gatherFacts(ports, query);
+  if (!facts.docker.installed && interactive && !wanted.installDocker) {
+    const { confirm } = await import('@inquirer/prompts');
+    wanted.installDocker = await confirm({ message: `Docker is not installed. Install it from ${facts.distro.name}'s packages?`, default: true });
+  }
   const plan = planInstall(facts, wanted, loadTemplates());
   const entry = entryOf(wanted);
   const result = (extra: Record<string, unknown>) => ({ ...extra, entry, method: plan.method, ...changeSummary(plan), facts: factsSummary(facts) });
@@ -59,7 +74,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   }
 
   out.say(`trust method: ${plan.method}`);
-  const applied = await applyInstall(ports, out, flags, facts, plan, wanted);
+  const applied = await applyInstall(ports, out, flags, facts, plan, wanted, query);
   if (applied.status !== 'applied') {
     out.json(result({ ok: true, changed: false, dryRun: applied.status === 'dry-run' }));
     return 0;
@@ -69,28 +84,45 @@ export async function install(flags: InstallFlags): Promise<number> {
     out.json(result({ ok: false, changed: report.applied.length > 0 && report.rolledBack.length === 0, error: report.failure.message, backups: report.backups, rolledBack: report.rolledBack }));
     return 1;
   }
-  out.say(`\nregistry ready: http://${entry}/v2/ (data in ${wanted.dataDir})`);
+  const state = parseState(await ports.files.read(STATE_FILE));
+  out.say(`\nregistry ready: http://${entry}/v2/ (data in ${wanted.dataDir}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
   out.say(`push to it:\n  docker tag IMAGE ${entry}/NAME && docker push ${entry}/NAME`);
   out.json(result({ ok: true, changed: true, backups: report.backups }));
   return 0;
 }
 
 /**
- * Applies an install plan. When dockerd was down, the plan could only start it (the container's
- * state was unknown): then the host is looked at again and the rest is planned and applied too,
- * without asking a second time.
+ * Applies an install plan, and when it could only prepare the host (Docker or a package was
+ * missing, dockerd was down), looks at the host again and applies the rest, without asking twice.
  */
-export async function applyInstall(ports: Ports, out: Output, flags: ApplyFlags, facts: HostFacts, plan: Plan, wanted: Wanted): Promise<ApplyResult> {
-  if (facts.docker.running) return applyChange(ports, out, flags, facts, plan, verifySteps(ports, facts, plan, wanted), wanted.timeoutMs);
-  const first = await applyChange(ports, out, flags, facts, plan, verifySteps(ports, facts, plan, wanted).slice(0, 1), wanted.timeoutMs);
-  if (first.status !== 'applied' || first.report.failure) return first;
-  const again = await gatherFacts(ports, { registry: { name: wanted.name, port: wanted.port, image: wanted.image } });
-  const rest = planInstall(again, wanted, loadTemplates());
-  out.say('dockerd answers again; the rest:');
-  const second = await applyChange(ports, out, { ...flags, yes: true }, again, rest, verifySteps(ports, again, rest, wanted), wanted.timeoutMs);
-  if (second.status !== 'applied') return second;
-  const r = second.report;
-  return { status: 'applied', report: { ...r, applied: [...first.report.applied, ...r.applied], backups: [...first.report.backups, ...r.backups] } };
+export async function applyInstall(ports: Ports, out: Output, flags: ApplyFlags, facts: HostFacts, plan: Plan, wanted: Wanted, query: FactQuery): Promise<ApplyResult> {
+  let current = { facts, plan };
+  const done: ExecutionReport[] = [];
+  for (let pass = 1; ; pass++) {
+    const verify = current.plan.secondPass ? [] : verifySteps(ports, current.facts, current.plan, wanted);
+    const applied = await applyChange(ports, out, pass === 1 ? flags : { ...flags, yes: true }, current.facts, current.plan, verify, wanted.timeoutMs);
+    if (applied.status !== 'applied') return applied;
+    done.push(applied.report);
+    const merged = { ...applied.report, applied: done.flatMap((r) => r.applied), backups: done.flatMap((r) => r.backups) };
+    if (applied.report.failure || !current.plan.secondPass) return { status: 'applied', report: merged };
+    if (pass === 3) return { status: 'applied', report: { ...merged, failure: new Error('the host did not converge after three passes') } };
+    const again = await gatherFacts(ports, query);
+    current = { facts: again, plan: planInstall(again, wanted, loadTemplates()) };
+    out.say('\nlooking at the host again; the rest of the plan:');
+  }
+}
+
+/** --image-archive names its image by the tags inside; --offline-image without --image derives it from the package. */
+async function resolveImage(ports: Ports, flags: InstallFlags): Promise<string | null> {
+  const named = flags.image === undefined ? undefined : parseImage(flags.image);
+  if (flags.imageArchive) {
+    const tags = await archiveTags(ports.files, flags.imageArchive);
+    if (named && !tags.includes(named)) throw new UsageError(`--image ${named} is not in ${flags.imageArchive} (it holds ${tags.join(', ') || 'no tags'})`);
+    if (!named && tags.length === 0) throw new UsageError(`${flags.imageArchive} holds no tagged image: pass --image`);
+    return named ?? tags[0]!;
+  }
+  if (flags.offlineImage && !named) return null;
+  return named ?? DEFAULTS.image;
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */

@@ -15,6 +15,7 @@ export interface RepairFlags extends CheckFlags {
   yes?: boolean;
   dryRun?: boolean;
   restoreBackup?: boolean;
+  installDocker?: boolean;
 }
 
 /** Runs check, converges exactly what failed with the install planner, then checks again. */
@@ -42,7 +43,7 @@ export async function repair(flags: RepairFlags): Promise<number> {
     restored = backup;
     planFacts = { ...facts, daemonJson: { ...facts.daemonJson, text: backup.text, config: parseDaemonJson(backup.text, backup.path).config, error: null } };
   }
-  const plan = planInstall(planFacts, target, loadTemplates());
+  const plan = planInstall(planFacts, { ...target, installDocker: Boolean(flags.installDocker) }, loadTemplates());
   // Converge whatever the planner finds, not only what a check names (e.g. a state file an interrupted install never wrote).
   if (failed.length === 0 && plan.actions.length === 0) {
     out.say('healthy: nothing to repair');
@@ -56,7 +57,7 @@ export async function repair(flags: RepairFlags): Promise<number> {
     else plan.actions.unshift({ kind: 'write-file', path: facts.daemonJson.path, before: facts.daemonJson.text, after: restored.text, mode: 0o644, why: `restore ${restored.path}` });
     if (plan.daemon === 'none' && facts.docker.running) plan.notes.push('dockerd keeps running with the configuration it loaded before the file broke');
   }
-  const applied = await applyInstall(ports, out, flags, facts, plan, target);
+  const applied = await applyInstall(ports, out, flags, facts, plan, { ...target, installDocker: Boolean(flags.installDocker) }, { registry: { name: target.name, port: target.port, image: target.image } });
   if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
   if (applied.report.failure) {
     out.json({ ok: false, changed: false, error: applied.report.failure.message, ...changeSummary(plan) });

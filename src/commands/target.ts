@@ -1,5 +1,6 @@
 import { parseState, type InstallState } from '../plan/state.js';
-import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, type Wanted } from '../plan/wanted.js';
+import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort } from '../plan/wanted.js';
+import type { ContainerWanted } from '../plan/container.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { UsageError } from '../errors.js';
 
@@ -16,11 +17,11 @@ export interface TargetFlags {
  * The registry a life-cycle command (check, repair, catalog ...) is about: what install recorded
  * in the state file, overridden by flags, else the defaults.
  */
-export function resolveTarget(flags: TargetFlags, stateText: string | null, fallbackAddress: string | null): Wanted & { entry: string; state: InstallState | null } {
+export function resolveTarget(flags: TargetFlags, stateText: string | null, fallbackAddress: string | null): ContainerWanted & { entry: string; state: InstallState | null } {
   const state = parseState(stateText);
   const address = flags.address !== undefined ? parseAddress(flags.address) : (state?.address ?? fallbackAddress);
   if (!address) throw new UsageError('no registry recorded on this host (no /etc/setup-registry/state.json): pass --address');
-  const w: Wanted = {
+  const w: ContainerWanted = {
     address,
     port: flags.port !== undefined ? parsePort(flags.port) : (state?.port ?? DEFAULTS.port),
     name: flags.name !== undefined ? parseName(flags.name) : (state?.name ?? DEFAULTS.name),

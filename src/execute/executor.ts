@@ -1,13 +1,15 @@
 import type { Ports } from '../ports/index.js';
 import { describe, title, type Action, type ContainerAction, type Invocation, type WriteFile } from '../plan/actions.js';
 import { dockerAnswers, waitForDocker } from './verify.js';
+import { buildOfflineImage } from './offline-image.js';
 import { serverFacts } from '../facts/docker-engine.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
 
 export interface Step {
   title: string;
-  run: () => Promise<void>;
+  /** `progress` shows a line of live output under the task (a package manager's progress). */
+  run: (progress: (line: string) => void) => Promise<void>;
 }
 
 export interface ExecutionReport {
@@ -27,6 +29,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   /** How this host starts dockerd: used when a rollback finds it down (killed or refused to start). */
   startDaemon?: Invocation[];
+  /** The registry config put into an image built from a registry package. */
+  registryConfig?: string;
 }
 
 export async function execute(ports: Ports, actions: readonly Action[], verify: Step[], opts: ExecuteOptions): Promise<ExecutionReport> {
@@ -48,20 +52,20 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
 
   const steps: Step[] = actions.map((action) => ({
     title: title(action),
-    run: async () => {
+    run: async (progress) => {
       checkInterrupt();
       // A removed file is put back on rollback like a written one (directories cannot be).
       const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
       // A daemon operation counts once attempted: a restart that failed still changed dockerd.
       if (action.kind === 'daemon') daemonOps.push(action);
-      await apply(ports, action, stamp, report, opts.timeoutMs);
+      await apply(ports, action, stamp, report, opts, progress);
       if (action.kind === 'write-file') written.push(action);
       if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
       report.applied.push(describe(action));
       checkInterrupt();
     },
   }));
-  const checked = verify.map((s) => ({ title: s.title, run: async () => (checkInterrupt(), await s.run(), checkInterrupt()) }));
+  const checked = verify.map((s) => ({ title: s.title, run: async (progress: (line: string) => void) => (checkInterrupt(), await s.run(progress), checkInterrupt()) }));
 
   try {
     await runSteps([...steps, ...checked], opts.renderer);
@@ -79,13 +83,20 @@ async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
   if (steps.length === 0) return;
   const { Listr } = await import('listr2');
   const list = new Listr(
-    steps.map((s) => ({ title: s.title, task: () => s.run() })),
+    steps.map((s) => ({
+      title: s.title,
+      task: (_ctx: unknown, task: { output: string }) =>
+        s.run((line) => {
+          task.output = line;
+        }),
+    })),
     { renderer, exitOnError: true, collectErrors: false, rendererOptions: { collapseErrors: false } },
   );
   await list.run();
 }
 
-async function apply(ports: Ports, action: Action, stamp: string, report: ExecutionReport, timeoutMs: number): Promise<void> {
+async function apply(ports: Ports, action: Action, stamp: string, report: ExecutionReport, opts: ExecuteOptions, progress: (line: string) => void): Promise<void> {
+  const { timeoutMs } = opts;
   switch (action.kind) {
     case 'write-file': {
       const backup = await ports.files.backup(action.path, stamp);
@@ -94,8 +105,28 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       return;
     }
     case 'daemon':
-      await invoke(ports, action.via);
-      if (action.op === 'start' || action.op === 'restart') await waitForDocker(ports, timeoutMs);
+      try {
+        await invoke(ports, action.via);
+        if (action.op === 'start' || action.op === 'restart') await waitForDocker(ports, timeoutMs);
+      } catch (err) {
+        throw action.logs ? new Error(`${(err as Error).message}${await logTail(ports, action.logs)}`) : err;
+      }
+      return;
+    case 'package': {
+      const install = [...action.install, ...action.packages];
+      const first = await ports.processes.probe(install, { onLine: progress });
+      if (first.exitCode !== 0) {
+        // Stale or missing package lists are the usual cause on a fresh host: refresh once, then retry.
+        if (!action.refresh) await ports.processes.run(install);
+        await ports.processes.run(action.refresh!, { onLine: progress });
+        await ports.processes.run(install, { onLine: progress });
+      }
+      for (const argv of action.after) await ports.processes.run(argv, { onLine: progress });
+      return;
+    }
+    case 'image':
+      if (action.op === 'load') await ports.processes.run(action.argv, { onLine: progress });
+      else await buildOfflineImage(ports, action.binary, action.tag, opts.registryConfig ?? '', action.source);
       return;
     case 'remove-path': {
       const backup = await ports.files.backup(action.path, stamp).catch(() => null);
@@ -188,6 +219,19 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
     await waitUntilDropped(ports, dropped, timeoutMs).catch(() => report.rolledBack.push(`dockerd may still trust ${dropped.join(', ')} until its next restart`));
     for (const w of interim) if (await restore(w, w.before)) report.rolledBack.push(`restored ${w.path}`);
   }
+}
+
+/** dockerd's last words, and the likely cause when it is one we know. */
+async function logTail(ports: Ports, argv: string[]): Promise<string> {
+  const r = await ports.processes.probe(argv);
+  const text = (r.stdout || r.stderr).trim();
+  if (!text) return '';
+  const cause = /specified both as a flag and in the configuration file/.test(text)
+    ? '\nlikely cause: --insecure-registry is both a flag and in daemon.json (run: setup-registry repair)'
+    : /invalid character|unable to configure the Docker daemon with file/.test(text)
+      ? '\nlikely cause: daemon.json is not valid (run: setup-registry check)'
+      : '';
+  return `\nlast lines of ${argv.join(' ')}:\n${text.split('\n').slice(-10).map((l) => `  ${l}`).join('\n')}${cause}`;
 }
 
 async function waitUntilDropped(ports: Ports, entries: string[], timeoutMs: number): Promise<void> {

@@ -1,25 +1,50 @@
-/**
- * A one-file tar archive built in memory: `docker import` turns it into a tiny image for the
- * smoke push, so verification needs no network and no Docker Hub.
- */
-export function tinyImageTar(fileName: string, content: string): Buffer {
-  const body = Buffer.from(content, 'utf8');
-  const header = Buffer.alloc(512, 0);
-  const put = (text: string, offset: number, length: number) => header.write(text, offset, length, 'ascii');
-  put(fileName, 0, 100);
-  put('0000644\0', 100, 8);
+/** ustar archives built in memory, for images made with `docker import` and no network. */
+export interface TarEntry {
+  path: string;
+  type: 'file' | 'dir';
+  mode: number;
+  data?: Buffer;
+}
+
+function header(entry: TarEntry, size: number): Buffer {
+  const h = Buffer.alloc(512, 0);
+  const put = (text: string, offset: number, length: number) => h.write(text, offset, length, 'ascii');
+  let name = entry.path.replace(/^\/+/, '') + (entry.type === 'dir' ? '/' : '');
+  let prefix = '';
+  if (name.length > 100) {
+    const cut = name.lastIndexOf('/', name.length - 2 > 155 ? 155 : name.length - 2);
+    prefix = name.slice(0, cut);
+    name = name.slice(cut + 1);
+  }
+  put(name, 0, 100);
+  put(`${entry.mode.toString(8).padStart(7, '0')}\0`, 100, 8);
   put('0000000\0', 108, 8);
   put('0000000\0', 116, 8);
-  put(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 12);
+  put(`${size.toString(8).padStart(11, '0')}\0`, 124, 12);
   put('00000000000\0', 136, 12);
   put('        ', 148, 8);
-  put('0', 156, 1);
+  put(entry.type === 'dir' ? '5' : '0', 156, 1);
   put('ustar\0', 257, 6);
   put('00', 263, 2);
+  put(prefix, 345, 155);
   let sum = 0;
-  for (const byte of header) sum += byte;
+  for (const byte of h) sum += byte;
   put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
-  const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512, 0);
-  body.copy(padded);
-  return Buffer.concat([header, padded, Buffer.alloc(1024, 0)]);
+  return h;
+}
+
+export function tarArchive(entries: readonly TarEntry[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    const data = e.type === 'file' ? (e.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    parts.push(header(e, data.length));
+    if (data.length) parts.push(data, Buffer.alloc((512 - (data.length % 512)) % 512, 0));
+  }
+  parts.push(Buffer.alloc(1024, 0));
+  return Buffer.concat(parts);
+}
+
+/** A one-file archive: the smoke test's image. */
+export function tinyImageTar(fileName: string, content: string): Buffer {
+  return tarArchive([{ path: fileName, type: 'file', mode: 0o644, data: Buffer.from(content, 'utf8') }]);
 }

@@ -1,6 +1,6 @@
 import type { Ports } from '../ports/index.js';
 import { parseOsRelease } from '../formats/os-release.js';
-import { classifyDistro } from '../knowledge/distros.js';
+import { classifyDistro, type Distro } from '../knowledge/distros.js';
 import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
 import { containerFacts, engineFacts, imagePresent } from './docker-engine.js';
@@ -12,7 +12,21 @@ import type { DaemonJsonFacts, HostFacts } from './types.js';
 
 export interface FactQuery {
   /** The registry container to look at; omitted on client hosts (trust, untrust). */
-  registry?: { name: string; port: number; image: string };
+  registry?: {
+    name: string;
+    port: number;
+    /** null: an image built from the distro's registry package (--offline-image), named after its version */
+    image: string | null;
+    /** the image may be built from the distro's registry package: look at that package */
+    offline?: boolean;
+  };
+}
+
+export const OFFLINE_REPO = 'setup-registry/registry';
+
+/** The tag of an image built from a registry package: its version, in the characters a tag allows. */
+export function offlineTag(version: string): string {
+  return `${OFFLINE_REPO}:${version.replace(/[^\w.-]/g, '-')}`;
 }
 
 /** Gathers every fact once, concurrently where independent. Reads only. */
@@ -24,10 +38,13 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     findDockerd(live),
     engineFacts(processes, docker),
     q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null),
-    q.registry ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
+    q.registry?.image ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
     files.read(STATE_FILE),
   ]);
   const distro = classifyDistro(parseOsRelease(osText));
+  const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
+  const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
+  const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
   const init = systemd ? 'systemd' : 'sysvinit';
   const argv = dockerd?.argv ?? null;
   const [startup, holder] = await Promise.all([
@@ -53,10 +70,20 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     daemonJson,
     startup,
     container,
-    image: { name: q.registry?.image ?? '', present: engine.serverVersion === null ? null : image },
+    image: { name: imageName, present: engine.serverVersion === null ? null : present },
+    registryPackage,
+    dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
     portHolder: holder,
     stateText,
   };
+}
+
+async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostFacts['registryPackage']> {
+  const known = distro.knowledge.registryPackage;
+  const query = distro.knowledge.packages?.query;
+  if (!known || !query) return null;
+  const [installed, version] = await Promise.all([ports.files.exists(known.binary), ports.processes.probe(query(known.name))]);
+  return { ...known, installed, version: installed && version.exitCode === 0 && version.stdout.trim() ? version.stdout.trim() : null };
 }
 
 export async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {

@@ -11,8 +11,12 @@ export interface HostFacts {
   daemonJson: DaemonJsonFacts;
   startup: StartupFacts;
   container: ContainerFacts | null;
-  /** null when dockerd is down and cannot be asked */
-  image: { name: string; present: boolean | null };
+  /** present is null when dockerd is down and cannot be asked; name is null for an offline image whose package is not installed yet */
+  image: { name: string | null; present: boolean | null };
+  /** The distro's registry package (only looked at for an image built without Docker Hub). */
+  registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;
+  /** Docker's own yum repository is configured (Red Hat family: docker-ce can be installed). */
+  dockerCeRepo: boolean;
   /** Who listens on the wanted port, when anything does. */
   portHolder: PortHolder | null;
   /** The state file a previous install left, as text (null when none). */

@@ -14,14 +14,37 @@ export interface FamilyKnowledge {
   envFile: string | null;
   /** Variable in that file that carries dockerd flags. */
   optionsVariable: string | null;
+  /** The package manager: install (non-interactive) and refresh of its package lists. */
+  packages: { install: string[]; refresh: string[]; query: (pkg: string) => string[] } | null;
+  /** The distro's own package of the registry binary, for an image built without Docker Hub. */
+  registryPackage: { name: string; binary: string; service: string } | null;
 }
 
 export const FAMILIES: readonly FamilyKnowledge[] = [
-  { family: 'debian', label: 'Debian/Ubuntu', ids: ['debian', 'ubuntu', 'linuxmint', 'raspbian', 'pop', 'elementary', 'kali'], envFile: '/etc/default/docker', optionsVariable: 'DOCKER_OPTS' },
-  { family: 'rhel', label: 'CentOS/RHEL', ids: ['centos', 'rhel', 'rocky', 'almalinux', 'fedora', 'amzn', 'ol', 'centos-stream'], envFile: '/etc/sysconfig/docker', optionsVariable: 'OPTIONS' },
+  { family: 'debian', label: 'Debian/Ubuntu', ids: ['debian', 'ubuntu', 'linuxmint', 'raspbian', 'pop', 'elementary', 'kali'], envFile: '/etc/default/docker', optionsVariable: 'DOCKER_OPTS',
+    packages: { install: ['apt-get', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', 'update'], query: (p) => ['dpkg-query', '-W', '-f=${Version}', p] },
+    registryPackage: { name: 'docker-registry', binary: '/usr/bin/docker-registry', service: 'docker-registry' } },
+  { family: 'rhel', label: 'CentOS/RHEL', ids: ['centos', 'rhel', 'rocky', 'almalinux', 'fedora', 'amzn', 'ol', 'centos-stream'], envFile: '/etc/sysconfig/docker', optionsVariable: 'OPTIONS',
+    packages: { install: ['dnf', 'install', '-y'], refresh: ['dnf', 'makecache'], query: (p) => ['rpm', '-q', '--qf', '%{VERSION}-%{RELEASE}', p] },
+    registryPackage: { name: 'docker-distribution', binary: '/usr/bin/registry', service: 'docker-distribution' } },
 ];
 
-export const GENERIC: FamilyKnowledge = { family: 'other', label: 'generic Linux', ids: [], envFile: null, optionsVariable: null };
+export const GENERIC: FamilyKnowledge = { family: 'other', label: 'generic Linux', ids: [], envFile: null, optionsVariable: null, packages: null, registryPackage: null };
+
+/**
+ * Which package gives this host a dockerd: Debian/Ubuntu's docker.io; on the Red Hat family
+ * docker-ce when Docker's repository is configured, Fedora's moby-engine, else none (RHEL 8+
+ * ships podman, which has no dockerd), with the reason.
+ */
+export function dockerPackage(distro: Distro, hasDockerCeRepo: boolean): { name: string; why: string } | { name: null; why: string } {
+  if (distro.family === 'debian') return { name: 'docker.io', why: `${distro.name} packages Docker as docker.io` };
+  if (distro.family === 'rhel') {
+    if (hasDockerCeRepo) return { name: 'docker-ce', why: "Docker's own repository (docker-ce.repo) is configured" };
+    if (distro.id === 'fedora') return { name: 'moby-engine', why: 'Fedora packages Docker as moby-engine' };
+    return { name: null, why: `${distro.name} has no dockerd package of its own (podman-docker only emulates the CLI): add Docker's repository (docker-ce.repo) first` };
+  }
+  return { name: null, why: `no known package manager on ${distro.name}: install Docker by hand` };
+}
 
 export interface Distro {
   id: string;

@@ -17,8 +17,10 @@ export interface ServiceManager {
   /** systemd must re-read unit files after a drop-in changes. */
   reloadUnits(): Invocation | null;
   enableAtBoot(): Invocation | null;
-  /** Where to look when dockerd does not come up. */
-  logHint: string;
+  /** Stops another service now and at boot (a package's own registry service, when we only want its binary). */
+  stopAndDisable(service: string): string[][];
+  /** dockerd's last log lines, for when it does not come up. */
+  logs: string[];
 }
 
 const SYSTEMD: ServiceManager = {
@@ -29,7 +31,8 @@ const SYSTEMD: ServiceManager = {
   clearFailure: () => ({ argv: ['systemctl', 'reset-failed', 'docker'] }),
   reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
   enableAtBoot: () => ({ argv: ['systemctl', 'enable', 'docker'] }),
-  logHint: 'journalctl -u docker --no-pager -n 50',
+  stopAndDisable: (service) => [['systemctl', 'disable', '--now', service]],
+  logs: ['journalctl', '-u', 'docker', '--no-pager', '-n', '15', '-o', 'cat'],
 };
 
 const SYSVINIT: ServiceManager = {
@@ -40,7 +43,8 @@ const SYSVINIT: ServiceManager = {
   clearFailure: () => null,
   reloadUnits: () => null,
   enableAtBoot: () => null,
-  logHint: 'tail -n 50 /var/log/docker.log',
+  stopAndDisable: (service) => [['service', service, 'stop'], ['update-rc.d', service, 'disable']],
+  logs: ['tail', '-n', '15', '/var/log/docker.log'],
 };
 
 export function serviceManager(init: InitSystem): ServiceManager {

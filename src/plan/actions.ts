@@ -2,7 +2,7 @@
  * What the planner hands to the executor. Actions are data: a plan can be printed (`--dry-run`),
  * serialised (`--json`) and tested without touching a host.
  */
-export type Action = WriteFile | DaemonAction | ContainerAction | RemovePath;
+export type Action = WriteFile | DaemonAction | ContainerAction | RemovePath | PackageAction | ImageAction;
 
 export interface WriteFile {
   kind: 'write-file';
@@ -28,6 +28,22 @@ export interface RemovePath {
   why: string;
 }
 
+/** Installs distro packages; when the install fails (stale package lists), refreshes them and tries once more. Not rolled back. */
+export interface PackageAction {
+  kind: 'package';
+  packages: string[];
+  install: string[];
+  refresh: string[] | null;
+  /** Commands to run after the install (e.g. stop a service the package started that we only wanted the binary of). */
+  after: string[][];
+  why: string;
+}
+
+/** A registry image made available without Docker Hub: loaded from an archive, or built from the distro's registry binary. */
+export type ImageAction =
+  | { kind: 'image'; op: 'load'; archive: string; argv: string[]; why: string }
+  | { kind: 'image'; op: 'build'; tag: string; binary: string; source: string; why: string };
+
 /** How a daemon operation is carried out on this host: a command, or a signal to the daemon's pid. */
 export type Invocation = { argv: string[] } | { signal: 'SIGHUP'; pid: number };
 
@@ -36,6 +52,8 @@ export interface DaemonAction {
   op: 'reload' | 'restart' | 'start' | 'clear-failure' | 'unit-reload' | 'enable';
   via: Invocation;
   why: string;
+  /** Shows dockerd's last log lines when it does not come up (journalctl, or /var/log/docker.log). */
+  logs?: string[];
 }
 
 export interface ContainerAction {
@@ -59,6 +77,10 @@ export function title(action: Action): string {
       return 'argv' in action.via ? action.via.argv.join(' ') : `SIGHUP dockerd (pid ${action.via.pid})`;
     case 'remove-path':
       return `remove ${action.path}`;
+    case 'package':
+      return `${action.install.join(' ')} ${action.packages.join(' ')}`;
+    case 'image':
+      return action.op === 'load' ? action.argv.join(' ') : `build ${action.tag} from ${action.binary}`;
     case 'container':
       return `docker ${action.op} ${action.op === 'pull' ? action.argv.at(-1) : action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1] : action.argv.at(-1)}`;
   }
@@ -74,5 +96,9 @@ export function describe(action: Action): string {
       return `${action.argv.join(' ')}: ${action.why}`;
     case 'remove-path':
       return `remove ${action.path}: ${action.why}`;
+    case 'package':
+      return `${action.install.join(' ')} ${action.packages.join(' ')}: ${action.why}${action.after.length ? ` (then: ${action.after.map((a) => a.join(' ')).join('; ')})` : ''}`;
+    case 'image':
+      return `${title(action)}: ${action.why}`;
   }
 }

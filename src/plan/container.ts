@@ -2,11 +2,14 @@ import type { ContainerFacts } from '../facts/types.js';
 import type { ContainerAction } from './actions.js';
 import type { Wanted } from './wanted.js';
 
+/** What the container needs to know: the wanted state with its image resolved. */
+export type ContainerWanted = Omit<Wanted, 'image'> & { image: string };
+
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
 // Configured through REGISTRY_* variables, not a config file path, so registry:2 and :3 both work.
 const ENV = ['REGISTRY_STORAGE_DELETE_ENABLED=true'];
 
-export function runArgv(w: Wanted): string[] {
+export function runArgv(w: ContainerWanted): string[] {
   return [
     'docker', 'run', '-d',
     '--name', w.name,
@@ -20,7 +23,7 @@ export function runArgv(w: Wanted): string[] {
 }
 
 /** The same container as `runArgv`, as an Engine API create request (no docker CLI process on the hot path). */
-export function createRequest(w: Wanted): { path: string; body: Record<string, unknown> } {
+export function createRequest(w: ContainerWanted): { path: string; body: Record<string, unknown> } {
   return {
     path: `/containers/create?name=${w.name}`,
     body: {
@@ -38,7 +41,7 @@ export function createRequest(w: Wanted): { path: string; body: Record<string, u
 }
 
 /** How an existing container differs from the one wanted; empty when it is the same. */
-export function containerDifferences(c: ContainerFacts, w: Wanted): string[] {
+export function containerDifferences(c: ContainerFacts, w: ContainerWanted): string[] {
   const out: string[] = [];
   if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
@@ -48,7 +51,7 @@ export function containerDifferences(c: ContainerFacts, w: Wanted): string[] {
   return out;
 }
 
-export function planContainer(c: ContainerFacts | null, w: Wanted, imagePresent: boolean | null): ContainerAction[] {
+export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
   if (c && diff.length === 0) {

@@ -1,7 +1,9 @@
 import { HostRefusal } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
+import { dockerPackage } from '../knowledge/distros.js';
+import { serviceManager } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
-import type { Action, WriteFile } from './actions.js';
+import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
 import { planContainer } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
@@ -12,12 +14,14 @@ export type { DaemonOutcome };
 
 export interface Plan {
   entry: string;
-  method: MethodName;
+  method: MethodName | null;
   actions: Action[];
   /** Things said before applying, e.g. why dockerd must restart. */
   notes: string[];
   daemon: DaemonOutcome;
-  state: InstallState;
+  /** The rest can only be planned after this plan ran (dockerd or a package was missing): look again, plan again. */
+  secondPass: boolean;
+  state: InstallState | null;
 }
 
 /**
@@ -26,38 +30,101 @@ export interface Plan {
  */
 export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templates): Plan {
   const entry = entryOf(wanted);
+  if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
   if (facts.portHolder && !facts.portHolder.ours) {
     throw new HostRefusal(`port ${wanted.port} is already in use by ${facts.portHolder.description}; choose another with --port`);
   }
   const trust = planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
-  // With dockerd down, the container's state is unknown: it is planned once dockerd runs (a second pass).
-  const container = facts.docker.running ? planContainer(facts.container, wanted, facts.image.present) : [];
-  if (!facts.docker.running) trust.notes.push('the registry container is checked once dockerd runs again');
+  const notes = [...trust.notes];
+  let secondPass = !facts.docker.running;
+  const image = planImage(facts, wanted);
+  notes.push(...image.notes);
+  secondPass ||= image.secondPass;
+
+  // With dockerd down or the image still to be made, the container is planned in the second pass.
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, image: image.name! }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  if (secondPass) notes.push('the registry container is planned once dockerd runs and the image is there');
   // Pulling first means a missing image stops the run before any file changes.
   const pull = container.filter((a) => a.op === 'pull');
   const rest = container.filter((a) => a.op !== 'pull');
 
   const method = trust.method;
-  const state = nextState(facts, wanted, method.name, entry, trust.writes.length > 0 && !method.configured(facts).includes(entry), trust.writes[0]);
-  const stateText = renderState(state);
+  const previous = parseState(facts.stateText);
+  const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);
+  const state = secondPass || !image.name ? null : nextState(previous, wanted, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0]);
+  const stateText = state && renderState(state);
   const stateWrite: Action[] =
-    stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
+    !stateText || stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
 
   return {
     entry,
     method: method.name,
-    actions: [...pull, ...trust.writes, ...trust.daemon, ...enableAtBoot(facts), ...rest, ...stateWrite],
-    notes: trust.notes,
+    actions: [...image.first, ...pull, ...trust.writes, ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
+    notes,
     daemon: trust.outcome,
+    secondPass,
     state,
   };
 }
 
-function nextState(facts: HostFacts, w: Wanted, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
-  const previous = parseState(facts.stateText);
-  const added = previous?.added.filter((a) => a.entry !== entry || a.method === method) ?? [];
-  if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) {
-    added.push({ entry, method, file: write.path });
+/** No Docker yet: install the distro's package and start it; everything else is planned in a second pass. */
+function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Plan {
+  const pkg = dockerPackage(facts.distro, facts.dockerCeRepo);
+  const packages = facts.distro.knowledge.packages;
+  if (!pkg.name || !packages) throw new Error(`docker is not installed, and it cannot be installed here: ${pkg.why}`);
+  if (!wanted.installDocker) {
+    throw new Error(`docker is not installed on this host; run again with --install-docker to install ${pkg.name} (${pkg.why})`);
   }
-  return { version: 1, address: w.address, port: w.port, name: w.name, image: w.image, dataDir: w.dataDir, method, added };
+  const manager = serviceManager(facts.init);
+  const install: PackageAction = { kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: [], why: `install Docker: ${pkg.why}` };
+  const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs }];
+  const enable = manager.enableAtBoot();
+  if (enable) daemon.push({ kind: 'daemon', op: 'enable', via: enable, why: 'start Docker at boot' });
+  return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', secondPass: true, state: null };
+}
+
+interface ImagePlan {
+  /** The image the container runs (null until an offline image's package is installed). */
+  name: string | null;
+  /** Where it came from, for the state file and the output. */
+  source: string | null;
+  /** Actions before anything else changes (loading an archive). */
+  first: Action[];
+  /** Actions after the daemon is configured (package install, build). */
+  actions: (PackageAction | ImageAction)[];
+  notes: string[];
+  secondPass: boolean;
+}
+
+/**
+ * Where the registry image comes from: an archive (--image-archive), the distro's registry binary
+ * (--offline-image), or the image as named (present, or pulled by the container plan).
+ */
+function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
+  const none: ImagePlan = { name: wanted.image, source: null, first: [], actions: [], notes: [], secondPass: false };
+  if (wanted.imageArchive) {
+    const load: ImageAction = { kind: 'image', op: 'load', archive: wanted.imageArchive, argv: ['docker', 'load', '-i', wanted.imageArchive], why: `load ${wanted.image} from the archive` };
+    return { ...none, source: `loaded from ${wanted.imageArchive}`, first: facts.image.present ? [] : [load] };
+  }
+  if (!wanted.offlineImage) return { ...none, source: facts.image.present === false ? 'pulled' : null };
+  const pkg = facts.registryPackage;
+  const packages = facts.distro.knowledge.packages;
+  if (!pkg || !packages) throw new Error(`--offline-image: ${facts.distro.name} has no registry package known to this tool; load an image with --image-archive`);
+  const tag = wanted.image ?? facts.image.name;
+  if (!pkg.installed || !tag) {
+    return {
+      ...none,
+      actions: [{ kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: serviceManager(facts.init).stopAndDisable(pkg.service), why: `the registry binary for an image made without Docker Hub (its own ${pkg.service} service is stopped and disabled: the container serves instead)` }],
+      secondPass: true,
+    };
+  }
+  const source = `built from ${pkg.name} ${pkg.version}`;
+  if (facts.image.present) return { ...none, name: tag, source };
+  return { ...none, name: tag, source, actions: [{ kind: 'image', op: 'build', tag, binary: pkg.binary, source: `${pkg.name} ${pkg.version}`, why: `an image of ${pkg.binary} (${pkg.name} ${pkg.version}) and the libraries it links` }] };
+}
+
+function nextState(previous: InstallState | null, w: Wanted, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
+  const added = previous?.added.filter((a) => a.entry !== entry || a.method === method) ?? [];
+  if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) added.push({ entry, method, file: write.path });
+  return { version: 1, address: w.address, port: w.port, name: w.name, image, imageSource, dataDir: w.dataDir, method, added };
 }

@@ -38,5 +38,9 @@ export function actionSummary(a: Action): Record<string, unknown> {
       return { kind: a.kind, op: a.op, command: a.argv, why: a.why };
     case 'remove-path':
       return { kind: a.kind, path: a.path, why: a.why };
+    case 'package':
+      return { kind: a.kind, packages: a.packages, command: [...a.install, ...a.packages], why: a.why };
+    case 'image':
+      return a.op === 'load' ? { kind: a.kind, op: a.op, command: a.argv, why: a.why } : { kind: a.kind, op: a.op, tag: a.tag, from: a.binary, why: a.why };
   }
 }

@@ -9,6 +9,8 @@ export interface InstallState {
   port: number;
   name: string;
   image: string;
+  /** Where the image came from: pulled, loaded from an archive, built from a registry package. */
+  imageSource: string;
   dataDir: string;
   method: MethodName;
   /** Trust entries this tool added (not ones it found), and where: uninstall removes exactly these. */

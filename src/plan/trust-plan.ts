@@ -47,10 +47,10 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
     outcome = 'start';
     const clear = manager.clearFailure();
     if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: 'a docker.service that failed to start is refused until reset' });
-    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running' });
+    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running', logs: manager.logs });
   } else if (effect === 'restart') {
     outcome = 'restart';
-    daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start' });
+    daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start', logs: manager.logs });
   } else if (effect === 'reload') {
     const via = manager.reload(facts.docker.pid);
     outcome = via ? 'reload' : 'restart';

@@ -6,10 +6,16 @@ export interface Wanted {
   address: string;
   port: number;
   name: string;
-  image: string;
+  /** null: build one from the distro's registry package (--offline-image) */
+  image: string | null;
   dataDir: string;
   method: MethodName | 'auto';
   timeoutMs: number;
+  installDocker?: boolean;
+  /** Build the image from the distro's registry package when it is not there (--offline-image). */
+  offlineImage?: boolean;
+  /** A `docker save` archive to load the image from. */
+  imageArchive?: string;
 }
 
 export const DEFAULTS = { port: 5000, name: 'registry', image: 'registry:3', dataDir: '/var/lib/registry', timeoutSeconds: 60 };

@@ -9,6 +9,7 @@ import path from 'node:path';
 export interface HostFiles {
   readonly root: string;
   read(file: string): Promise<string | null>;
+  readBytes(file: string): Promise<Buffer | null>;
   exists(file: string): Promise<boolean>;
   list(dir: string): Promise<string[]>;
   mode(file: string): Promise<number | null>;
@@ -42,6 +43,14 @@ export function hostFiles(root = '/'): HostFiles {
     async read(file) {
       try {
         return await fs.readFile(real(file), 'utf8');
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async readBytes(file) {
+      try {
+        return await fs.readFile(real(file));
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;

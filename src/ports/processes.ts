@@ -10,6 +10,8 @@ export interface RunResult {
 export interface RunOptions {
   input?: string | Uint8Array;
   timeoutMs?: number;
+  /** Called with each line of output as it comes (a package manager's progress). */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -26,14 +28,27 @@ export interface Processes {
 export function hostProcesses(): Processes {
   async function exec(argv: readonly string[], opts: RunOptions = {}) {
     const [file, ...args] = argv;
-    const result = await execa(file!, args, {
+    const child = execa(file!, args, {
       reject: false,
       input: opts.input,
       timeout: opts.timeoutMs,
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
-      env: { LC_ALL: 'C' },
+      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
     });
-    const notFound = (result as { code?: string }).code === 'ENOENT';
+    if (opts.onLine) {
+      const onLine = opts.onLine;
+      for (const stream of [child.stdout, child.stderr]) {
+        let rest = '';
+        stream?.on('data', (chunk: Buffer) => {
+          const lines = (rest + chunk.toString('utf8')).split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) if (l.trim()) onLine(l.trim());
+        });
+      }
+    }
+    const result = await child;
+    // Not there, or there but not executable: either way the command cannot be used.
+    const notFound = ['ENOENT', 'EACCES'].includes((result as { code?: string }).code ?? '');
     return {
       exitCode: result.exitCode ?? (notFound ? 127 : -1),
       stdout: String(result.stdout ?? ''),

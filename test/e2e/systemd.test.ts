@@ -112,4 +112,27 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', ENTRY]));
     expect((await host.push(ENTRY, 'rh')).ok).toBe(true);
   });
+
+  it('a host without Docker: --install-docker installs docker.io from the distro, --offline-image installs docker-registry and builds the image; push works', async () => {
+    host = await SystemdHost.create({ registryImage: false });
+    expect((await host.exec(['dpkg', '-r', 'docker.io'])).exitCode).toBe(0);
+    expect((await host.sh('command -v docker')).exitCode).not.toBe(0);
+    const refused = await host.tool('--yes', '--address', TEST_ADDRESS, '--offline-image');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('--install-docker');
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--install-docker', '--offline-image');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('apt-get install -y --no-install-recommends docker.io');
+    expect(r.stdout).toContain('apt-get install -y --no-install-recommends docker-registry');
+    expect((await host.exec(['systemctl', 'is-active', 'docker'])).stdout.trim()).toBe('active');
+    expect((await host.exec(['systemctl', 'is-enabled', 'docker'])).stdout.trim()).toBe('enabled');
+    // The package's own registry service would hold port 5000: stopped and disabled, the container serves.
+    expect((await host.exec(['systemctl', 'is-active', 'docker-registry'])).stdout.trim()).not.toBe('active');
+    expect((await host.exec(['systemctl', 'is-enabled', 'docker-registry'])).stdout.trim()).toBe('disabled');
+    const state = JSON.parse(host.readFile('/etc/setup-registry/state.json')!);
+    expect(state.imageSource).toMatch(/^built from docker-registry 2\.8/);
+    expect((await host.push(ENTRY, 'bare')).ok).toBe(true);
+    expect((await host.tool('check')).exitCode).toBe(0);
+  });
 }, SYSTEMD_HOST);

@@ -20,6 +20,9 @@ export interface FixtureSpec {
   container?: ContainerFacts | null;
   imagePresent?: boolean | null;
   portHolder?: PortHolder | null;
+  registryPackage?: HostFacts['registryPackage'];
+  dockerCeRepo?: boolean;
+  imageName?: string | null;
 }
 
 /**
@@ -60,7 +63,9 @@ export async function factsFrom(spec: FixtureSpec): Promise<HostFacts> {
     daemonJson,
     startup,
     container: spec.container ?? null,
-    image: { name: 'registry:3', present: spec.imagePresent ?? true },
+    image: { name: spec.imageName === undefined ? 'registry:3' : spec.imageName, present: spec.imagePresent ?? true },
+    registryPackage: spec.registryPackage ?? null,
+    dockerCeRepo: spec.dockerCeRepo ?? false,
     portHolder: spec.portHolder ?? null,
     stateText: await files.read(STATE_FILE),
   };

@@ -144,7 +144,8 @@ describe('install planner (pure: facts in, actions out)', () => {
     const facts = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: null });
     const plan = planInstall(facts, wanted, templates);
     expect(ops(plan.actions)).toEqual(['daemon:start']);
-    expect(plan.notes.join()).toContain('once dockerd runs again');
+    expect(plan.secondPass).toBe(true);
+    expect(plan.notes.join()).toContain('planned once dockerd runs');
   });
 
   it('missing image on a running daemon: the pull comes before any change', async () => {
@@ -166,5 +167,42 @@ describe('install planner (pure: facts in, actions out)', () => {
     const facts = await factsFrom({ files: { '/srv/docker.json': '{"debug": true}' }, docker: { argv: ['/usr/sbin/dockerd', '--config-file=/srv/docker.json'] } });
     const plan = planInstall(facts, wanted, templates);
     expect(writes(plan.actions)[0]!.path).toBe('/srv/docker.json');
+  });
+});
+
+describe('install planner: bare hosts and images without Docker Hub', () => {
+  const noDocker = { docker: { installed: false, running: false, clientVersion: null, serverVersion: null, pid: null, argv: null, liveInsecure: null }, imagePresent: null };
+
+  it('Docker missing: refuses without --install-docker, else installs the distro package and starts it, the rest in a second pass', async () => {
+    const facts = await factsFrom(noDocker);
+    expect(() => planInstall(facts, wanted, templates)).toThrow(/docker is not installed on this host; run again with --install-docker to install docker.io/);
+    const plan = planInstall(facts, { ...wanted, installDocker: true }, templates);
+    expect(plan.actions[0]).toMatchObject({ kind: 'package', packages: ['docker.io'], install: ['apt-get', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', 'update'] });
+    expect(ops(plan.actions)).toEqual(['daemon:start']);
+    expect(plan.secondPass).toBe(true);
+  });
+
+  it('Red Hat family: docker-ce with Docker\'s repository, moby-engine on Fedora, else a clear refusal', async () => {
+    const rhel = (id: string) => ({ ...noDocker, init: 'systemd' as const, files: { '/etc/os-release': `ID="${id}"\nVERSION_ID="9"\n` } });
+    expect(planInstall(await factsFrom({ ...rhel('rocky'), dockerCeRepo: true }), { ...wanted, installDocker: true }, templates).actions[0]).toMatchObject({ packages: ['docker-ce'], install: ['dnf', 'install', '-y'] });
+    expect(planInstall(await factsFrom(rhel('fedora')), { ...wanted, installDocker: true }, templates).actions[0]).toMatchObject({ packages: ['moby-engine'] });
+    await expect(factsFrom(rhel('rhel')).then((f) => planInstall(f, { ...wanted, installDocker: true }, templates))).rejects.toThrow(/no dockerd package of its own/);
+  });
+
+  it('--offline-image: installs the registry package (its own service stopped), then builds setup-registry/registry:VERSION', async () => {
+    const pkg = { name: 'docker-registry', binary: '/usr/bin/docker-registry', service: 'docker-registry', installed: false, version: null };
+    const first = planInstall(await factsFrom({ registryPackage: pkg, imageName: null, imagePresent: false }), { ...wanted, image: null, offlineImage: true }, templates);
+    expect(first.actions.find((a) => a.kind === 'package')).toMatchObject({ packages: ['docker-registry'], after: [['service', 'docker-registry', 'stop'], ['update-rc.d', 'docker-registry', 'disable']] });
+    expect(first.secondPass).toBe(true);
+    const second = planInstall(await factsFrom({ registryPackage: { ...pkg, installed: true, version: '2.8.2+ds1-1' }, imageName: 'setup-registry/registry:2.8.2-ds1-1', imagePresent: false }), { ...wanted, image: null, offlineImage: true }, templates);
+    expect(second.actions.find((a) => a.kind === 'image')).toMatchObject({ op: 'build', tag: 'setup-registry/registry:2.8.2-ds1-1', binary: '/usr/bin/docker-registry' });
+    expect(second.actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['setup-registry/registry:2.8.2-ds1-1']) });
+    expect(second.state).toMatchObject({ image: 'setup-registry/registry:2.8.2-ds1-1', imageSource: 'built from docker-registry 2.8.2+ds1-1' });
+  });
+
+  it('--image-archive: the load comes first, before any change', async () => {
+    const plan = planInstall(await factsFrom({ imagePresent: false }), { ...wanted, imageArchive: '/srv/registry.tar' }, templates);
+    expect(plan.actions[0]).toMatchObject({ kind: 'image', op: 'load', argv: ['docker', 'load', '-i', '/srv/registry.tar'] });
+    expect(plan.state).toMatchObject({ imageSource: 'loaded from /srv/registry.tar' });
   });
 });

@@ -26,8 +26,26 @@ function aptMirror(): string {
   throw new Error('no bookworm mirror found in the apt configuration');
 }
 
+/**
+ * Packages that are not installed in the tree but whose .deb files wait in its apt cache, so a test
+ * host (which has no network) can install them the way an operator would.
+ */
+const CACHED_ONLY = ['docker-registry'];
+
+async function ensureCachedDebs(tree: string): Promise<void> {
+  const archives = `${tree}/var/cache/apt/archives`;
+  const missing = CACHED_ONLY.filter((p) => !readdirSync(archives).some((f) => f.startsWith(`${p}_`)));
+  if (missing.length) await execa('apt-get', ['download', ...missing], { cwd: archives, timeout: 300_000 });
+}
+
 /** A Debian bookworm tree with systemd and docker.io, built once per machine by debootstrap. */
 export async function ensureSystemdTree(): Promise<string> {
+  const tree = await buildTree();
+  await ensureCachedDebs(tree);
+  return tree;
+}
+
+async function buildTree(): Promise<string> {
   if (existsSync(`${TREE}/usr/sbin/dockerd`)) return TREE;
   const lock = `${TREE}.lock`;
   mkdirSync('/var/cache/setup-registry-e2e', { recursive: true });

@@ -1,0 +1,87 @@
+import { afterEach, expect, it } from 'vitest';
+import { describeE2E } from './harness/prerequisites.js';
+import { TestHost } from './harness/namespace-host.js';
+import { TEST_ADDRESS } from './harness/host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+
+describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub', () => {
+  let host: TestHost | undefined;
+  afterEach(async () => {
+    await host?.destroy();
+    host = undefined;
+  });
+
+  it('no registry image and no network: --offline-image builds one from the docker-registry package; install, push and check succeed', async () => {
+    host = await TestHost.create({ registryImage: false });
+    const version = (await host.exec(['dpkg-query', '-W', '-f=${Version}', 'docker-registry'])).stdout.trim();
+    const tag = `setup-registry/registry:${version.replace(/[^\w.-]/g, '-')}`;
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--offline-image');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`image ${tag}, built from docker-registry ${version}`);
+    expect((await host.docker('inspect', '-f', '{{.Config.Image}}', 'registry')).stdout.trim()).toBe(tag);
+    const shape = JSON.parse((await host.docker('image', 'inspect', '-f', '{{json .Config}}', tag)).stdout);
+    expect(shape.Entrypoint).toEqual(['/bin/registry']);
+    expect(shape.Cmd).toEqual(['serve', '/etc/docker/registry/config.yml']);
+    expect(Object.keys(shape.ExposedPorts)).toEqual(['5000/tcp']);
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ image: tag, imageSource: `built from docker-registry ${version}` });
+    expect((await host.push(ENTRY, 'offline')).ok).toBe(true);
+    expect((await host.tool('check', '--deep')).exitCode).toBe(0);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--offline-image')).stdout).toContain('already configured');
+  });
+
+  it('without --offline-image, a missing image that cannot be pulled names both ways out', async () => {
+    host = await TestHost.create({ registryImage: false });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('--image');
+  });
+
+  it('--image-archive loads an archive made by docker save and runs it', async () => {
+    host = await TestHost.create();
+    await host.docker('save', 'registry:3', '-o', '/tmp/registry-archive.tar');
+    await host.docker('rmi', 'registry:3');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--image-archive', '/tmp/registry-archive.tar');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('image registry:3, loaded from /tmp/registry-archive.tar');
+    expect((await host.push(ENTRY, 'archived')).ok).toBe(true);
+    const wrong = await host.tool('--yes', '--address', TEST_ADDRESS, '--image-archive', '/tmp/registry-archive.tar', '--image', 'other:1');
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toContain('--image other:1 is not in /tmp/registry-archive.tar (it holds registry:3)');
+  });
+
+  it('dockerd stopped: started the way the host starts it, then everything converges in a second pass', async () => {
+    host = await TestHost.create();
+    await host.exec(['service', 'docker', 'stop']);
+    expect(await host.dockerdPid()).toBeNull();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('service docker start');
+    expect(r.stdout).toContain('looking at the host again');
+    expect(await host.dockerdPid()).toBeGreaterThan(0);
+    expect((await host.push(ENTRY, 'started')).ok).toBe(true);
+  });
+
+  it('dockerd that does not come up: the last lines of its log and nothing left changed', async () => {
+    host = await TestHost.create({ daemonJson: '{"debug": false}\n' });
+    await host.exec(['service', 'docker', 'stop']);
+    host.writeFile('/etc/default/docker', 'DOCKER_OPTS="--no-such-flag"\n');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '5');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('last lines of tail -n 15 /var/log/docker.log');
+    expect(r.stderr).toContain('unknown flag: --no-such-flag');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"debug": false}\n');
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--no-such-flag"\n');
+  });
+
+  it('Docker missing: a clear error naming --install-docker, nothing changed', async () => {
+    host = await TestHost.create();
+    // Hide the docker CLI inside this host only (/usr is shared with the machine, so no package is removed here;
+    // the real package install is tested on the systemd host).
+    await host.sh('mount --bind /dev/null /usr/local/bin/docker 2>/dev/null; mount --bind /dev/null /usr/bin/docker');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('docker is not installed on this host; run again with --install-docker to install docker.io');
+    expect(host.readFile('/etc/docker/daemon.json')).toBeNull();
+  });
+});
