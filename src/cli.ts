@@ -6,6 +6,7 @@ import type { RepairFlags } from './commands/repair.js';
 import type { UninstallFlags } from './commands/uninstall.js';
 import type { TrustFlags } from './commands/trust.js';
 import type { QueryFlags } from './commands/query.js';
+import type { UserFlags } from './commands/user.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /** Parses the command line and runs one command; resolves to the exit code. Commands load on demand. */
@@ -41,6 +42,14 @@ export async function main(argv: string[]): Promise<number> {
       .option('--install-docker', "install Docker from the distro's packages when it is missing (required with --yes)")
       .option('--image-archive <file>', 'load the registry image from a `docker save` archive (air-gapped hosts)')
       .option('--offline-image', "build the registry image from the distro's registry package when it is not there (no Docker Hub)")
+      .option('--tls', "serve TLS with a certificate from this host's own CA; Docker trusts it by the CA in certs.d")
+      .option('--san <name>', 'another address or name clients use, in the certificate (repeatable)', (v: string, all: string[] = []) => [...all, v])
+      .option('--tls-cert <file>', 'serve TLS with your own certificate (it must cover --address)')
+      .option('--tls-key <file>', 'the key of --tls-cert')
+      .option('--tls-ca <file>', 'the CA that signed --tls-cert, installed in certs.d')
+      .option('--auth <user>', 'htpasswd authentication (bcrypt), needs TLS; the password from --password-stdin or a prompt')
+      .option('--password-stdin', 'read the --auth password from standard input')
+      .addOption(new Option('--password <password>', 'the --auth password on the command line (lands in shell history)').hideHelp())
       .action(async (flags: InstallFlags) => {
         code = await (await import('./commands/install.js')).install(flags);
       });
@@ -74,16 +83,27 @@ export async function main(argv: string[]): Promise<number> {
     changing(program.command(`${mode} <registry...>`).description(mode === 'trust' ? "make this host's dockerd trust registries running elsewhere (HOST:PORT)" : 'remove registries from the trust'))
       .option('--method <method>', 'auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)')
       .option('--timeout <seconds>', 'how long to wait for dockerd (default: 60)')
+      .option('--ca <file>', 'a TLS registry: trust its CA (installed in /etc/docker/certs.d/HOST:PORT/ca.crt) instead of an insecure entry')
+      .option('--ca-from-registry', "a TLS registry: fetch the CA from the registry's chain, confirm it by fingerprint")
       .action(async (registries: string[], flags: TrustFlags) => {
         code = await (await import('./commands/trust.js')).trust(registries, flags, mode);
       });
   }
+
+  changing(program.command('user <action> [name]').description('manage the registry users (htpasswd): add NAME, remove NAME, list'))
+    .option('--password-stdin', 'read the password from standard input')
+    .addOption(new Option('--password <password>', 'the password on the command line (lands in shell history)').hideHelp())
+    .action(async (action: string, name: string | undefined, flags: UserFlags) => {
+      code = await (await import('./commands/user.js')).user(action, name, flags);
+    });
 
   program
     .command('catalog')
     .description('list the repositories in the registry')
     .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
     .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
+    .option('--user <name>', 'log in as this user (the password from --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print JSON')
     .addOption(root())
     .action(async (flags: QueryFlags) => {
@@ -94,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     .description("list a repository's tags")
     .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
     .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
+    .option('--user <name>', 'log in as this user (the password from --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print JSON')
     .addOption(root())
     .action(async (name: string, flags: QueryFlags) => {

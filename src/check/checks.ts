@@ -8,6 +8,9 @@ import { chooseMethod } from '../plan/trust/index.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
 
 import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
+import { certInfo, covers, daysLeft } from '../formats/certificate.js';
+import { certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
+import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -102,7 +105,9 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'registry-trusted',
     run: ({ facts, target }) =>
-      !facts.docker.running
+      target.tls
+        ? ok('TLS: trusted through the CA in certs.d (see tls-ca-installed)')
+        : !facts.docker.running
         ? fail('dockerd is not running', REPAIR)
         : trustedLive(facts, target.entry)
           ? ok(`${target.entry} is an insecure registry in docker info`)
@@ -111,6 +116,7 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'registry-configured',
     run: ({ facts, target }) => {
+      if (target.tls) return ok('TLS: no insecure-registries entry needed');
       if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
       let method;
       try {
@@ -134,13 +140,39 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-ping',
-    run: async ({ ports, target }) => {
+    run: async ({ ports, target, facts }) => {
+      const e = endpointOf(target, facts);
+      const url = endpointUrl(e, '/v2/');
       try {
-        const p = await pingOnce(ports, target.entry);
-        return isRegistryAnswer(p) ? ok(`GET /v2/: ${p.status}, ${p.apiVersion}`) : fail(`GET http://${target.entry}/v2/: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, REPAIR);
+        const p = await pingOnce(ports, e);
+        if (!isRegistryAnswer(p)) return fail(`GET ${url}: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, REPAIR);
+        if (target.auth && p.status !== 401) return fail(`GET ${url} without credentials: HTTP ${p.status}, but authentication should be required`, REPAIR);
+        return ok(`GET ${url}: ${p.status}${p.status === 401 ? ' (up, auth required)' : ''}, ${p.apiVersion}`);
       } catch (err) {
-        return fail(`GET http://${target.entry}/v2/: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, `${REPAIR}   (or: docker logs ${target.name})`);
+        return fail(`GET ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, `${REPAIR}   (or: docker logs ${target.name})`);
       }
+    },
+  },
+  {
+    id: 'tls-certificate',
+    run: ({ facts, target }) => {
+      if (!target.tls) return ok('not a TLS registry');
+      if (!facts.tls?.serverCert) return fail(`no certificate in ${SERVER_CERT}`, REPAIR);
+      const info = certInfo(facts.tls.serverCert);
+      const days = daysLeft(info);
+      if (days < 0) return fail(`the certificate expired on ${info.validTo.toISOString().slice(0, 10)}`, REPAIR);
+      if (!covers(info, target.address)) return fail(`the certificate does not cover ${target.address} (SANs: ${[...info.ips, ...info.dns].join(', ')})`, REPAIR);
+      if (days < RENEW_DAYS) return warn(`the certificate expires in ${days} days`, REPAIR);
+      return ok(`certificate for ${[...info.ips, ...info.dns].join(', ')}, valid ${days} more days`);
+    },
+  },
+  {
+    id: 'tls-ca-installed',
+    run: ({ facts, target }) => {
+      if (!target.tls) return ok('not a TLS registry');
+      const want = facts.tls?.caCert;
+      if (!want) return ok('the certificate is not from this tool\'s CA');
+      return facts.tls?.certsD === want ? ok(`CA installed as ${certsDirCa(target.entry)}`) : fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
     },
   },
   {
@@ -159,15 +191,21 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'push',
     deep: true,
-    run: async ({ ports, target }) => {
+    run: async ({ ports, target, facts }) => {
+      if (target.auth) return warn('auth is on: check has no credentials to push with', `docker login ${target.entry} && docker push ${target.entry}/IMAGE`);
       try {
-        return ok(`pushed and deleted ${await smokePush(ports, target.entry)}`);
+        return ok(`pushed and deleted ${await smokePush(ports, endpointOf(target, facts))}`);
       } catch (err) {
         return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}`, REPAIR);
       }
     },
   },
 ];
+
+/** How check reaches the registry: over TLS with the tool's CA when it serves TLS, no credentials (401 is "up"). */
+function endpointOf(target: CheckContext['target'], facts: HostFacts): RegistryEndpoint {
+  return { entry: target.entry, tls: target.tls ? { ca: facts.tls?.caCert ?? facts.tls?.certsD ?? null } : null, credentials: null };
+}
 
 export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[] }): Promise<Finding[]> {
   const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep));

@@ -2,6 +2,9 @@ import { UsageError } from '../errors.js';
 import { gatherFacts, OFFLINE_REPO, primaryIPv4, type FactQuery } from '../facts/gather.js';
 import { archiveTags } from '../facts/image-archive.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
+import { CA_CERT, HTPASSWD } from '../tls/paths.js';
+import { parseUser, withUser } from '../tls/htpasswd.js';
+import type { RegistryEndpoint } from '../registry-endpoint.js';
 import type { ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
@@ -23,6 +26,14 @@ export interface InstallFlags extends TargetFlags, ApplyFlags {
   installDocker?: boolean;
   imageArchive?: string;
   offlineImage?: boolean;
+  tls?: boolean;
+  san?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  auth?: string;
+  passwordStdin?: boolean;
+  password?: string;
 }
 
 export async function install(flags: InstallFlags): Promise<number> {
@@ -49,9 +60,10 @@ export async function install(flags: InstallFlags): Promise<number> {
   }
   let wanted: Wanted = { ...partial, address: address ?? '' };
   if (interactive) wanted = await ask(wanted);
+  Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
   if (!flags.dryRun) await acquireLock(ports);
-  const query = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage } };
+  const query = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
   const facts = await gatherFacts(ports, query);
   if (!facts.docker.installed && interactive && !wanted.installDocker) {
     const { confirm } = await import('@inquirer/prompts');
@@ -62,18 +74,18 @@ export async function install(flags: InstallFlags): Promise<number> {
   const result = (extra: Record<string, unknown>) => ({ ...extra, entry, method: plan.method, ...changeSummary(plan), facts: factsSummary(facts) });
 
   if (plan.actions.length === 0) {
-    const ping = await pingOnce(ports, entry).catch(() => null);
+    const ping = await pingOnce(ports, await registryEndpoint(ports, entry, wanted)).catch(() => null);
     if (ping && isRegistryAnswer(ping)) {
       out.say(`already configured: the registry at ${entry} is running and trusted by dockerd; nothing changed`);
       out.json(result({ ok: true, changed: false }));
       return 0;
     }
-    out.say(`nothing to change, but the registry at http://${entry}/v2/ does not answer; run: setup-registry check`);
+    out.say(`nothing to change, but the registry at ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ does not answer; run: setup-registry check`);
     out.json(result({ ok: false, changed: false, error: 'registry does not answer' }));
     return 1;
   }
 
-  out.say(`trust method: ${plan.method}`);
+  out.say(wanted.tls ? `trust: TLS, the CA in /etc/docker/certs.d/${entry}/` : `trust method: ${plan.method}`);
   const applied = await applyInstall(ports, out, flags, facts, plan, wanted, query);
   if (applied.status !== 'applied') {
     out.json(result({ ok: true, changed: false, dryRun: applied.status === 'dry-run' }));
@@ -85,8 +97,9 @@ export async function install(flags: InstallFlags): Promise<number> {
     return 1;
   }
   const state = parseState(await ports.files.read(STATE_FILE));
-  out.say(`\nregistry ready: http://${entry}/v2/ (data in ${wanted.dataDir}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
-  out.say(`push to it:\n  docker tag IMAGE ${entry}/NAME && docker push ${entry}/NAME`);
+  out.say(`\nregistry ready: ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ (data in ${wanted.dataDir}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
+  out.say(`push to it:\n  ${wanted.auth ? `docker login ${entry}\n  ` : ''}docker tag IMAGE ${entry}/NAME && docker push ${entry}/NAME`);
+  if (wanted.tls && !wanted.tls.provided) out.say(`other Docker hosts: setup-registry trust ${entry} --ca ${CA_CERT} (copy the CA over first)`);
   out.json(result({ ok: true, changed: true, backups: report.backups }));
   return 0;
 }
@@ -112,6 +125,50 @@ export async function applyInstall(ports: Ports, out: Output, flags: ApplyFlags,
   }
 }
 
+/**
+ * --tls (the tool's CA, --san for more names) or --tls-cert/--tls-key[/--tls-ca] (the operator's files),
+ * and --auth USER with the password from stdin, a prompt, or --password. Only a bcrypt hash is kept.
+ */
+async function secureWanted(ports: Ports, flags: InstallFlags, interactive: boolean): Promise<Pick<Wanted, 'tls' | 'auth'>> {
+  const provided = flags.tlsCert || flags.tlsKey;
+  if (provided && !(flags.tlsCert && flags.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tlsOn = Boolean(flags.tls || provided);
+  if (flags.auth !== undefined && !tlsOn) throw new UsageError('--auth needs --tls (or --tls-cert/--tls-key): the registry only accepts basic auth over TLS');
+  const out: Pick<Wanted, 'tls' | 'auth'> = {};
+  if (tlsOn) {
+    const sans = (flags.san ?? []).map(parseAddress);
+    const read = async (file: string, what: string) => {
+      const text = await ports.files.read(file);
+      if (text === null) throw new UsageError(`${what}: ${file} does not exist`);
+      return text;
+    };
+    out.tls = provided
+      ? { sans, provided: { cert: await read(flags.tlsCert!, '--tls-cert'), key: await read(flags.tlsKey!, '--tls-key'), ca: flags.tlsCa ? await read(flags.tlsCa, '--tls-ca') : null } }
+      : { sans };
+  }
+  if (flags.auth !== undefined) {
+    const user = parseUser(flags.auth);
+    const password = await readPassword(flags, interactive, user);
+    out.auth = { htpasswd: withUser(await ports.files.read(HTPASSWD), user, password), credentials: { user, password } };
+  }
+  return out;
+}
+
+/** From stdin (--password-stdin), a hidden prompt, or --password (which lands in shell history: discouraged). */
+export async function readPassword(flags: { passwordStdin?: boolean; password?: string }, interactive: boolean, user: string): Promise<string> {
+  if (flags.password !== undefined) return flags.password;
+  if (flags.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (interactive || process.stdin.isTTY) {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: `Password for ${user}`, mask: true });
+  }
+  throw new UsageError('--auth: give the password with --password-stdin (or on a terminal)');
+}
+
 /** --image-archive names its image by the tags inside; --offline-image without --image derives it from the package. */
 async function resolveImage(ports: Ports, flags: InstallFlags): Promise<string | null> {
   const named = flags.image === undefined ? undefined : parseImage(flags.image);
@@ -125,8 +182,21 @@ async function resolveImage(ports: Ports, flags: InstallFlags): Promise<string |
   return named ?? DEFAULTS.image;
 }
 
+/** How the tool itself reaches the registry it installs: TLS with the CA it trusts, and the credentials in memory. */
+export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Wanted, 'tls' | 'auth'>): Promise<RegistryEndpoint> {
+  if (!w.tls) return { entry, tls: null, credentials: null };
+  return { entry, tls: { ca: w.tls.provided ? w.tls.provided.ca : await ports.files.read(CA_CERT) }, credentials: w.auth?.credentials ?? null };
+}
+
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'entry'>, w: Pick<Wanted, 'timeoutMs'>): Step[] {
+export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'entry'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+  if (w.tls) {
+    // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
+    const endpoint = () => registryEndpoint(ports, plan.entry, w);
+    const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs)) }];
+    if (!w.auth || w.auth.credentials) steps.push({ title: `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`, run: async () => void (await smokePush(ports, await endpoint())) });
+    return steps;
+  }
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, plan.entry, w.timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, plan.entry)) },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },

@@ -4,19 +4,33 @@ import { STATE_FILE, parseState } from '../plan/state.js';
 import { catalog, RegistryError, tags } from '../registry-api.js';
 import { parseRegistry } from './trust.js';
 import { SMOKE_REPO } from '../execute/verify.js';
+import { CA_CERT, certsDirCa } from '../tls/paths.js';
+import { parseUser } from '../tls/htpasswd.js';
+import { readPassword } from './install.js';
+import type { RegistryEndpoint } from '../registry-endpoint.js';
 
 export interface QueryFlags {
   registry?: string;
   pageSize?: string;
+  user?: string;
+  passwordStdin?: boolean;
   json?: boolean;
   root?: string;
 }
 
-async function registryOf(flags: QueryFlags): Promise<string> {
-  if (flags.registry) return parseRegistry(flags.registry);
-  const state = parseState(await hostPorts(flags.root ?? '/').files.read(STATE_FILE));
-  if (!state) throw new UsageError('no registry installed on this host: pass --registry HOST:PORT');
-  return `${state.address}:${state.port}`;
+/**
+ * The registry to ask: --registry, else the installed one. TLS when it is recorded as TLS or Docker
+ * has a CA for it in certs.d (that CA is trusted); credentials from --user and --password-stdin.
+ */
+async function registryOf(flags: QueryFlags): Promise<RegistryEndpoint> {
+  const files = hostPorts(flags.root ?? '/').files;
+  const state = parseState(await files.read(STATE_FILE));
+  const entry = flags.registry ? parseRegistry(flags.registry) : state ? `${state.address}:${state.port}` : null;
+  if (!entry) throw new UsageError('no registry installed on this host: pass --registry HOST:PORT');
+  const ca = await files.read(certsDirCa(entry));
+  const tls = ca !== null || (!flags.registry && state?.tls) ? { ca: ca ?? (await files.read(CA_CERT)) } : null;
+  const credentials = flags.user ? { user: parseUser(flags.user), password: await readPassword({ passwordStdin: flags.passwordStdin }, false, flags.user) } : null;
+  return { entry, tls, credentials };
 }
 
 /** `catalog` and `tags NAME`: one per line, or the registry's JSON with --json. */
@@ -24,14 +38,14 @@ export async function query(what: 'catalog' | 'tags', name: string | undefined, 
   if (what === 'tags' && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(name ?? '')) {
     throw new UsageError(`tags: "${name ?? ''}" is not a repository name`);
   }
-  const entry = await registryOf(flags);
+  const endpoint = await registryOf(flags);
   const http = hostPorts('/').http;
   try {
     const size = Number(flags.pageSize ?? 100);
     if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new UsageError(`--page-size: "${flags.pageSize}" must be a whole number from 1 to 10000`);
-    let list = what === 'catalog' ? await catalog(http, entry, size) : await tags(http, entry, name!, size);
+    let list = what === 'catalog' ? await catalog(http, endpoint, size) : await tags(http, endpoint, name!, size);
     // The smoke test's repository stays listed after its image is deleted; hide it when empty.
-    if (what === 'catalog' && list.includes(SMOKE_REPO) && (await tags(http, entry, SMOKE_REPO).catch(() => [])).length === 0) list = list.filter((r) => r !== SMOKE_REPO);
+    if (what === 'catalog' && list.includes(SMOKE_REPO) && (await tags(http, endpoint, SMOKE_REPO).catch(() => [])).length === 0) list = list.filter((r) => r !== SMOKE_REPO);
     process.stdout.write(flags.json ? `${JSON.stringify(what === 'catalog' ? { repositories: list } : { name, tags: list })}\n` : list.map((l) => `${l}\n`).join(''));
     return 0;
   } catch (err) {

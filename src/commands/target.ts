@@ -29,6 +29,9 @@ export function resolveTarget(flags: TargetFlags, stateText: string | null, fall
     dataDir: flags.dataDir !== undefined ? parseDataDir(flags.dataDir) : (state?.dataDir ?? DEFAULTS.dataDir),
     method: flags.method !== undefined ? parseMethod(flags.method) : (state?.method ?? 'auto'),
     timeoutMs: DEFAULTS.timeoutSeconds * 1000,
+    // A secure registry stays secure: the recorded TLS and auth carry over (no new password needed).
+    ...(state?.tls ? { tls: { sans: state.tls.sans } } : {}),
+    ...(state?.auth ? { auth: {} } : {}),
   };
   return { ...w, entry: entryOf(w), state };
 }

@@ -1,4 +1,12 @@
+import tls from 'node:tls';
+import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { certInfo, firstCertificate } from '../formats/certificate.js';
+import { certsDirCa } from '../tls/paths.js';
+import { chooseMethod } from '../plan/trust/index.js';
+import type { Action, WriteFile } from '../plan/actions.js';
+import type { Ports } from '../ports/index.js';
+import type { Output } from '../output.js';
 import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
@@ -19,6 +27,9 @@ export interface TrustFlags {
   method?: string;
   timeout?: string;
   root?: string;
+  /** A TLS registry: trust its CA (certs.d) instead of adding an insecure entry. */
+  ca?: string;
+  caFromRegistry?: boolean;
 }
 
 /** HOST:PORT, validated: it is written into daemon.json or shell-style files. */
@@ -26,6 +37,50 @@ export function parseRegistry(value: string): string {
   const m = /^(.+):(\d+)$/.exec(value);
   if (!m) throw new UsageError(`"${value}" is not HOST:PORT`);
   return `${parseAddress(m[1]!)}:${parsePort(m[2]!)}`;
+}
+
+/**
+ * The CA of a TLS registry: from --ca FILE, or (--ca-from-registry) the last certificate of the chain
+ * the registry serves, shown by fingerprint and confirmed before it is trusted.
+ */
+async function caToTrust(ports: Ports, flags: TrustFlags, entries: string[], out: Output): Promise<string | null> {
+  if (flags.ca) {
+    const text = await ports.files.read(flags.ca);
+    const pem = text && firstCertificate(text);
+    if (!pem) throw new UsageError(`--ca: ${flags.ca} does not hold a PEM certificate`);
+    certInfo(pem);
+    return pem;
+  }
+  if (!flags.caFromRegistry) return null;
+  if (entries.length !== 1) throw new UsageError('--ca-from-registry takes one registry at a time');
+  const chain = await servedChain(entries[0]!);
+  const ca = chain.at(-1)!;
+  const info = certInfo(ca);
+  out.say(`${entries[0]} serves a chain ending in: ${info.subject.replace(/\n/g, ', ')}\n  SHA-256 fingerprint ${info.fingerprint256}`);
+  if (!flags.yes) {
+    const { confirm } = await import('@inquirer/prompts');
+    if (!(await confirm({ message: 'Trust this CA for this registry? Compare the fingerprint with the registry host first.', default: false }))) throw new UsageError('not trusted: the fingerprint was not confirmed');
+  }
+  return ca;
+}
+
+/** The certificates a TLS server presents, fetched without trusting them (they are shown for confirmation). */
+function servedChain(entry: string): Promise<string[]> {
+  const [host, port] = [entry.slice(0, entry.lastIndexOf(':')), Number(entry.slice(entry.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: isIP(host) ? undefined : host, timeout: 5000 }, () => {
+      const chain: string[] = [];
+      const seen = new Set<string>();
+      for (let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+        seen.add(c.fingerprint256);
+        chain.push(`-----BEGIN CERTIFICATE-----\n${c.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
+      }
+      socket.end();
+      resolve(chain);
+    });
+    socket.on('error', (err) => reject(new Error(`${entry}: no TLS answer (${err.message})`)));
+    socket.on('timeout', () => socket.destroy(new Error('timed out')));
+  });
 }
 
 /**
@@ -42,8 +97,18 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
   const facts = await gatherFacts(ports, {});
-  const plan = planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries : [], remove: mode === 'untrust' ? entries : [] });
-  const change = { actions: [...plan.writes, ...plan.daemon], notes: plan.notes, daemon: plan.outcome };
+  const ca = mode === 'trust' ? await caToTrust(ports, flags, entries, out) : null;
+  const certsD = await Promise.all(entries.map(async (e) => ({ entry: e, path: certsDirCa(e), text: await ports.files.read(certsDirCa(e)) })));
+  const plan = ca
+    ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
+    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries : [], remove: mode === 'untrust' ? entries : [] });
+  // TLS registries: their CA where Docker reads it per connection (no reload); untrust removes it too.
+  const caActions: Action[] = ca
+    ? certsD.filter((c) => c.text !== ca).map((c) => ({ kind: 'write-file' as const, path: c.path, before: c.text, after: ca, mode: 0o644, why: `trust ${c.entry} through its CA (fingerprint ${certInfo(ca).fingerprint256})` }))
+    : mode === 'untrust'
+      ? certsD.filter((c) => c.text !== null).map((c) => ({ kind: 'remove-path' as const, path: c.path, why: `stop trusting the CA of ${c.entry}` }))
+      : [];
+  const change = { actions: [...plan.writes, ...caActions, ...plan.daemon], notes: plan.notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (change.actions.length === 0) {
     out.say(mode === 'trust' ? `already trusted: ${entries.join(', ')}` : `not trusted by this host's configuration: ${entries.join(', ')}; nothing changed`);
@@ -55,13 +120,13 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     mode === 'untrust'
       ? []
       : [
-          ...entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, e)) })),
+          ...(ca ? [] : entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, e)) }))),
           {
             // A registry that is down right now is no reason to undo the trust: say so and keep it.
             title: `GET /v2/ of ${entries.join(', ')}`,
             run: async () => {
               for (const e of entries) {
-                const p = await pingOnce(ports, e).catch((err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+                const p = await pingOnce(ports, { entry: e, tls: ca ? { ca } : null, credentials: null }).catch((err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
                 if (typeof p === 'string' || !isRegistryAnswer(p)) warnings.push(`${e} does not answer as a v2 registry yet (${typeof p === 'string' ? p : `HTTP ${p.status}`})`);
               }
             },

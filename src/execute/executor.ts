@@ -1,7 +1,9 @@
 import type { Ports } from '../ports/index.js';
-import { describe, title, type Action, type ContainerAction, type Invocation, type WriteFile } from '../plan/actions.js';
+import { describe, title, type Action, type ContainerAction, type Invocation, type TlsAction, type WriteFile } from '../plan/actions.js';
 import { dockerAnswers, waitForDocker } from './verify.js';
 import { buildOfflineImage } from './offline-image.js';
+import { createCa, issueServerCert } from '../tls/openssl.js';
+import { CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import { serverFacts } from '../facts/docker-engine.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
@@ -56,10 +58,13 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
       checkInterrupt();
       // A removed file is put back on rollback like a written one (directories cannot be).
       const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
+      // TLS material is put back (or removed) on rollback like a written file.
+      const tlsBefore = action.kind === 'tls' ? await snapshot(ports, tlsFiles(action)) : [];
       // A daemon operation counts once attempted: a restart that failed still changed dockerd.
       if (action.kind === 'daemon') daemonOps.push(action);
       await apply(ports, action, stamp, report, opts, progress);
       if (action.kind === 'write-file') written.push(action);
+      written.push(...tlsBefore);
       if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
       report.applied.push(describe(action));
       checkInterrupt();
@@ -124,6 +129,11 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       for (const argv of action.after) await ports.processes.run(argv, { onLine: progress });
       return;
     }
+    case 'tls':
+      if (action.op === 'create-ca') await createCa(ports, action.commonName);
+      else if (action.op === 'issue-cert') await issueServerCert(ports, action.sans);
+      else await ports.files.writeAtomic(action.to, (await ports.files.read(CA_CERT)) ?? '', { mode: 0o644 });
+      return;
     case 'image':
       if (action.op === 'load') await ports.processes.run(action.argv, { onLine: progress });
       else await buildOfflineImage(ports, action.binary, action.tag, opts.registryConfig ?? '', action.source);
@@ -162,6 +172,8 @@ async function containerOp(ports: Ports, action: ContainerAction): Promise<void>
       return send('DELETE', `/containers/${name}?force=1`);
     case 'start':
       return send('POST', `/containers/${name}/start`);
+    case 'restart':
+      return send('POST', `/containers/${name}/restart`);
     case 'run':
       await send('POST', action.create!.path, action.create!.body);
       return send('POST', `/containers/${name}/start`);
@@ -219,6 +231,14 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
     await waitUntilDropped(ports, dropped, timeoutMs).catch(() => report.rolledBack.push(`dockerd may still trust ${dropped.join(', ')} until its next restart`));
     for (const w of interim) if (await restore(w, w.before)) report.rolledBack.push(`restored ${w.path}`);
   }
+}
+
+function tlsFiles(action: TlsAction): string[] {
+  return action.op === 'create-ca' ? [CA_CERT, CA_KEY] : action.op === 'issue-cert' ? [SERVER_CERT, SERVER_KEY] : [action.to];
+}
+
+async function snapshot(ports: Ports, paths: string[]): Promise<WriteFile[]> {
+  return Promise.all(paths.map(async (p) => ({ kind: 'write-file' as const, path: p, before: await ports.files.read(p), after: '', mode: 0o600, why: 'TLS material' })));
 }
 
 /** dockerd's last words, and the likely cause when it is one we know. */

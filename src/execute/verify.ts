@@ -2,6 +2,7 @@ import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
 import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
 import { tinyImageTar } from './tiny-image.js';
+import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
 
 const POLL_MS = 50;
 
@@ -43,24 +44,28 @@ export async function waitForTrust(ports: Ports, entry: string, timeoutMs: numbe
 export interface PingResult {
   status: number;
   apiVersion: string | null;
+  authenticate: string | null;
 }
 
 /** One GET /v2/: a v2 registry answers 200 (or 401 with auth) and names its API version in a header. */
-export async function pingOnce(ports: Ports, entry: string): Promise<PingResult> {
-  const res = await ports.http.request(`http://${entry}/v2/`, { timeoutMs: 2000 });
-  return { status: res.status, apiVersion: res.headers.get('docker-distribution-api-version') };
+export async function pingOnce(ports: Ports, target: string | RegistryEndpoint): Promise<PingResult> {
+  const e = typeof target === 'string' ? plainEndpoint(target) : target;
+  const res = await ports.http.request(endpointUrl(e, '/v2/'), { timeoutMs: 2000, ...endpointRequest(e) });
+  return { status: res.status, apiVersion: res.headers.get('docker-distribution-api-version'), authenticate: res.headers.get('www-authenticate') };
 }
 
+/** 200, or 401 with a WWW-Authenticate challenge ("up, auth required"), from a v2 registry. */
 export function isRegistryAnswer(p: PingResult): boolean {
-  return (p.status === 200 || p.status === 401) && p.apiVersion === 'registry/2.0';
+  return (p.status === 200 || (p.status === 401 && p.authenticate !== null)) && p.apiVersion === 'registry/2.0';
 }
 
 /** Polls GET /v2/ every 50 ms until the registry answers, so a ready registry is seen almost at once. */
-export async function waitForRegistry(ports: Ports, entry: string, timeoutMs: number): Promise<PingResult> {
+export async function waitForRegistry(ports: Ports, target: string | RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
+  const e = typeof target === 'string' ? plainEndpoint(target) : target;
   let problem = 'no answer';
-  return poll(`registry answering at http://${entry}/v2/`, timeoutMs, async () => {
+  return poll(`registry answering at ${endpointUrl(e, '/v2/')}`, timeoutMs, async () => {
     try {
-      const p = await pingOnce(ports, entry);
+      const p = await pingOnce(ports, e);
       problem = `HTTP ${p.status}, Docker-Distribution-API-Version: ${p.apiVersion ?? 'missing'}`;
       return isRegistryAnswer(p) ? p : null;
     } catch (err) {
@@ -71,6 +76,11 @@ export async function waitForRegistry(ports: Ports, entry: string, timeoutMs: nu
 }
 
 export const SMOKE_REPO = 'setup-registry/smoke';
+
+/** dockerd decodes X-Registry-Auth as padded URL-safe base64 (Go's base64.URLEncoding). */
+function registryAuthHeader(auth: object): string {
+  return Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
 
 /** A request that must succeed; a failure names it, with dockerd's answer. */
 async function call(api: DockerApi, method: string, path: string, opts?: Parameters<DockerApi['request']>[2]): Promise<string> {
@@ -84,7 +94,9 @@ async function call(api: DockerApi, method: string, path: string, opts?: Paramet
  * is pushed through dockerd, then deleted from the registry and from the local image store.
  * Uses the Engine API (import, tag, push, remove) rather than four docker CLI processes.
  */
-export async function smokePush(ports: Ports, entry: string): Promise<string> {
+export async function smokePush(ports: Ports, target: string | RegistryEndpoint): Promise<string> {
+  const e = typeof target === 'string' ? plainEndpoint(target) : target;
+  const entry = e.entry;
   const { docker, http } = ports;
   const local = `${SMOKE_REPO}:latest`;
   const remoteRepo = `${entry}/${SMOKE_REPO}`;
@@ -92,14 +104,15 @@ export async function smokePush(ports: Ports, entry: string): Promise<string> {
   await call(docker, 'POST', `/images/create?fromSrc=-&repo=${SMOKE_REPO}&tag=latest`, { body: tar, headers: { 'Content-Type': 'application/x-tar' } });
   try {
     await call(docker, 'POST', `/images/${local}/tag?repo=${remoteRepo}&tag=latest`);
-    // No credentials: an empty auth config, base64 of {}.
-    const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': 'e30=' } });
+    // Credentials go to dockerd in the request only (base64 of {} without auth); nothing is stored.
+    const auth = e.credentials ? { username: e.credentials.user, password: e.credentials.password, serveraddress: entry } : {};
+    const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': registryAuthHeader(auth) } });
     const messages = stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
     const failed = messages.find((m) => m.error);
     if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
     const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;
     if (digest) {
-      const del = await http.request(`http://${entry}/v2/${SMOKE_REPO}/manifests/${digest}`, { method: 'DELETE' });
+      const del = await http.request(endpointUrl(e, `/v2/${SMOKE_REPO}/manifests/${digest}`), { method: 'DELETE', ...endpointRequest(e) });
       if (del.status !== 202 && del.status !== 404) throw new Error(`deleting the smoke image from the registry: HTTP ${del.status}`);
     }
     return digest ?? 'pushed';

@@ -66,6 +66,7 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     dataDir: c.Mounts?.find((m) => m.Destination === '/var/lib/registry')?.Source ?? null,
     env: c.Config.Env ?? [],
     labels: c.Config.Labels ?? {},
+    mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
   };
 }
 

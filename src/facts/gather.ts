@@ -7,8 +7,9 @@ import { containerFacts, engineFacts, imagePresent } from './docker-engine.js';
 import { findDockerd, pidfileOf } from './dockerd-process.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { portHolder } from './listeners.js';
-import { STATE_FILE } from '../plan/state.js';
-import type { DaemonJsonFacts, HostFacts } from './types.js';
+import { parseState, STATE_FILE } from '../plan/state.js';
+import { CA_CERT, CA_KEY, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import type { DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
 
 export interface FactQuery {
   /** The registry container to look at; omitted on client hosts (trust, untrust). */
@@ -17,8 +18,12 @@ export interface FactQuery {
     port: number;
     /** null: an image built from the distro's registry package (--offline-image), named after its version */
     image: string | null;
+    /** HOST:PORT clients use (where its CA goes in certs.d) */
+    entry?: string;
     /** the image may be built from the distro's registry package: look at that package */
     offline?: boolean;
+    /** read the secure registry's material (TLS wanted, or recorded by an earlier install) */
+    tls?: boolean;
   };
 }
 
@@ -73,9 +78,18 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     image: { name: imageName, present: engine.serverVersion === null ? null : present },
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
+    tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
     stateText,
   };
+}
+
+async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
+  const f = ports.files;
+  const [caCert, caKey, serverCert, serverKey, certsD, htpasswd] = await Promise.all([
+    f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.exists(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), f.read(HTPASSWD),
+  ]);
+  return { caCert, caKey, serverCert, serverKey, certsD, htpasswd };
 }
 
 async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostFacts['registryPackage']> {

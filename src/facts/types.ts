@@ -17,6 +17,8 @@ export interface HostFacts {
   registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;
   /** Docker's own yum repository is configured (Red Hat family: docker-ce can be installed). */
   dockerCeRepo: boolean;
+  /** A secure registry's material (only read when TLS is wanted or recorded). */
+  tls: TlsFacts | null;
   /** Who listens on the wanted port, when anything does. */
   portHolder: PortHolder | null;
   /** The state file a previous install left, as text (null when none). */
@@ -79,6 +81,7 @@ export interface ContainerFacts {
   dataDir: string | null;
   env: string[];
   labels: Record<string, string>;
+  mounts: { source: string; destination: string }[];
 }
 
 export interface PortHolder {
@@ -86,4 +89,14 @@ export interface PortHolder {
   description: string;
   /** true when it is the docker-proxy of the container we manage (then it is ours to move) */
   ours: boolean;
+}
+
+export interface TlsFacts {
+  caCert: string | null;
+  caKey: boolean;
+  serverCert: string | null;
+  serverKey: boolean;
+  /** /etc/docker/certs.d/ENTRY/ca.crt */
+  certsD: string | null;
+  htpasswd: string | null;
 }

@@ -2,7 +2,7 @@
  * What the planner hands to the executor. Actions are data: a plan can be printed (`--dry-run`),
  * serialised (`--json`) and tested without touching a host.
  */
-export type Action = WriteFile | DaemonAction | ContainerAction | RemovePath | PackageAction | ImageAction;
+export type Action = WriteFile | DaemonAction | ContainerAction | RemovePath | PackageAction | ImageAction | TlsAction;
 
 export interface WriteFile {
   kind: 'write-file';
@@ -19,7 +19,15 @@ export interface WriteFile {
    * `dropped` are no longer live, then puts back the exact old file.
    */
   rollbackVia?: { text: string; dropped: string[] };
+  /** A key or password file: its contents are never shown in a plan, a diff or JSON. */
+  secret?: boolean;
 }
+
+/** TLS material made with openssl on the host: the tool's CA, a server certificate it signs, the CA copied where Docker reads it. */
+export type TlsAction =
+  | { kind: 'tls'; op: 'create-ca'; commonName: string; why: string }
+  | { kind: 'tls'; op: 'issue-cert'; sans: string[]; why: string }
+  | { kind: 'tls'; op: 'install-ca'; to: string; why: string };
 
 /** Deletes a file or a directory tree (uninstall: the state file; with --purge, the data). Cannot be rolled back, so it runs last. */
 export interface RemovePath {
@@ -58,7 +66,7 @@ export interface DaemonAction {
 
 export interface ContainerAction {
   kind: 'container';
-  op: 'pull' | 'remove' | 'run' | 'start';
+  op: 'pull' | 'remove' | 'run' | 'start' | 'restart';
   /** The equivalent docker command: shown in plans and failures. */
   argv: string[];
   /** For `run`: the Engine API create request the executor sends instead of spawning the CLI. */
@@ -79,6 +87,8 @@ export function title(action: Action): string {
       return `remove ${action.path}`;
     case 'package':
       return `${action.install.join(' ')} ${action.packages.join(' ')}`;
+    case 'tls':
+      return action.op === 'create-ca' ? 'create the CA' : action.op === 'issue-cert' ? `issue a server certificate for ${action.sans.join(', ')}` : `install the CA as ${action.to}`;
     case 'image':
       return action.op === 'load' ? action.argv.join(' ') : `build ${action.tag} from ${action.binary}`;
     case 'container':
@@ -99,6 +109,7 @@ export function describe(action: Action): string {
     case 'package':
       return `${action.install.join(' ')} ${action.packages.join(' ')}: ${action.why}${action.after.length ? ` (then: ${action.after.map((a) => a.join(' ')).join('; ')})` : ''}`;
     case 'image':
+    case 'tls':
       return `${title(action)}: ${action.why}`;
   }
 }

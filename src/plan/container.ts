@@ -1,13 +1,27 @@
 import type { ContainerFacts } from '../facts/types.js';
 import type { ContainerAction } from './actions.js';
 import type { Wanted } from './wanted.js';
+import { AUTH_DIR, TLS_DIR } from '../tls/paths.js';
 
 /** What the container needs to know: the wanted state with its image resolved. */
 export type ContainerWanted = Omit<Wanted, 'image'> & { image: string };
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
+
 // Configured through REGISTRY_* variables, not a config file path, so registry:2 and :3 both work.
-const ENV = ['REGISTRY_STORAGE_DELETE_ENABLED=true'];
+function envOf(w: ContainerWanted): string[] {
+  const env = ['REGISTRY_STORAGE_DELETE_ENABLED=true'];
+  if (w.tls) env.push('REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.crt', 'REGISTRY_HTTP_TLS_KEY=/certs/server.key');
+  if (w.auth) env.push('REGISTRY_AUTH=htpasswd', 'REGISTRY_AUTH_HTPASSWD_REALM=Registry', 'REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd');
+  return env;
+}
+
+function bindsOf(w: ContainerWanted): string[] {
+  const binds = [`${w.dataDir}:/var/lib/registry`];
+  if (w.tls) binds.push(`${TLS_DIR}:/certs:ro`);
+  if (w.auth) binds.push(`${AUTH_DIR}:/auth:ro`);
+  return binds;
+}
 
 export function runArgv(w: ContainerWanted): string[] {
   return [
@@ -15,8 +29,8 @@ export function runArgv(w: ContainerWanted): string[] {
     '--name', w.name,
     '--restart', 'always',
     '-p', `${w.port}:5000`,
-    '-v', `${w.dataDir}:/var/lib/registry`,
-    ...ENV.flatMap((e) => ['-e', e]),
+    ...bindsOf(w).flatMap((b) => ['-v', b]),
+    ...envOf(w).flatMap((e) => ['-e', e]),
     '--label', `${MANAGED_LABEL}=true`,
     w.image,
   ];
@@ -28,13 +42,13 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
     path: `/containers/create?name=${w.name}`,
     body: {
       Image: w.image,
-      Env: ENV,
+      Env: envOf(w),
       Labels: { [MANAGED_LABEL]: 'true' },
       ExposedPorts: { '5000/tcp': {} },
       HostConfig: {
         RestartPolicy: { Name: 'always' },
         PortBindings: { '5000/tcp': [{ HostIp: '', HostPort: String(w.port) }] },
-        Binds: [`${w.dataDir}:/var/lib/registry`],
+        Binds: bindsOf(w),
       },
     },
   };
@@ -47,7 +61,13 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
   if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
   if (c.dataDir !== w.dataDir) out.push(`data dir ${c.dataDir ?? 'none'} -> ${w.dataDir}`);
-  for (const e of ENV) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
+  for (const e of envOf(w)) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
+  const stale = c.env.filter((e) => /^REGISTRY_(HTTP_TLS|AUTH)/.test(e) && !envOf(w).includes(e));
+  if (stale.length) out.push(`environment has ${stale.map((e) => e.split('=')[0]).join(', ')} no longer wanted`);
+  for (const b of bindsOf(w).slice(1)) {
+    const [source, target] = b.split(':');
+    if (!c.mounts.some((m) => m.source === source && m.destination === target)) out.push(`${source} not mounted at ${target}`);
+  }
   return out;
 }
 

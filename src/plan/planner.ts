@@ -8,6 +8,8 @@ import { planContainer } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planTrust, type DaemonOutcome } from './trust-plan.js';
+import { planSecure } from './tls-plan.js';
+import { chooseMethod } from './trust/index.js';
 import { entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
@@ -34,7 +36,11 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   if (facts.portHolder && !facts.portHolder.ours) {
     throw new HostRefusal(`port ${wanted.port} is already in use by ${facts.portHolder.description}; choose another with --port`);
   }
-  const trust = planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
+  // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
+  const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
+  const trust = secure
+    ? { method: chooseMethod(facts, 'auto'), writes: [], daemon: facts.docker.running ? [] : planTrust(facts, templates, { method: 'auto', add: [], remove: [] }).daemon, outcome: (facts.docker.running ? 'none' : 'start') as DaemonOutcome, notes: secure.notes }
+    : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
   const notes = [...trust.notes];
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);
@@ -43,6 +49,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
   const container = secondPass ? [] : planContainer(facts.container, { ...wanted, image: image.name! }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  // A new certificate or password file is only read when the registry starts.
+  if (secure?.reloadRegistry && facts.container && !container.some((a) => a.op === 'run') && !secondPass) {
+    const start = container.findIndex((a) => a.op === 'start');
+    if (start >= 0) container.splice(start, 1);
+    container.push({ kind: 'container', op: 'restart', argv: ['docker', 'restart', wanted.name], why: 'the registry loads the new certificate or password file' });
+  }
   if (secondPass) notes.push('the registry container is planned once dockerd runs and the image is there');
   // Pulling first means a missing image stops the run before any file changes.
   const pull = container.filter((a) => a.op === 'pull');
@@ -59,7 +71,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   return {
     entry,
     method: method.name,
-    actions: [...image.first, ...pull, ...trust.writes, ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
+    actions: [...image.first, ...pull, ...trust.writes, ...(secure?.actions ?? []), ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
     notes,
     daemon: trust.outcome,
     secondPass,
@@ -126,5 +138,17 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
 function nextState(previous: InstallState | null, w: Wanted, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
   const added = previous?.added.filter((a) => a.entry !== entry || a.method === method) ?? [];
   if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) added.push({ entry, method, file: write.path });
-  return { version: 1, address: w.address, port: w.port, name: w.name, image, imageSource, dataDir: w.dataDir, method, added };
+  return {
+    version: 1,
+    address: w.address,
+    port: w.port,
+    name: w.name,
+    image,
+    imageSource,
+    dataDir: w.dataDir,
+    method,
+    ...(w.tls ? { tls: { sans: w.tls.sans } } : {}),
+    ...(w.auth ? { auth: true } : {}),
+    added,
+  };
 }

@@ -7,7 +7,7 @@ export function renderPlan(plan: { actions: readonly Action[]; notes: readonly s
   const lines: string[] = [];
   plan.actions.forEach((a, i) => {
     lines.push(`${i + 1}. ${describe(a)}`);
-    if (a.kind === 'write-file') lines.push(indent(diffOf(a)));
+    if (a.kind === 'write-file') lines.push(indent(a.secret ? '(contents not shown: a key or password file)' : diffOf(a)));
   });
   for (const n of plan.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -40,6 +40,8 @@ export function actionSummary(a: Action): Record<string, unknown> {
       return { kind: a.kind, path: a.path, why: a.why };
     case 'package':
       return { kind: a.kind, packages: a.packages, command: [...a.install, ...a.packages], why: a.why };
+    case 'tls':
+      return { kind: a.kind, op: a.op, why: a.why, ...(a.op === 'issue-cert' ? { sans: a.sans } : a.op === 'install-ca' ? { to: a.to } : {}) };
     case 'image':
       return a.op === 'load' ? { kind: a.kind, op: a.op, command: a.argv, why: a.why } : { kind: a.kind, op: a.op, tag: a.tag, from: a.binary, why: a.why };
   }

@@ -13,6 +13,9 @@ export interface InstallState {
   imageSource: string;
   dataDir: string;
   method: MethodName;
+  /** A secure registry: TLS (the CA in certs.d instead of an insecure entry) and htpasswd auth. */
+  tls?: { sans: string[] };
+  auth?: boolean;
   /** Trust entries this tool added (not ones it found), and where: uninstall removes exactly these. */
   added: { entry: string; method: MethodName; file: string }[];
 }

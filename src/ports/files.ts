@@ -22,6 +22,9 @@ export interface HostFiles {
   /** Creates a file only if it does not exist yet; false when it does (for locks). */
   createExclusive(file: string, text: string): Promise<boolean>;
   readlink(file: string): Promise<string | null>;
+  ensureDir(dir: string, mode: number): Promise<void>;
+  chmod(file: string, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   real(file: string): string;
 }
 
@@ -138,6 +141,16 @@ export function hostFiles(root = '/'): HostFiles {
     },
     async removeTree(dir) {
       await fs.rm(real(dir), { recursive: true, force: true });
+    },
+    async ensureDir(dir, mode) {
+      await fs.mkdir(real(dir), { recursive: true, mode });
+      await fs.chmod(real(dir), mode);
+    },
+    async chmod(file, mode) {
+      await fs.chmod(real(file), mode);
+    },
+    async rename(from, to) {
+      await fs.rename(real(from), real(to));
     },
     async readlink(file) {
       return fs.readlink(real(file)).catch(() => null);

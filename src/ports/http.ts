@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /** HTTP goes through this port; the registry's v2 API is the only HTTP the tool speaks. */
 export interface HttpResponse {
@@ -8,7 +9,7 @@ export interface HttpResponse {
 }
 
 export interface Http {
-  request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<HttpResponse>;
+  request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number; ca?: string }): Promise<HttpResponse>;
 }
 
 /**
@@ -19,7 +20,8 @@ export function hostHttp(): Http {
   return {
     request(url, init = {}) {
       return new Promise((resolve, reject) => {
-        const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false, timeout: init.timeoutMs ?? 5000 }, (res) => {
+        const client = url.startsWith('https:') ? https : http;
+        const req = client.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false, timeout: init.timeoutMs ?? 5000, ...(init.ca ? { ca: init.ca } : {}) }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);

@@ -23,6 +23,7 @@ export interface FixtureSpec {
   registryPackage?: HostFacts['registryPackage'];
   dockerCeRepo?: boolean;
   imageName?: string | null;
+  tls?: HostFacts['tls'];
 }
 
 /**
@@ -66,6 +67,7 @@ export async function factsFrom(spec: FixtureSpec): Promise<HostFacts> {
     image: { name: spec.imageName === undefined ? 'registry:3' : spec.imageName, present: spec.imagePresent ?? true },
     registryPackage: spec.registryPackage ?? null,
     dockerCeRepo: spec.dockerCeRepo ?? false,
+    tls: spec.tls ?? null,
     portHolder: spec.portHolder ?? null,
     stateText: await files.read(STATE_FILE),
   };

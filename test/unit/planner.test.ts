@@ -14,7 +14,7 @@ const templates = loadTemplates();
 const ENTRY = '10.0.0.5:5000';
 const writes = (actions: Action[]) => actions.filter((a): a is WriteFile => a.kind === 'write-file');
 const ops = (actions: Action[]) => actions.flatMap((a) => (a.kind === 'daemon' ? [`daemon:${a.op}`] : a.kind === 'container' ? [`container:${a.op}`] : []));
-const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {} };
+const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {}, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry' }] };
 
 describe('install planner (pure: facts in, actions out)', () => {
   it('fresh sysvinit host: merges daemon.json, reloads by SIGHUP, runs the container, records state', async () => {

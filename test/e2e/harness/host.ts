@@ -39,7 +39,8 @@ export abstract class DockerHost {
       reject: false,
       input: opts.input,
       timeout: opts.timeoutMs ?? 120_000,
-      env: { CI: '' },
+      // The docker CLI's own config (logins) stays inside the test host: /run is the host's own.
+      env: { CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
     });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }

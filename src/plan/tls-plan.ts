@@ -1,0 +1,57 @@
+import { HostRefusal } from '../errors.js';
+import { certInfo, covers, daysLeft, signedBy } from '../formats/certificate.js';
+import type { HostFacts } from '../facts/types.js';
+import { AUTH_DIR, CA_CERT, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import type { TlsAction, WriteFile } from './actions.js';
+import type { Wanted } from './wanted.js';
+
+export interface SecurePlan {
+  actions: (TlsAction | WriteFile)[];
+  /** The registry must restart to load a new certificate or password file. */
+  reloadRegistry: boolean;
+  notes: string[];
+}
+
+/**
+ * The secure registry's material: a server certificate whose SANs cover every address clients
+ * use, signed by the tool's CA (or the operator's own files), the CA where Docker reads it
+ * (certs.d: no insecure entry, no daemon reload), and the htpasswd file.
+ */
+export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePlan {
+  const out: SecurePlan = { actions: [], reloadRegistry: false, notes: [] };
+  const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: false, certsD: null, htpasswd: null };
+  if (w.tls?.provided) {
+    const { cert, key, ca } = w.tls.provided;
+    const info = certInfo(cert);
+    if (!covers(info, w.address)) {
+      throw new HostRefusal(`--tls-cert does not cover ${w.address} (its subjectAltNames: ${[...info.ips, ...info.dns].join(', ') || 'none'}); Docker would refuse it`);
+    }
+    if (daysLeft(info) < 0) throw new HostRefusal(`--tls-cert expired on ${info.validTo.toISOString().slice(0, 10)}`);
+    if (t.serverCert !== cert) out.actions.push({ kind: 'write-file', path: SERVER_CERT, before: t.serverCert, after: cert, mode: 0o644, why: 'the server certificate given with --tls-cert' });
+    if (t.serverCert !== cert || !t.serverKey) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: null, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
+    if (ca && t.certsD !== ca) out.actions.push({ kind: 'write-file', path: certsDirCa(entry), before: t.certsD, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });
+    out.reloadRegistry = t.serverCert !== cert;
+  } else if (w.tls) {
+    const newCa = !t.caCert || !t.caKey;
+    if (newCa) out.actions.push({ kind: 'tls', op: 'create-ca', commonName: `setup-registry CA for ${w.address}`, why: 'a small CA of this host that signs the registry certificate (key mode 0600)' });
+    const sans = [...new Set([w.address, ...w.tls.sans])];
+    const current = t.serverCert ? certInfo(t.serverCert) : null;
+    const why = newCa || !current || !t.serverKey ? 'no certificate yet'
+      : !signedBy(t.serverCert!, t.caCert!) ? 'the certificate is not signed by this CA'
+      : sans.some((s) => !covers(current, s)) ? `the certificate does not cover ${sans.filter((s) => !covers(current, s)).join(', ')}`
+      : daysLeft(current) < RENEW_DAYS ? `the certificate expires in ${daysLeft(current)} days`
+      : null;
+    if (why) {
+      out.actions.push({ kind: 'tls', op: 'issue-cert', sans, why });
+      out.reloadRegistry = true;
+    }
+    if (newCa || t.certsD !== t.caCert) out.actions.push({ kind: 'tls', op: 'install-ca', to: certsDirCa(entry), why: `Docker trusts ${entry} through its CA in certs.d: no insecure entry, no daemon reload` });
+  }
+  if (w.auth?.htpasswd !== undefined && w.auth.htpasswd !== t.htpasswd) {
+    out.actions.push({ kind: 'write-file', path: HTPASSWD, before: t.htpasswd, after: w.auth.htpasswd, mode: 0o600, why: `htpasswd (bcrypt) in ${AUTH_DIR}, mounted read-only into the registry`, secret: true });
+    out.reloadRegistry = true;
+  }
+  if (w.auth && !w.tls) throw new HostRefusal('--auth needs --tls: the registry only accepts basic auth over TLS');
+  if (out.actions.some((a) => a.kind === 'tls' && a.op === 'install-ca')) out.notes.push(`clients: setup-registry trust ${entry} --ca ${CA_CERT}`);
+  return out;
+}

@@ -1,0 +1,36 @@
+import bcrypt from 'bcryptjs';
+import { UsageError } from '../errors.js';
+
+/** htpasswd with bcrypt, the only hash the registry accepts. One user per line. */
+export function parseHtpasswd(text: string | null): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const line of (text ?? '').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) users.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return users;
+}
+
+export function renderHtpasswd(users: Map<string, string>): string {
+  return [...users].map(([u, h]) => `${u}:${h}\n`).join('');
+}
+
+export function parseUser(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new UsageError(`"${name}" is not a user name (letters, digits, . _ -)`);
+  return name;
+}
+
+/** The file with `user` set to `password`: an existing line whose hash already matches is kept, so reruns change nothing. */
+export function withUser(text: string | null, user: string, password: string): string {
+  if (!password) throw new UsageError('the password is empty');
+  const users = parseHtpasswd(text);
+  const current = users.get(user);
+  if (!current || !bcrypt.compareSync(password, current)) users.set(user, bcrypt.hashSync(password, 10));
+  return renderHtpasswd(users);
+}
+
+export function withoutUser(text: string | null, user: string): string {
+  const users = parseHtpasswd(text);
+  users.delete(user);
+  return renderHtpasswd(users);
+}

@@ -1,0 +1,16 @@
+/** Where the secure registry's material lives on the host, in one place. */
+export const CA_DIR = '/etc/setup-registry/ca';
+export const CA_CERT = `${CA_DIR}/ca.crt`;
+export const CA_KEY = `${CA_DIR}/ca.key`;
+export const TLS_DIR = '/etc/setup-registry/tls';
+export const SERVER_CERT = `${TLS_DIR}/server.crt`;
+export const SERVER_KEY = `${TLS_DIR}/server.key`;
+export const AUTH_DIR = '/etc/setup-registry/auth';
+export const HTPASSWD = `${AUTH_DIR}/htpasswd`;
+/** Renew this many days before a certificate expires (check warns from then on). */
+export const RENEW_DAYS = 30;
+
+/** Docker reads a registry's CA from here, per connection: no daemon reload needed. */
+export function certsDirCa(entry: string): string {
+  return `/etc/docker/certs.d/${entry}/ca.crt`;
+}

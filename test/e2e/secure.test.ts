@@ -1,0 +1,147 @@
+import { afterEach, expect, it } from 'vitest';
+import { describeE2E } from './harness/prerequisites.js';
+import { connect, TestHost } from './harness/namespace-host.js';
+import { REPO, TEST_ADDRESS } from './harness/host.js';
+
+const ENTRY = `${TEST_ADDRESS}:5000`;
+const PASSWORD = 'Correct-Horse-7391';
+const CA = '/etc/setup-registry/ca/ca.crt';
+
+describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on clients', () => {
+  const hosts: TestHost[] = [];
+  afterEach(async () => {
+    for (const h of hosts.splice(0)) await h.destroy();
+  });
+  const create = async (...args: Parameters<typeof TestHost.create>) => {
+    const h = await TestHost.create(...args);
+    hosts.push(h);
+    return h;
+  };
+  const tool = (h: TestHost, args: string[], input?: string) => h.exec(['node', `${REPO}/bin/setup-registry.js`, ...args], { input });
+  const login = (h: TestHost, entry: string, user: string, password: string) => h.exec(['docker', 'login', entry, '-u', user, '--password-stdin'], { input: `${password}\n` });
+
+  it('--tls --auth alice --password-stdin: login and push work, no insecure entry, 401 without credentials, the password nowhere', async () => {
+    const host = await create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    const r = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file' });
+    expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(host.readFile(CA));
+    const unauth = await host.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', CA, `https://${ENTRY}/v2/`]);
+    expect(unauth.stdout).toBe('401');
+    const noLogin = await host.push(ENTRY, 'anon');
+    expect(noLogin.ok).toBe(false);
+    expect(noLogin.output).toMatch(/no basic auth credentials|unauthorized/);
+    expect((await login(host, ENTRY, 'alice', 'wrong-password')).exitCode).not.toBe(0);
+    expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'secured')).ok).toBe(true);
+    // Secrets: only a bcrypt hash, in files only root can read; never in any output.
+    expect(host.readFile('/etc/setup-registry/auth/htpasswd')).toMatch(/^alice:\$2[aby]\$10\$/);
+    expect((await host.sh('stat -c %a /etc/setup-registry/auth/htpasswd /etc/setup-registry/ca/ca.key /etc/setup-registry/tls/server.key')).stdout.split('\n').filter(Boolean)).toEqual(['600', '600', '600']);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    // (docker login itself keeps base64 credentials in the client config, /run/test-docker-client here: that is Docker's, not ours.)
+    const leaks = await host.sh(`grep -rl '${PASSWORD}' /etc /var/lib/registry /run /var/log 2>/dev/null || true`);
+    expect(leaks.stdout.trim()).toBe('');
+    // Rerun: nothing changes (the stored hash matches the password).
+    const again = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(again.stdout).toContain('already configured');
+    // check knows the TLS registry; catalog works with credentials.
+    const check = await host.tool('check', '--json');
+    expect(check.exitCode, check.stdout).toBe(0);
+    expect(JSON.parse(check.stdout).checks.find((c: { id: string }) => c.id === 'registry-ping').message).toContain('401 (up, auth required)');
+    const cat = await tool(host, ['catalog', '--user', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(cat.stdout.trim()).toBe('secured');
+    expect((await host.tool('catalog')).stderr).toContain('requires authentication');
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--auth', 'bob', '--password', 'x')).exitCode).toBe(2);
+  });
+
+  it('without the CA in certs.d the push fails with the certificate error', async () => {
+    const host = await create();
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'withca')).ok).toBe(true);
+    await host.sh(`rm -rf /etc/docker/certs.d/${ENTRY}`);
+    const r = await host.push(ENTRY, 'noca');
+    expect(r.ok).toBe(false);
+    expect(r.output).toMatch(/x509: certificate signed by unknown authority/);
+    const check = await host.tool('check');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toMatch(/tls-ca-installed .*missing/);
+    expect((await host.tool('repair', '--yes')).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'noca')).ok).toBe(true);
+  });
+
+  it('a certificate for another address is refused before anything changes', async () => {
+    const host = await create({ daemonJson: '{}\n' });
+    await host.sh("cd /tmp && openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout other.key -out other.crt -days 30 -subj /CN=10.9.9.9 -addext subjectAltName=IP:10.9.9.9 2>/dev/null");
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/tmp/other.crt', '--tls-key', '/tmp/other.key');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`--tls-cert does not cover ${TEST_ADDRESS} (its subjectAltNames: 10.9.9.9)`);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect(host.readFile('/etc/setup-registry/tls/server.crt')).toBeNull();
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+  });
+
+  it('an expired certificate is reported by check and renewed by repair', async () => {
+    const host = await create();
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);
+    // Re-sign the server certificate with dates in the past (openssl ca takes explicit dates).
+    const expire = await host.sh(`set -e; d=$(mktemp -d); cd $d
+      printf '[ca]\\ndefault_ca=x\\n[x]\\ndatabase=%s/idx\\nnew_certs_dir=%s\\nserial=%s/serial\\npolicy=p\\ndefault_md=sha256\\ncopy_extensions=copy\\n[p]\\ncommonName=supplied\\n' $d $d $d > cfg
+      touch idx; echo 01 > serial
+      openssl req -new -key /etc/setup-registry/tls/server.key -subj /CN=${TEST_ADDRESS} -addext subjectAltName=IP:${TEST_ADDRESS} -out csr 2>/dev/null
+      openssl ca -batch -config cfg -cert ${CA} -keyfile /etc/setup-registry/ca/ca.key -in csr -out /etc/setup-registry/tls/server.crt -startdate 20200101000000Z -enddate 20200201000000Z 2>/dev/null
+      docker restart registry >/dev/null`);
+    expect(expire.exitCode, expire.stderr).toBe(0);
+    const check = await host.tool('check');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain('tls-certificate           the certificate expired on 2020-02-01');
+    const repair = await host.tool('repair', '--yes');
+    expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
+    expect(repair.stdout).toContain('issue a server certificate');
+    expect((await host.tool('check')).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'renewed')).ok).toBe(true);
+  });
+
+  it('user add, list and remove: a new user logs in; a removed one cannot', async () => {
+    const host = await create();
+    expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`)).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'x')).ok).toBe(false);
+    expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'kept')).ok).toBe(true);
+    const add = await tool(host, ['user', 'add', 'bob', '--yes', '--password-stdin'], 'bobs-Password-1\n');
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    expect((await host.tool('user', 'list')).stdout.trim().split('\n')).toEqual(['alice', 'bob']);
+    expect((await login(host, ENTRY, 'bob', 'bobs-Password-1')).exitCode).toBe(0);
+    expect((await host.tool('user', 'remove', 'bob', '--yes')).exitCode).toBe(0);
+    expect((await login(host, ENTRY, 'bob', 'bobs-Password-1')).exitCode).not.toBe(0);
+    // The images survive user changes.
+    expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
+    await host.docker('rmi', `${ENTRY}/kept:1`);
+    expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+  });
+
+  it('a client host: trust --ca makes login and pull work; --ca-from-registry fetches the CA; untrust removes it', async () => {
+    const host = await create();
+    const client = await create({ registryImage: false });
+    const net = await connect(host, client);
+    const remote = `${net.a}:5000`;
+    const r = await tool(host, ['--yes', '--address', net.a, '--san', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect((await login(host, remote, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await host.push(remote, 'shared')).ok).toBe(true);
+
+    expect((await login(client, remote, 'alice', PASSWORD)).stderr).toMatch(/x509|certificate/);
+    client.writeFile('/tmp/ca.crt', host.readFile(CA)!);
+    const t = await client.tool('trust', remote, '--ca', '/tmp/ca.crt', '--yes');
+    expect(t.exitCode, t.stdout + t.stderr).toBe(0);
+    expect(client.readFile('/etc/docker/daemon.json')).toBeNull();
+    expect((await login(client, remote, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await client.docker('pull', `${remote}/shared:1`)).exitCode).toBe(0);
+
+    expect((await client.tool('untrust', remote, '--yes')).exitCode).toBe(0);
+    expect(client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)).toBeNull();
+    const fetched = await client.tool('trust', remote, '--ca-from-registry', '--yes');
+    expect(fetched.exitCode, fetched.stdout + fetched.stderr).toBe(0);
+    expect(fetched.stdout).toContain('SHA-256 fingerprint');
+    expect(client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)).toBe(host.readFile(CA));
+  });
+});
