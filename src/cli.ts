@@ -97,30 +97,20 @@ export async function main(argv: string[]): Promise<number> {
       code = await (await import('./commands/user.js')).user(action, name, flags);
     });
 
-  program
-    .command('catalog')
-    .description('list the repositories in the registry')
-    .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
-    .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
-    .option('--user <name>', 'log in as this user (the password from --password-stdin)')
-    .option('--password-stdin', 'read the password from standard input')
-    .option('--json', 'print JSON')
-    .addOption(root())
-    .action(async (flags: QueryFlags) => {
-      code = await (await import('./commands/query.js')).query('catalog', undefined, flags);
-    });
-  program
-    .command('tags <name>')
-    .description("list a repository's tags")
-    .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
-    .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
-    .option('--user <name>', 'log in as this user (the password from --password-stdin)')
-    .option('--password-stdin', 'read the password from standard input')
-    .option('--json', 'print JSON')
-    .addOption(root())
-    .action(async (name: string, flags: QueryFlags) => {
-      code = await (await import('./commands/query.js')).query('tags', name, flags);
-    });
+  const querying = (cmd: Command) =>
+    cmd
+      .option('--registry <host:port>', 'registry to ask (default: the one installed here)')
+      .option('--page-size <n>', 'entries asked for per request; Link pages are followed (default: 100)')
+      .option('--user <name>', 'log in as this user (the password from --password-stdin)')
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--json', 'print JSON')
+      .addOption(root());
+  querying(program.command('catalog').description('list the repositories in the registry')).action(async (flags: QueryFlags) => {
+    code = await (await import('./commands/query.js')).query('catalog', undefined, flags);
+  });
+  querying(program.command('tags <name>').description("list a repository's tags")).action(async (name: string, flags: QueryFlags) => {
+    code = await (await import('./commands/query.js')).query('tags', name, flags);
+  });
 
   try {
     await program.parseAsync(argv);
