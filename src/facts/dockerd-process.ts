@@ -34,7 +34,3 @@ async function readArgv(proc: HostFiles, pid: number): Promise<{ pid: number; ar
 export function pidfileOf(argv: readonly string[] | null): string {
   return (argv && optionValues(argv, ['-p', '--pidfile']).at(-1)) || DEFAULT_PIDFILE;
 }
-
-export function configFileOf(argv: readonly string[] | null): string | null {
-  return (argv && optionValues(argv, ['--config-file']).at(-1)) || null;
-}
