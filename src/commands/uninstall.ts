@@ -23,7 +23,7 @@ export async function uninstall(flags: UninstallFlags): Promise<number> {
   const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
   const state = parseState(await ports.files.read(STATE_FILE));
-  const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image } });
+  const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image, tls: Boolean(state?.tls), entry: state ? `${state.address}:${state.port}` : undefined } });
   if (!state) out.say(`no ${STATE_FILE}: only a container labelled as ours is removed, and no trust entry is touched`);
   const plan = planUninstall(facts, state, loadTemplates(), { purge: Boolean(flags.purge) });
   if (plan.actions.length === 0) {

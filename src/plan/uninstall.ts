@@ -5,6 +5,7 @@ import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
 import { planTrust, type DaemonOutcome } from './trust-plan.js';
 import type { MethodName } from './trust/types.js';
+import { AUTH_DIR, CA_DIR, certsDirCa, TLS_DIR } from '../tls/paths.js';
 
 export interface UninstallPlan {
   actions: Action[];
@@ -38,6 +39,12 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
       daemon = trust.outcome;
     }
     notes.push(...trust.notes);
+  }
+  if (state?.tls) {
+    const ca = certsDirCa(`${state.address}:${state.port}`);
+    if (facts.tls?.certsD != null) actions.push({ kind: 'remove-path', path: ca, why: "Docker stops trusting the registry's CA" });
+    if (opts.purge) for (const dir of [CA_DIR, TLS_DIR, AUTH_DIR]) actions.push({ kind: 'remove-path', path: dir, why: '--purge: delete the CA, the certificate and the password file' });
+    else kept.push(`the CA, certificate and password file in ${CA_DIR}, ${TLS_DIR}, ${AUTH_DIR} (delete them with --purge)`);
   }
   if (state) {
     if (opts.purge) actions.push({ kind: 'remove-path', path: state.dataDir, why: '--purge: delete the pushed images' });

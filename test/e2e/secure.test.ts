@@ -99,6 +99,12 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(repair.stdout).toContain('issue a server certificate');
     expect((await host.tool('check')).exitCode).toBe(0);
     expect((await host.push(ENTRY, 'renewed')).ok).toBe(true);
+    // uninstall takes the CA out of certs.d and keeps the material unless --purge.
+    const u = await host.tool('uninstall', '--yes');
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBeNull();
+    expect(host.readFile(CA)).not.toBeNull();
+    expect(u.stdout).toContain('delete them with --purge');
   });
 
   it('user add, list and remove: a new user logs in; a removed one cannot', async () => {
