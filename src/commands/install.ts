@@ -63,11 +63,28 @@ export async function install(flags: InstallFlags): Promise<number> {
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
   if (!flags.dryRun) await acquireLock(ports);
-  const query = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
-  const facts = await gatherFacts(ports, query);
+  const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
+  let facts = await gatherFacts(ports, query);
   if (!facts.docker.installed && interactive && !wanted.installDocker) {
     const { confirm } = await import('@inquirer/prompts');
     wanted.installDocker = await confirm({ message: `Docker is not installed. Install it from ${facts.distro.name}'s packages?`, default: true });
+  }
+  const registryPackage = facts.distro.knowledge.registryPackage;
+  if (interactive && facts.image.present === false && !wanted.offlineImage && !wanted.imageArchive && registryPackage && !flags.image) {
+    // No image here: pulling needs Docker Hub; the distro's own registry binary needs no network.
+    const { select } = await import('@inquirer/prompts');
+    const how = await select({
+      message: `The image ${wanted.image} is not on this host.`,
+      choices: [
+        { name: `pull ${wanted.image} (needs Docker Hub)`, value: 'pull' },
+        { name: `build ${OFFLINE_REPO}:VERSION from the ${registryPackage.name} package (no network; installs the package if needed)`, value: 'build' },
+      ],
+    });
+    if (how === 'build') {
+      Object.assign(wanted, { image: null, offlineImage: true });
+      query.registry = { ...query.registry, image: null, offline: true };
+      facts = await gatherFacts(ports, query);
+    }
   }
   const plan = planInstall(facts, wanted, loadTemplates());
   const entry = entryOf(wanted);

@@ -205,4 +205,35 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
     expect((await host.docker('ps', '-aq')).stdout).toBe('');
   });
+
+  it('interactive, no image on the host: offers to build one from the docker-registry package, and does', async () => {
+    host = await TestHost.create({ registryImage: false });
+    const child = execa('nsenter', ['-t', String(host.pid1), '-m', '-n', '-p', '--', 'script', '-qfec', `stty cols 150 rows 50; node ${REPO}/bin/setup-registry.js --address ${TEST_ADDRESS}`, '/dev/null'], {
+      reject: false,
+      env: { TERM: 'xterm', CI: '' },
+    });
+    let screen = '';
+    child.stdout!.on('data', (d) => (screen += d));
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 300 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(screen, `waiting for "${text}"`).toContain(text);
+    };
+    await waitFor('Address clients will use');
+    child.stdin!.write('\r');
+    await waitFor('Port');
+    child.stdin!.write('\r');
+    await waitFor('Storage directory');
+    child.stdin!.write('\r');
+    await waitFor('is not on this host');
+    child.stdin!.write('\x1b[B');
+    await new Promise((r) => setTimeout(r, 200));
+    child.stdin!.write('\r');
+    await waitFor('Apply this plan?');
+    expect(screen).toContain('build setup-registry/registry:');
+    child.stdin!.write('y\r');
+    const r = await child;
+    expect(r.exitCode, screen.slice(-2000)).toBe(0);
+    expect(screen).toContain('built from docker-registry');
+    expect((await pushWorks(host, 'built')).ok).toBe(true);
+  });
 });
