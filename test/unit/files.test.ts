@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostFiles } from '../../src/ports/files.js';
+import { hostPorts } from '../../src/ports/index.js';
+import { acquireLock } from '../../src/execute/lock.js';
 
 function tree() {
   const root = mkdtempSync(path.join(tmpdir(), 'sr-files-'));
@@ -38,5 +40,21 @@ describe('file port (atomic writes under a root)', () => {
     expect(statSync(path.join(root, 'etc/setup-registry/state.json')).mode & 0o777).toBe(0o644);
     expect(await files.createExclusive('/run/lock', '1')).toBe(true);
     expect(await files.createExclusive('/run/lock', '2')).toBe(false);
+  });
+});
+
+describe('the run lock', () => {
+  it('takes over the lock of a dead run, sweeps its temp files, and releases it', async () => {
+    const root = tree();
+    const ports = hostPorts(root);
+    writeFileSync(path.join(root, 'etc/docker/.daemon.json.setup-registry-999999.tmp'), 'half');
+    writeFileSync(path.join(root, 'etc/docker/daemon.json'), '{}');
+    mkdirSync(path.join(root, 'run'), { recursive: true });
+    writeFileSync(path.join(root, 'run/setup-registry.lock'), '999999\n');
+    const release = await acquireLock(ports);
+    expect(readdirSync(path.join(root, 'etc/docker'))).toEqual(['daemon.json']);
+    expect(readFileSync(path.join(root, 'run/setup-registry.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    release();
+    expect(readdirSync(path.join(root, 'run'))).toEqual([]);
   });
 });
