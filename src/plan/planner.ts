@@ -7,9 +7,8 @@ import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from
 import { planContainer } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
-import { enableAtBoot, planTrust, type DaemonOutcome } from './trust-plan.js';
+import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { planSecure } from './tls-plan.js';
-import { chooseMethod } from './trust/index.js';
 import { entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
@@ -38,9 +37,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   }
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
-  const trust = secure
-    ? { method: chooseMethod(facts, 'auto'), writes: [], daemon: facts.docker.running ? [] : planTrust(facts, templates, { method: 'auto', add: [], remove: [] }).daemon, outcome: (facts.docker.running ? 'none' : 'start') as DaemonOutcome, notes: secure.notes }
-    : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
+  const trust = secure ? planDaemonOnly(facts, secure.notes) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
   const notes = [...trust.notes];
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);

@@ -37,6 +37,11 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
   return { method, writes: change.writes, daemon, outcome, notes };
 }
 
+/** No trust change (a TLS registry is trusted through certs.d): only start dockerd when it is down. */
+export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
+  return { method: chooseMethod(facts, 'auto'), writes: [], ...daemonActions(facts, 'none', false), notes };
+}
+
 function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', unitsChanged: boolean): { daemon: DaemonAction[]; outcome: DaemonOutcome } {
   const manager = serviceManager(facts.init);
   const daemon: DaemonAction[] = [];

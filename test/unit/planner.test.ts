@@ -206,3 +206,26 @@ describe('install planner: bare hosts and images without Docker Hub', () => {
     expect(plan.state).toMatchObject({ imageSource: 'loaded from /srv/registry.tar' });
   });
 });
+
+describe('install planner: a secure registry', () => {
+  it('--tls on a fresh host: CA, certificate for every SAN, CA into certs.d; no insecure entry and no daemon reload', async () => {
+    const plan = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"debug": true}' } }), { ...wanted, tls: { sans: ['registry.example.internal'] } }, templates);
+    const tls = plan.actions.filter((a) => a.kind === 'tls');
+    expect(tls.map((a) => a.op)).toEqual(['create-ca', 'issue-cert', 'install-ca']);
+    expect(tls[1]).toMatchObject({ sans: ['10.0.0.5', 'registry.example.internal'] });
+    expect(tls[2]).toMatchObject({ to: '/etc/docker/certs.d/10.0.0.5:5000/ca.crt' });
+    expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+    expect(plan.daemon).toBe('none');
+    const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run')!;
+    expect(run.kind === 'container' && run.argv).toEqual(expect.arrayContaining(['REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.crt', '/etc/setup-registry/tls:/certs:ro']));
+    expect(plan.state).toMatchObject({ tls: { sans: ['registry.example.internal'] } });
+  });
+
+  it('--auth: the password file is a secret write (never shown); without TLS it is refused', async () => {
+    const plan = planInstall(await factsFrom({}), { ...wanted, tls: { sans: [] }, auth: { htpasswd: 'alice:$2b$10$abc\n' } }, templates);
+    const htpasswd = writes(plan.actions).find((w) => w.path === '/etc/setup-registry/auth/htpasswd')!;
+    expect(htpasswd).toMatchObject({ mode: 0o600, secret: true });
+    expect(renderPlan(plan)).not.toContain('$2b$10$abc');
+    await expect(factsFrom({}).then((f) => planInstall(f, { ...wanted, auth: { htpasswd: 'x' } }, templates))).rejects.toThrow(/--auth needs --tls/);
+  });
+});
