@@ -1,8 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
-import { execa } from 'execa';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
-import { OS_RELEASE, REPO, TEST_ADDRESS } from './harness/host.js';
+import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const UNRELATED = {
@@ -166,31 +165,17 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
 
   it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {
     host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
-    // A real pseudo-terminal (script), answered the way a person types.
-    const child = execa('nsenter', ['-t', String(host.pid1), '-m', '-n', '-p', '--', 'script', '-qfec', `stty cols 150 rows 50; node ${REPO}/bin/setup-registry.js`, '/dev/null'], {
-      reject: false,
-      env: { TERM: 'xterm', CI: '' },
-    });
-    let screen = '';
-    child.stdout!.on('data', (d) => (screen += d));
-    const waitFor = async (text: string) => {
-      for (let i = 0; i < 300 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(screen, `waiting for "${text}"`).toContain(text);
-    };
-    await waitFor('Address clients will use');
-    child.stdin!.write(`${TEST_ADDRESS}\r`);
-    await waitFor('Port');
-    child.stdin!.write('\r');
-    await waitFor('Storage directory');
-    child.stdin!.write('/srv/registry\r');
-    await waitFor('Apply this plan?');
-    expect(screen).toContain('Ubuntu 22.04.4 LTS (Debian/Ubuntu), sysvinit');
-    expect(screen).toContain('+  "insecure-registries": [');
-    expect(screen).not.toContain('WILL be restarted');
-    child.stdin!.write('y\r');
-    const r = await child;
-    expect(r.exitCode, screen).toBe(0);
-    expect(screen).toContain(`docker tag IMAGE ${ENTRY}/NAME && docker push ${ENTRY}/NAME`);
+    const term = host.terminal();
+    await term.answer('Address clients will use', `${TEST_ADDRESS}\r`);
+    await term.answer('Port', '\r');
+    await term.answer('Storage directory', '/srv/registry\r');
+    expect(await term.expectText('Apply this plan?')).toBe(true);
+    expect(term.screen).toContain('Ubuntu 22.04.4 LTS (Debian/Ubuntu), sysvinit');
+    expect(term.screen).toContain('+  "insecure-registries": [');
+    expect(term.screen).not.toContain('WILL be restarted');
+    term.type('y\r');
+    expect(await term.done(), term.screen).toBe(0);
+    expect(term.screen).toContain(`docker tag IMAGE ${ENTRY}/NAME && docker push ${ENTRY}/NAME`);
     expect((await host.docker('inspect', '--format', '{{range .Mounts}}{{.Source}}{{end}}', 'registry')).stdout.trim()).toBe('/srv/registry');
     expect((await pushWorks(host, 'typed')).ok).toBe(true);
   });
@@ -208,32 +193,18 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
 
   it('interactive, no image on the host: offers to build one from the docker-registry package, and does', async () => {
     host = await TestHost.create({ registryImage: false });
-    const child = execa('nsenter', ['-t', String(host.pid1), '-m', '-n', '-p', '--', 'script', '-qfec', `stty cols 150 rows 50; node ${REPO}/bin/setup-registry.js --address ${TEST_ADDRESS}`, '/dev/null'], {
-      reject: false,
-      env: { TERM: 'xterm', CI: '' },
-    });
-    let screen = '';
-    child.stdout!.on('data', (d) => (screen += d));
-    const waitFor = async (text: string) => {
-      for (let i = 0; i < 300 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(screen, `waiting for "${text}"`).toContain(text);
-    };
-    await waitFor('Address clients will use');
-    child.stdin!.write('\r');
-    await waitFor('Port');
-    child.stdin!.write('\r');
-    await waitFor('Storage directory');
-    child.stdin!.write('\r');
-    await waitFor('is not on this host');
-    child.stdin!.write('\x1b[B');
+    const term = host.terminal('--address', TEST_ADDRESS);
+    await term.answer('Address clients will use', '\r');
+    await term.answer('Port', '\r');
+    await term.answer('Storage directory', '\r');
+    await term.answer('is not on this host', '\x1b[B');
     await new Promise((r) => setTimeout(r, 200));
-    child.stdin!.write('\r');
-    await waitFor('Apply this plan?');
-    expect(screen).toContain('build setup-registry/registry:');
-    child.stdin!.write('y\r');
-    const r = await child;
-    expect(r.exitCode, screen.slice(-2000)).toBe(0);
-    expect(screen).toContain('built from docker-registry');
+    term.type('\r');
+    expect(await term.expectText('Apply this plan?')).toBe(true);
+    expect(term.screen).toContain('build setup-registry/registry:');
+    term.type('y\r');
+    expect(await term.done(), term.screen.slice(-2000)).toBe(0);
+    expect(term.screen).toContain('built from docker-registry');
     expect((await pushWorks(host, 'built')).ok).toBe(true);
   });
 });

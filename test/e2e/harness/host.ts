@@ -45,6 +45,37 @@ export abstract class DockerHost {
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
+  /**
+   * Runs the tool in a real pseudo-terminal (script(1)) inside the host, to be answered the way a
+   * person types: `expectText` waits for a prompt, `type` sends keys, `done` waits for the exit.
+   */
+  terminal(...args: string[]) {
+    const child = execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', 'script', '-qfec', `stty cols 150 rows 50; node ${this.toolPath}/bin/setup-registry.js ${args.join(' ')}`, '/dev/null'], {
+      reject: false,
+      env: { TERM: 'xterm', CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
+    });
+    const session = { screen: '' };
+    child.stdout!.on('data', (d) => (session.screen += d));
+    return Object.assign(session, {
+      /** Resolves true once the text is on the screen, false after 15 s. */
+      async expectText(text: string): Promise<boolean> {
+        for (let i = 0; i < 300 && !session.screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+        return session.screen.includes(text);
+      },
+      type(keys: string) {
+        child.stdin!.write(keys);
+      },
+      /** Waits for a prompt, then types the answer; fails with the screen when the prompt never comes. */
+      async answer(prompt: string, keys: string): Promise<void> {
+        if (!(await this.expectText(prompt))) throw new Error(`no "${prompt}" on the screen:\n${session.screen}`);
+        child.stdin!.write(keys);
+      },
+      async done(): Promise<number> {
+        return (await child).exitCode ?? -1;
+      },
+    });
+  }
+
   async sh(script: string): Promise<Run> {
     return this.exec(['sh', '-c', script]);
   }
