@@ -25,8 +25,9 @@ export const daemonJsonMethod: TrustMethod = {
     // dockerd refuses to start when a directive is both a flag and in the file (docker/for-linux#327),
     // so flags found anywhere dockerd reads them are moved into the file.
     const moved = registriesInFlags(facts);
-    const config = withInsecureRegistries(base, unique([...moved, ...add]), remove);
-    const after = editInsecureRegistries(file.config ? file.text : null, base, unique([...moved, ...add]), remove);
+    const entries = unique([...moved, ...add]);
+    const config = withInsecureRegistries(base, entries, remove);
+    const after = editInsecureRegistries(file.config ? file.text : null, base, entries, remove);
     const notes: string[] = [];
     const writes = [];
     const changed = JSON.stringify(config) !== JSON.stringify(file.config ?? {});
