@@ -9,13 +9,9 @@ export interface TarEntry {
 function header(entry: TarEntry, size: number): Buffer {
   const h = Buffer.alloc(512, 0);
   const put = (text: string, offset: number, length: number) => h.write(text, offset, length, 'ascii');
-  let name = entry.path.replace(/^\/+/, '') + (entry.type === 'dir' ? '/' : '');
-  let prefix = '';
-  if (name.length > 100) {
-    const cut = name.lastIndexOf('/', name.length - 2 > 155 ? 155 : name.length - 2);
-    prefix = name.slice(0, cut);
-    name = name.slice(cut + 1);
-  }
+  const name = entry.path.replace(/^\/+/, '') + (entry.type === 'dir' ? '/' : '');
+  // The images built here hold a handful of short system paths; longer names would need the ustar prefix field.
+  if (Buffer.byteLength(name) > 100) throw new Error(`tar: path too long for this archive writer: ${name}`);
   put(name, 0, 100);
   put(`${entry.mode.toString(8).padStart(7, '0')}\0`, 100, 8);
   put('0000000\0', 108, 8);
@@ -26,7 +22,6 @@ function header(entry: TarEntry, size: number): Buffer {
   put(entry.type === 'dir' ? '5' : '0', 156, 1);
   put('ustar\0', 257, 6);
   put('00', 263, 2);
-  put(prefix, 345, 155);
   let sum = 0;
   for (const byte of h) sum += byte;
   put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);

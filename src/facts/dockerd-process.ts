@@ -1,5 +1,4 @@
 import type { HostFiles } from '../ports/files.js';
-import { optionValues } from '../formats/dockerd-flags.js';
 
 export const DEFAULT_PIDFILE = '/var/run/docker.pid';
 
@@ -29,8 +28,4 @@ async function readArgv(proc: HostFiles, pid: number): Promise<{ pid: number; ar
   const status = await proc.read(`/proc/${pid}/status`).catch(() => null);
   if (status && /^State:\s+Z/m.test(status)) return null;
   return { pid, argv };
-}
-
-export function pidfileOf(argv: readonly string[] | null): string {
-  return (argv && optionValues(argv, ['-p', '--pidfile']).at(-1)) || DEFAULT_PIDFILE;
 }

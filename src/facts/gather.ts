@@ -4,7 +4,7 @@ import { classifyDistro, type Distro } from '../knowledge/distros.js';
 import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
 import { containerFacts, engineFacts, imagePresent } from './docker-engine.js';
-import { findDockerd, pidfileOf } from './dockerd-process.js';
+import { findDockerd } from './dockerd-process.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { portHolder } from './listeners.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
@@ -68,7 +68,6 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       serverVersion: engine.serverVersion,
       pid: dockerd?.pid ?? null,
       argv,
-      pidfile: pidfileOf(argv),
       liveInsecure: engine.liveInsecure,
       error: engine.error,
     },

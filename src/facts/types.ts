@@ -33,7 +33,6 @@ export interface DockerFacts {
   /** The running dockerd, from its pidfile or /proc. */
   pid: number | null;
   argv: string[] | null;
-  pidfile: string;
   /** Registries the live daemon treats as insecure (docker info). */
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
   /** What `docker info` said when it failed. */

@@ -8,7 +8,6 @@ export interface CertInfo {
   dns: string[];
   validTo: Date;
   fingerprint256: string;
-  isCA: boolean;
 }
 
 export function certInfo(pem: string): CertInfo {
@@ -20,7 +19,6 @@ export function certInfo(pem: string): CertInfo {
     dns: sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice('DNS:'.length)),
     validTo: new Date(c.validTo),
     fingerprint256: c.fingerprint256,
-    isCA: c.ca,
   };
 }
 

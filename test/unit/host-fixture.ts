@@ -50,7 +50,6 @@ export async function factsFrom(spec: FixtureSpec): Promise<HostFacts> {
     serverVersion: '20.10.24',
     pid: 4242,
     argv: ['/usr/sbin/dockerd', '-p', '/var/run/docker.pid'],
-    pidfile: '/var/run/docker.pid',
     liveInsecure: { registries: [], cidrs: ['127.0.0.0/8'] },
     error: null,
     ...spec.docker,
