@@ -111,7 +111,7 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
     }
     case 'daemon':
       try {
-        await invoke(ports, action.via);
+        await invoke(ports, action.via, timeoutMs);
         if (action.op === 'start' || action.op === 'restart') await waitForDocker(ports, timeoutMs);
       } catch (err) {
         throw action.logs ? new Error(`${(err as Error).message}${await logTail(ports, action.logs)}`) : err;
@@ -180,8 +180,9 @@ async function containerOp(ports: Ports, action: ContainerAction): Promise<void>
   }
 }
 
-async function invoke(ports: Ports, via: Invocation): Promise<void> {
-  if ('argv' in via) await ports.processes.run(via.argv);
+/** A service command that hangs (a stop waiting on containers, say) must fail within --timeout, not block the run. */
+async function invoke(ports: Ports, via: Invocation, timeoutMs: number): Promise<void> {
+  if ('argv' in via) await ports.processes.run(via.argv, { timeoutMs });
   else ports.processes.signal(via.pid, via.signal);
 }
 
@@ -209,7 +210,7 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
   for (const op of daemonOps) {
     if (op.kind !== 'daemon' || op.op === 'enable') continue;
     try {
-      await invoke(ports, op.via);
+      await invoke(ports, op.via, timeoutMs);
       if (op.op === 'restart' || op.op === 'start') await waitForDocker(ports, timeoutMs);
       report.rolledBack.push(`re-ran ${describe(op).split(':')[0]} with the restored configuration`);
     } catch (err) {
@@ -219,7 +220,7 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
   // dockerd may have died meanwhile (killed, or it refused the new configuration): start it on the restored files.
   if (daemonOps.length > 0 && opts.startDaemon && !(await dockerAnswers(ports))) {
     try {
-      for (const via of opts.startDaemon) await invoke(ports, via);
+      for (const via of opts.startDaemon) await invoke(ports, via, timeoutMs);
       await waitForDocker(ports, timeoutMs);
       report.rolledBack.push('started dockerd again with the restored configuration');
     } catch (err) {
