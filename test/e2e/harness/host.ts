@@ -35,6 +35,7 @@ export abstract class DockerHost {
 
   /** Runs a command inside the host; never throws on a non-zero exit. */
   async exec(argv: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> {
+    const started = Date.now();
     const r = await execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', ...argv], {
       reject: false,
       input: opts.input,
@@ -42,6 +43,8 @@ export abstract class DockerHost {
       // The docker CLI's own config (logins) stays inside the test host: /run is the host's own.
       env: { CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
     });
+    // A slow command is named in the log: a hang then says where it was.
+    if (Date.now() - started > 20_000) console.warn(`slow in test host ${this.pid1} (${Date.now() - started} ms, exit ${r.exitCode}): ${argv.join(' ')}\n${String(r.stderr).slice(-500)}`);
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 

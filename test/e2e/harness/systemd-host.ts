@@ -122,7 +122,9 @@ export class SystemdHost extends DockerHost {
     }, 15_000);
     const host = new SystemdHost(nspawn, pid1, cgroup);
     try {
-      await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'])).stdout) ? true : null), 30_000);
+      // Early in boot `systemctl` can block talking to systemd: each try is cut short and retried,
+      // so a slow boot fails this create (and destroys the host) well inside the test's time.
+      await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout) ? true : null), 60_000);
       // Containers need the cgroup v1 controllers writable; nspawn mounts them read-only.
       await host.sh('for m in /sys/fs/cgroup/*/; do case $m in */unified/|*/systemd/) ;; *) mount -o remount,bind,rw "$m";; esac; done');
       await host.exec(['ip', 'link', 'set', 'lo', 'up']);
