@@ -22,12 +22,32 @@ export interface Run {
  * What every kind of test host offers: commands run inside it (nsenter into its namespaces),
  * its files seen from outside through /proc/PID/root, and its own dockerd.
  */
+// The last safety net against leaked hosts: whatever is still live when the test process exits is killed.
+process.once('exit', () => {
+  for (const h of DockerHost.live) {
+    try {
+      process.kill(h.pid1, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
 export abstract class DockerHost {
+  /** Hosts not destroyed yet: what a failed test's report looks at. */
+  static readonly live = new Set<DockerHost>();
+  /** Commands under way (a hung one is named when its test times out) and the last ones done. */
+  private readonly running = new Map<number, { argv: string[]; started: number }>();
+  private readonly history: string[] = [];
+  private nextCommand = 0;
+
   protected constructor(
     readonly pid1: number,
     /** where the project is seen from inside the host */
     protected readonly toolPath: string,
-  ) {}
+  ) {
+    DockerHost.live.add(this);
+  }
 
   protected abstract nsenterFlags(): string[];
   abstract dockerdPid(): Promise<number | null>;
@@ -36,6 +56,8 @@ export abstract class DockerHost {
   /** Runs a command inside the host; never throws on a non-zero exit. */
   async exec(argv: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> {
     const started = Date.now();
+    const id = this.nextCommand++;
+    this.running.set(id, { argv, started });
     const r = await execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', ...argv], {
       reject: false,
       input: opts.input,
@@ -43,6 +65,9 @@ export abstract class DockerHost {
       // The docker CLI's own config (logins) stays inside the test host: /run is the host's own.
       env: { CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
     });
+    this.running.delete(id);
+    this.history.push(`${Date.now() - started} ms, exit ${r.exitCode}: ${argv.join(' ').slice(0, 200)}`);
+    if (this.history.length > 8) this.history.shift();
     // A slow command is named in the log: a hang then says where it was.
     if (Date.now() - started > 20_000) console.warn(`slow in test host ${this.pid1} (${Date.now() - started} ms, exit ${r.exitCode}): ${argv.join(' ')}\n${String(r.stderr).slice(-500)}`);
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -77,6 +102,24 @@ export abstract class DockerHost {
         return (await child).exitCode ?? -1;
       },
     });
+  }
+
+  /** What this host was doing: commands under way, the last ones done, and its own state (processes, service logs). */
+  async report(): Promise<string> {
+    const now = Date.now();
+    const running = [...this.running.values()].map((c) => `  ${now - c.started} ms so far: ${c.argv.join(' ').slice(0, 200)}`);
+    const done = this.history.map((h) => `  ${h}`);
+    const state = await this.stateReport().catch((err: Error) => `(could not read the host's state: ${err.message})`);
+    return [`test host ${this.pid1}`, 'commands under way:', ...(running.length ? running : ['  none']), 'last commands done:', ...done, state].join('\n');
+  }
+
+  protected async stateReport(): Promise<string> {
+    const ps = await this.exec(['ps', '-eo', 'pid,etimes,stat,args', '--forest'], { timeoutMs: 5000 });
+    return `processes:\n${ps.stdout.split('\n').slice(0, 30).join('\n')}\ndocker log:\n${(await this.dockerLog()).split('\n').slice(-12).join('\n')}`;
+  }
+
+  protected forget(): void {
+    DockerHost.live.delete(this);
   }
 
   async sh(script: string): Promise<Run> {

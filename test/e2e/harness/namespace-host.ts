@@ -92,6 +92,7 @@ export class TestHost extends DockerHost {
   }
 
   async destroy(): Promise<void> {
+    this.forget();
     try {
       process.kill(this.pid1, 'SIGKILL');
     } catch {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { describe } from 'vitest';
+import { afterAll, afterEach, describe } from 'vitest';
+import { DockerHost } from './host.js';
 
 /**
  * End-to-end tests need root (namespaces, mounts), a real dockerd and the registry binary.
@@ -21,7 +22,21 @@ export function missingPrerequisites(extra: readonly string[] = []): string[] {
 export function describeE2E(name: string, body: () => void, extra: readonly string[] = []): void {
   const missing = missingPrerequisites(extra);
   if (missing.length === 0) {
-    describe(name, body);
+    describe(name, () => {
+      body();
+      // Registered last, so it runs before the file's own afterEach destroys the hosts (hooks run as a stack).
+      // A failed (or timed-out) test says what its hosts were doing, then none of them outlives it.
+      afterEach(async (ctx) => {
+        if (ctx.task.result?.state !== 'fail') return;
+        const hosts = [...DockerHost.live];
+        const reports = await Promise.all(hosts.map((h) => h.report()));
+        await Promise.all(hosts.map((h) => h.destroy()));
+        if (reports.length) throw new Error(`the test hosts when the test failed:\n${reports.join('\n\n')}`);
+      });
+      afterAll(async () => {
+        await Promise.all([...DockerHost.live].map((h) => h.destroy()));
+      });
+    });
     return;
   }
   const why = `end-to-end suite "${name}" needs: ${missing.join(', ')} (run as root after: apt-get install docker.io docker-registry tini iproute2 systemd-container debootstrap)`;

@@ -151,10 +151,18 @@ export class SystemdHost extends DockerHost {
   }
 
   protected async dockerLog(): Promise<string> {
-    return (await this.exec(['journalctl', '-u', 'docker', '--no-pager', '-n', '20'])).stdout;
+    return (await this.exec(['journalctl', '-u', 'docker', '--no-pager', '-n', '20'], { timeoutMs: 5000 })).stdout;
+  }
+
+  protected async stateReport(): Promise<string> {
+    const jobs = await this.exec(['systemctl', 'list-jobs', '--no-pager'], { timeoutMs: 5000 });
+    // dockerd's own lines are in the docker log above.
+    const journal = await this.exec(['sh', '-c', 'journalctl --no-pager -n 80 | grep -v " dockerd\\[" | tail -n 15'], { timeoutMs: 5000 });
+    return `${await super.stateReport()}\nsystemd jobs:\n${jobs.stdout}${jobs.stderr}\njournal (without dockerd):\n${journal.stdout}`;
   }
 
   async destroy(): Promise<void> {
+    this.forget();
     try {
       process.kill(this.pid1, 'SIGKILL');
     } catch {
