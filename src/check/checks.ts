@@ -56,7 +56,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'docker-installed',
-    run: ({ facts }) => (facts.docker.installed ? ok(`docker ${facts.docker.clientVersion ?? ''}`.trim()) : fail('docker is not installed', 'apt-get install docker.io (Debian/Ubuntu), dnf install docker-ce or moby-engine (RHEL family)')),
+    run: ({ facts }) => (facts.docker.installed ? ok(`docker ${facts.docker.serverVersion ?? facts.docker.clientVersion ?? ''}`.trim()) : fail('docker is not installed', 'apt-get install docker.io (Debian/Ubuntu), dnf install docker-ce or moby-engine (RHEL family)')),
   },
   {
     id: 'dockerd-running',
@@ -194,7 +194,8 @@ export const CHECKS: readonly Check[] = [
     run: async ({ ports, target, facts }) => {
       if (target.auth) return warn('auth is on: check has no credentials to push with', `docker login ${target.entry} && docker push ${target.entry}/IMAGE`);
       try {
-        return ok(`pushed and deleted ${await smokePush(ports, endpointOf(target, facts))}`);
+        const endpoint = endpointOf(target, facts);
+        return ok(`pushed and deleted ${await smokePush(ports, endpoint.entry, () => endpoint).run()}`);
       } catch (err) {
         return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}`, REPAIR);
       }

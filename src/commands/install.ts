@@ -5,7 +5,7 @@ import { parseState, STATE_FILE } from '../plan/state.js';
 import { CA_CERT, HTPASSWD } from '../tls/paths.js';
 import { parseUser, withUser } from '../tls/htpasswd.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
-import type { ExecutionReport } from '../execute/executor.js';
+import { preloadTaskList, type ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
@@ -62,7 +62,10 @@ export async function install(flags: InstallFlags): Promise<number> {
   if (interactive) wanted = await ask(wanted);
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
-  if (!flags.dryRun) await acquireLock(ports);
+  if (!flags.dryRun) {
+    await acquireLock(ports);
+    preloadTaskList();
+  }
   const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
   let facts = await gatherFacts(ports, query);
   if (!facts.docker.installed && interactive && !wanted.installDocker) {
@@ -166,7 +169,7 @@ async function secureWanted(ports: Ports, flags: InstallFlags, interactive: bool
   if (flags.auth !== undefined) {
     const user = parseUser(flags.auth);
     const password = await readPassword(flags, interactive, user);
-    out.auth = { htpasswd: withUser(await ports.files.read(HTPASSWD), user, password), credentials: { user, password } };
+    out.auth = { htpasswd: await withUser(await ports.files.read(HTPASSWD), user, password), credentials: { user, password } };
   }
   return out;
 }
@@ -211,14 +214,18 @@ export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'en
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
     const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs)) }];
-    if (!w.auth || w.auth.credentials) steps.push({ title: `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`, run: async () => void (await smokePush(ports, await endpoint())) });
+    if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`));
     return steps;
   }
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, plan.entry, w.timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, plan.entry)) },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },
-    { title: `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`, run: async () => void (await smokePush(ports, plan.entry)) },
+    smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`),
   ];
+}
+
+function smokeStep(smoke: ReturnType<typeof smokePush>, title: string): Step {
+  return { title, run: async () => void (await smoke.run()), prepare: smoke.prepare, cleanup: smoke.cleanup };
 }
 
 async function ask(w: Wanted): Promise<Wanted> {

@@ -41,7 +41,7 @@ export async function user(action: string, name: string | undefined, flags: User
     out.say(`no user ${username}; nothing changed`);
     return 0;
   }
-  const next = action === 'add' ? withUser(current, username, await readPassword(flags, interactive, username)) : withoutUser(current, username);
+  const next = action === 'add' ? await withUser(current, username, await readPassword(flags, interactive, username)) : withoutUser(current, username);
   if (next === current) {
     out.say(`${username} already has that password; nothing changed`);
     return 0;

@@ -12,6 +12,10 @@ export interface Step {
   title: string;
   /** `progress` shows a line of live output under the task (a package manager's progress). */
   run: (progress: (line: string) => void) => Promise<void>;
+  /** Work that may start while the plan is applied (importing the smoke image), so the step itself waits less. */
+  prepare?: () => Promise<void>;
+  /** Undoes what prepare or run left behind, whether the step ran or not. */
+  cleanup?: () => Promise<void>;
 }
 
 export interface ExecutionReport {
@@ -72,6 +76,9 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   }));
   const checked = verify.map((s) => ({ title: s.title, run: async (progress: (line: string) => void) => (checkInterrupt(), await s.run(progress), checkInterrupt()) }));
 
+  // Verification work starts early only when dockerd stays up throughout: no install, start or restart under it.
+  const daemonSteady = !actions.some((a) => a.kind === 'package' || (a.kind === 'daemon' && (a.op === 'start' || a.op === 'restart')));
+  const early = daemonSteady ? verify.map((s) => s.prepare?.().catch(() => undefined)) : [];
   try {
     await runSteps([...steps, ...checked], opts.renderer);
   } catch (err) {
@@ -80,8 +87,15 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await Promise.all(early);
+    for (const s of verify) await s.cleanup?.().catch(() => undefined);
   }
   return report;
+}
+
+/** Starts loading the task list while the caller waits on the host (gathering facts), so applying does not wait for it. */
+export function preloadTaskList(): void {
+  import('listr2').catch(() => undefined);
 }
 
 async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {

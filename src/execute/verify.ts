@@ -93,30 +93,61 @@ async function call(api: DockerApi, method: string, path: string, opts?: Paramet
  * Proves the daemon trust end to end, which a ping cannot: a tiny image made locally (no network)
  * is pushed through dockerd, then deleted from the registry and from the local image store.
  * Uses the Engine API (import, tag, push, remove) rather than four docker CLI processes.
+ * `prepare` (import and tag) may start early, while the plan is still being applied, so the
+ * verification only waits for the push itself; `cleanup` removes the local image whatever happened.
  */
-export async function smokePush(ports: Ports, target: string | RegistryEndpoint): Promise<string> {
-  const e = typeof target === 'string' ? plainEndpoint(target) : target;
-  const entry = e.entry;
+export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<RegistryEndpoint> | RegistryEndpoint = () => plainEndpoint(entry)) {
   const { docker, http } = ports;
   const local = `${SMOKE_REPO}:latest`;
   const remoteRepo = `${entry}/${SMOKE_REPO}`;
-  const tar = tinyImageTar('setup-registry-smoke', 'pushed by setup-registry to prove the registry works\n');
-  await call(docker, 'POST', `/images/create?fromSrc=-&repo=${SMOKE_REPO}&tag=latest`, { body: tar, headers: { 'Content-Type': 'application/x-tar' } });
-  try {
-    await call(docker, 'POST', `/images/${local}/tag?repo=${remoteRepo}&tag=latest`);
-    // Credentials go to dockerd in the request only (base64 of {} without auth); nothing is stored.
-    const auth = e.credentials ? { username: e.credentials.user, password: e.credentials.password, serveraddress: entry } : {};
-    const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': registryAuthHeader(auth) } });
-    const messages = stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
-    const failed = messages.find((m) => m.error);
-    if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
-    const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;
-    if (digest) {
-      const del = await http.request(endpointUrl(e, `/v2/${SMOKE_REPO}/manifests/${digest}`), { method: 'DELETE', ...endpointRequest(e) });
-      if (del.status !== 202 && del.status !== 404) throw new Error(`deleting the smoke image from the registry: HTTP ${del.status}`);
-    }
-    return digest ?? 'pushed';
-  } finally {
-    for (const image of [`${remoteRepo}:latest`, local]) await docker.request('DELETE', `/images/${image}?force=1`).catch(() => undefined);
-  }
+  let prepared: Promise<void> | null = null;
+  let leftovers = false;
+  let imageId: string | null = null;
+  const prepare = (): Promise<void> => {
+    prepared ??= (async () => {
+      leftovers = true;
+      const tar = tinyImageTar('setup-registry-smoke', 'pushed by setup-registry to prove the registry works\n');
+      const imported = await call(docker, 'POST', `/images/create?fromSrc=-&repo=${SMOKE_REPO}&tag=latest`, { body: tar, headers: { 'Content-Type': 'application/x-tar' } });
+      imageId = /"status":"(sha256:[0-9a-f]{64})"/.exec(imported)?.[1] ?? null;
+      await call(docker, 'POST', `/images/${local}/tag?repo=${remoteRepo}&tag=latest`);
+    })().catch((err: Error) => {
+      prepared = null;
+      throw err;
+    });
+    return prepared;
+  };
+  const cleanup = async () => {
+    if (!leftovers) return;
+    leftovers = false;
+    // One image under two names: forced removal by id drops both; by name, one after the other.
+    for (const image of imageId ? [imageId] : [`${remoteRepo}:latest`, local]) await docker.request('DELETE', `/images/${image}?force=1`).catch(() => undefined);
+  };
+  return {
+    prepare,
+    cleanup,
+    /** Pushes, deletes the manifest from the registry; resolves to the pushed digest. */
+    async run(): Promise<string> {
+      try {
+        // An early preparation that failed (dockerd busy, say) is tried once more here.
+        await prepare().catch(() => prepare());
+        const e = await endpoint();
+        // Credentials go to dockerd in the request only (base64 of {} without auth); nothing is stored.
+        const auth = e.credentials ? { username: e.credentials.user, password: e.credentials.password, serveraddress: entry } : {};
+        const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': registryAuthHeader(auth) } });
+        const messages = stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
+        const failed = messages.find((m) => m.error);
+        if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
+        const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;
+        const deleteManifest = async () => {
+          if (!digest) return;
+          const del = await http.request(endpointUrl(e, `/v2/${SMOKE_REPO}/manifests/${digest}`), { method: 'DELETE', ...endpointRequest(e) });
+          if (del.status !== 202 && del.status !== 404) throw new Error(`deleting the smoke image from the registry: HTTP ${del.status}`);
+        };
+        await Promise.all([deleteManifest(), cleanup()]);
+        return digest ?? 'pushed';
+      } finally {
+        await cleanup();
+      }
+    },
+  };
 }

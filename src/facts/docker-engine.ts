@@ -33,9 +33,15 @@ export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'se
   }
 }
 
+/**
+ * Installed means the docker command is there. When dockerd answers, its version is the one that
+ * matters and no process is started (a no-op run and a check stay cheap); `docker --version` is
+ * asked only when it does not.
+ */
 export async function engineFacts(proc: Processes, api: DockerApi): Promise<EngineFacts> {
-  const [client, server] = await Promise.all([clientFacts(proc), serverFacts(api)]);
-  return { ...client, ...server };
+  const server = await serverFacts(api);
+  if (server.serverVersion !== null) return { installed: proc.canRun('docker'), clientVersion: null, ...server };
+  return { ...(await clientFacts(proc)), ...server };
 }
 
 export function liveInsecureOf(cfg: RegistryConfig | null): { registries: string[]; cidrs: string[] } {

@@ -27,6 +27,7 @@ export interface HostFacts {
 
 export interface DockerFacts {
   installed: boolean;
+  /** the docker CLI's version, asked only when dockerd does not answer (otherwise serverVersion says it) */
   clientVersion: string | null;
   running: boolean;
   serverVersion: string | null;

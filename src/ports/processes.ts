@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 import { CommandFailed } from '../errors.js';
 
 export interface RunResult {
@@ -23,11 +24,15 @@ export interface Processes {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   probe(argv: readonly string[], opts?: RunOptions): Promise<RunResult & { notFound: boolean }>;
   signal(pid: number, signal: NodeJS.Signals): void;
+  /** Whether a command can be run (an executable file of that name on PATH), without starting it. */
+  canRun(command: string): boolean;
 }
 
 export function hostProcesses(): Processes {
   async function exec(argv: readonly string[], opts: RunOptions = {}) {
     const [file, ...args] = argv;
+    // execa is the heaviest module in the bundle: loaded only when a run really starts a process.
+    const { execa } = await import('execa');
     const child = execa(file!, args, {
       reject: false,
       input: opts.input,
@@ -69,6 +74,17 @@ export function hostProcesses(): Processes {
     probe: exec,
     signal(pid, signal) {
       process.kill(pid, signal);
+    },
+    canRun(command) {
+      return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+        const file = path.join(dir || '.', command);
+        try {
+          accessSync(file, constants.X_OK);
+          return statSync(file).isFile();
+        } catch {
+          return false;
+        }
+      });
     },
   };
 }

@@ -1,4 +1,3 @@
-import bcrypt from 'bcryptjs';
 import { UsageError } from '../errors.js';
 
 /** htpasswd with bcrypt, the only hash the registry accepts. One user per line. */
@@ -21,8 +20,10 @@ export function parseUser(name: string): string {
 }
 
 /** The file with `user` set to `password`: an existing line whose hash already matches is kept, so reruns change nothing. */
-export function withUser(text: string | null, user: string, password: string): string {
+export async function withUser(text: string | null, user: string, password: string): Promise<string> {
   if (!password) throw new UsageError('the password is empty');
+  // Only runs that set a password pay for loading bcrypt.
+  const { default: bcrypt } = await import('bcryptjs');
   const users = parseHtpasswd(text);
   const current = users.get(user);
   if (!current || !bcrypt.compareSync(password, current)) users.set(user, bcrypt.hashSync(password, 10));

@@ -57,6 +57,9 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     // The smoke image was deleted again; the pushed one is there.
     const catalog = (await host.exec(['curl', '-s', `http://${ENTRY}/v2/after/tags/list`])).stdout;
     expect(JSON.parse(catalog)).toEqual({ name: 'after', tags: ['1'] });
+    const smokeTags = JSON.parse((await host.exec(['curl', '-s', `http://${ENTRY}/v2/setup-registry/smoke/tags/list`])).stdout);
+    expect(smokeTags.tags ?? []).toEqual([]);
+    expect((await host.docker('images', '--format', '{{.Repository}}')).stdout).not.toContain('setup-registry/smoke');
     const backups = (await host.sh('ls /etc/docker')).stdout;
     expect(backups).toMatch(/daemon\.json\.\d{8}T\d{6}Z\.bak/);
   });
