@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -189,6 +190,31 @@ export abstract class DockerHost {
   async liveInsecure(): Promise<Record<string, { Secure: boolean }>> {
     return JSON.parse((await this.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout);
   }
+}
+
+/**
+ * Ends a test host: its init is killed (which ends every process in its pid namespace), then its
+ * launcher is waited for, but never forever: a launcher still there after 10 s is killed too.
+ */
+export async function endHost(launcher: ChildProcess, pid1: number): Promise<void> {
+  const exited = (ms: number) =>
+    launcher.exitCode !== null || launcher.signalCode !== null
+      ? Promise.resolve(true)
+      : new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          launcher.once('exit', () => (clearTimeout(timer), resolve(true)));
+        });
+  for (const pid of [pid1, launcher.pid]) {
+    // pid 0 would mean this process group: a host whose init was never found has only its launcher.
+    if (!pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    if (await exited(10_000)) return;
+  }
+  console.warn(`test host ${pid1}: its launcher (pid ${launcher.pid}) did not exit`);
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {

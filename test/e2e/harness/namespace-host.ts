@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { DockerHost, OS_RELEASE, REPO, TEST_ADDRESS, waitFor, waitForValue } from './host.js';
+import { DockerHost, endHost, OS_RELEASE, REPO, TEST_ADDRESS, waitFor, waitForValue } from './host.js';
 
 export interface TestHostOptions {
   osRelease?: string;
@@ -93,12 +93,7 @@ export class TestHost extends DockerHost {
 
   async destroy(): Promise<void> {
     this.forget();
-    try {
-      process.kill(this.pid1, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    if (this.holder.exitCode === null) await new Promise((r) => this.holder.once('exit', r));
+    await endHost(this.holder, this.pid1);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { DockerHost, REPO, TEST_ADDRESS, waitForValue } from './host.js';
+import { DockerHost, endHost, REPO, TEST_ADDRESS, waitForValue } from './host.js';
 
 export const TREE = '/var/cache/setup-registry-e2e/bookworm-systemd';
 const PACKAGES = 'systemd,systemd-sysv,dbus,docker.io,procps,iproute2,iptables,curl,ca-certificates,libstdc++6';
@@ -103,28 +103,12 @@ export class SystemdHost extends DockerHost {
 
   static async create(opts: SystemdHostOptions = {}): Promise<SystemdHost> {
     const tree = await ensureSystemdTree();
-    const name = `srsd-${process.pid}-${++counter}`;
-    const cgroup = `sr-${name}`;
-    const script = [
-      `for h in systemd unified; do mkdir -p /sys/fs/cgroup/$h/${cgroup} && echo $$ > /sys/fs/cgroup/$h/${cgroup}/cgroup.procs; done`,
-      `exec systemd-nspawn -q -D ${tree} -M ${name} -b --private-network --register=no --keep-unit --console=passive` +
-        ` --volatile=overlay --tmpfs=/var/lib/docker --capability=all --system-call-filter='@keyring bpf'` +
-        ` --bind-ro=${REPO}:/opt/setup-registry --bind-ro=${process.execPath}:/usr/local/bin/node`,
-    ].join('\n');
-    const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    nspawn.stderr!.on('data', (d) => (stderr += d));
-    const pid1 = await waitForValue(async () => {
-      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${stderr}`);
-      const r = await execa('pgrep', ['-P', String(nspawn.pid)], { reject: false });
-      const pid = Number(r.stdout.trim().split('\n')[0]);
-      return pid > 0 ? pid : null;
-    }, 15_000);
-    const host = new SystemdHost(nspawn, pid1, cgroup);
+    const host = await SystemdHost.boot(tree).catch(async (err: Error) => {
+      // A boot that stalls is the machine's hiccup, not the product's: one fresh boot more, said in the log.
+      console.warn(`systemd test host did not boot (${err.message}); booting a fresh one`);
+      return SystemdHost.boot(tree);
+    });
     try {
-      // Early in boot `systemctl` can block talking to systemd: each try is cut short and retried,
-      // so a slow boot fails this create (and destroys the host) well inside the test's time.
-      await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout) ? true : null), 60_000);
       // Containers need the cgroup v1 controllers writable; nspawn mounts them read-only.
       await host.sh('for m in /sys/fs/cgroup/*/; do case $m in */unified/|*/systemd/) ;; *) mount -o remount,bind,rw "$m";; esac; done');
       await host.exec(['ip', 'link', 'set', 'lo', 'up']);
@@ -141,6 +125,40 @@ export class SystemdHost extends DockerHost {
     } catch (err) {
       await host.destroy();
       throw err;
+    }
+    return host;
+  }
+
+  /** Boots the tree until systemd says the system is up; destroys what it started when that does not happen within 30 s. */
+  private static async boot(tree: string): Promise<SystemdHost> {
+    const name = `srsd-${process.pid}-${++counter}`;
+    const cgroup = `sr-${name}`;
+    const script = [
+      `for h in systemd unified; do mkdir -p /sys/fs/cgroup/$h/${cgroup} && echo $$ > /sys/fs/cgroup/$h/${cgroup}/cgroup.procs; done`,
+      `exec systemd-nspawn -q -D ${tree} -M ${name} -b --private-network --register=no --keep-unit --console=passive` +
+        ` --volatile=overlay --tmpfs=/var/lib/docker --capability=all --system-call-filter='@keyring bpf'` +
+        ` --bind-ro=${REPO}:/opt/setup-registry --bind-ro=${process.execPath}:/usr/local/bin/node`,
+    ].join('\n');
+    const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    nspawn.stderr!.on('data', (d) => (stderr += d));
+    const pid1 = await waitForValue(async () => {
+      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${stderr}`);
+      const r = await execa('pgrep', ['-P', String(nspawn.pid)], { reject: false });
+      const pid = Number(r.stdout.trim().split('\n')[0]);
+      return pid > 0 ? pid : null;
+    }, 15_000).catch(async (err: Error) => {
+      await endHost(nspawn, 0);
+      throw err;
+    });
+    const host = new SystemdHost(nspawn, pid1, cgroup);
+    try {
+      // Early in boot `systemctl` can block talking to systemd: each try is cut short and retried.
+      await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout) ? true : null), 30_000);
+    } catch (err) {
+      const state = (await host.exec(['systemctl', 'list-jobs', '--no-pager'], { timeoutMs: 5000 })).stdout;
+      await host.destroy();
+      throw new Error(`not up after 30 s: ${(err as Error).message}; jobs: ${state.trim() || 'none listed'}`);
     }
     return host;
   }
@@ -163,12 +181,7 @@ export class SystemdHost extends DockerHost {
 
   async destroy(): Promise<void> {
     this.forget();
-    try {
-      process.kill(this.pid1, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    if (this.nspawn.exitCode === null) await new Promise((r) => this.nspawn.once('exit', r));
+    await endHost(this.nspawn, this.pid1);
     for (const h of ['systemd', 'unified']) removeCgroup(`/sys/fs/cgroup/${h}/${this.cgroup}`);
   }
 }
