@@ -61,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--deep', 'also push a tiny image and delete it (proves the trust end to end)')
     .option('--only <ids>', 'run only these checks (comma-separated)')
     .option('--list-checks', 'list the check ids')
+    .option('--user <name>', 'with auth: check (and push, with --deep) as this user; default: what docker login saved')
+    .option('--password-stdin', 'read the --user password from standard input')
     .addOption(root())
     .action(async (flags: CheckFlags) => {
       code = await (await import('./commands/check.js')).check(flags);

@@ -22,7 +22,7 @@ async function pages(http: Http, e: RegistryEndpoint, first: string, key: 'repos
   let url: string | null = endpointUrl(e, first);
   for (let page = 0; url && page < 10_000; page++) {
     const res = await get(http, url, e);
-    if (res.status === 401) throw new RegistryError(`${endpointUrl(e, '')} requires authentication${e.credentials ? ': the credentials were refused' : ': pass --user NAME --password-stdin'}`);
+    if (res.status === 401) throw new RegistryError(`${endpointUrl(e, '')} requires authentication${e.credentials ? ': the credentials were refused' : ': pass --user NAME --password-stdin, or docker login first'}`);
     if (res.headers.get('docker-distribution-api-version') !== 'registry/2.0' && res.status !== 404) {
       throw new RegistryError(`${endpointUrl(e, '')} is not a v2 registry (HTTP ${res.status}, no Docker-Distribution-API-Version header)`);
     }

@@ -11,6 +11,7 @@ import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
 import { certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
+import type { SavedCredentials } from '../facts/docker-credentials.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -26,6 +27,8 @@ export interface CheckContext {
   facts: HostFacts;
   target: ContainerWanted & { entry: string };
   ports: Ports;
+  /** For a registry with auth: whom to ask as (--user, or what `docker login` saved); null to ask anonymously. */
+  credentials?: SavedCredentials | null;
 }
 
 type Outcome = Omit<Finding, 'id'>;
@@ -140,14 +143,20 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-ping',
-    run: async ({ ports, target, facts }) => {
-      const e = endpointOf(target, facts);
+    run: async ({ ports, target, facts, credentials }) => {
+      const e = endpointOf(target, facts, null);
       const url = endpointUrl(e, '/v2/');
       try {
         const p = await pingOnce(ports, e);
         if (!isRegistryAnswer(p)) return fail(`GET ${url}: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, REPAIR);
         if (target.auth && p.status !== 401) return fail(`GET ${url} without credentials: HTTP ${p.status}, but authentication should be required`, REPAIR);
-        return ok(`GET ${url}: ${p.status}${p.status === 401 ? ' (up, auth required)' : ''}, ${p.apiVersion}`);
+        const anonymous = `GET ${url}: ${p.status}${p.status === 401 ? ' (up, auth required)' : ''}, ${p.apiVersion}`;
+        if (!target.auth || !credentials) return ok(anonymous);
+        // The full check: the same request as a user must be let in.
+        const as = await pingOnce(ports, endpointOf(target, facts, credentials));
+        const who = `${credentials.user} (credentials from ${credentials.source})`;
+        if (as.status !== 200) return fail(`${anonymous}; as ${who}: HTTP ${as.status}, not let in`, `docker login ${target.entry}   (or: setup-registry user add ${credentials.user})`);
+        return ok(`${anonymous}; 200 as ${who}`);
       } catch (err) {
         return fail(`GET ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, `${REPAIR}   (or: docker logs ${target.name})`);
       }
@@ -191,10 +200,12 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'push',
     deep: true,
-    run: async ({ ports, target, facts }) => {
-      if (target.auth) return warn('auth is on: check has no credentials to push with', `docker login ${target.entry} && docker push ${target.entry}/IMAGE`);
+    run: async ({ ports, target, facts, credentials }) => {
+      if (target.auth && !credentials) {
+        return warn('auth is on, and no credentials to push with', `docker login ${target.entry}, then run check --deep again (or: check --deep --user USER --password-stdin)`);
+      }
       try {
-        const endpoint = endpointOf(target, facts);
+        const endpoint = endpointOf(target, facts, credentials ?? null);
         return ok(`pushed and deleted ${await smokePush(ports, endpoint.entry, () => endpoint).run()}`);
       } catch (err) {
         return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}`, REPAIR);
@@ -203,9 +214,10 @@ export const CHECKS: readonly Check[] = [
   },
 ];
 
-/** How check reaches the registry: over TLS with the tool's CA when it serves TLS, no credentials (401 is "up"). */
-function endpointOf(target: CheckContext['target'], facts: HostFacts): RegistryEndpoint {
-  return { entry: target.entry, tls: target.tls ? { ca: facts.tls?.caCert ?? facts.tls?.certsD ?? null } : null, credentials: null };
+/** How check reaches the registry: over TLS with the tool's CA when it serves TLS; as a user, or anonymously (401 is "up"). */
+function endpointOf(target: CheckContext['target'], facts: HostFacts, credentials: SavedCredentials | null): RegistryEndpoint {
+  const tls = target.tls ? { ca: facts.tls?.caCert ?? facts.tls?.certsD ?? null } : null;
+  return { entry: target.entry, tls, credentials: credentials && target.auth ? { user: credentials.user, password: credentials.password } : null };
 }
 
 export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[] }): Promise<Finding[]> {

@@ -1,6 +1,9 @@
 import { UsageError } from '../errors.js';
 import { gatherFacts, primaryIPv4 } from '../facts/gather.js';
-import { hostPorts } from '../ports/index.js';
+import { hostPorts, type Ports } from '../ports/index.js';
+import { savedCredentials, type SavedCredentials } from '../facts/docker-credentials.js';
+import { parseUser } from '../tls/htpasswd.js';
+import { readPassword } from './password.js';
 import { CHECKS, runChecks, type Finding } from '../check/checks.js';
 import { createOutput } from '../output.js';
 import { factsSummary } from './apply.js';
@@ -8,6 +11,8 @@ import { resolveTarget, type TargetFlags } from './target.js';
 import { STATE_FILE } from '../plan/state.js';
 
 export interface CheckFlags extends TargetFlags {
+  user?: string;
+  passwordStdin?: boolean;
   json?: boolean;
   deep?: boolean;
   only?: string;
@@ -41,8 +46,16 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   // Without a state file or --address, the defaults: this host's primary IPv4.
   const target = resolveTarget(flags, stateText, stateText || flags.address ? null : await primaryIPv4());
   const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry } });
-  const findings = await runChecks({ facts, target, ports }, opts);
+  const credentials = target.auth ? await credentialsFor(ports, flags, target.entry) : null;
+  const findings = await runChecks({ facts, target, ports, credentials }, opts);
   return { findings, facts, target, ports };
+}
+
+/** Whom a check of a registry with auth asks as: --user (password from stdin or a prompt), else what `docker login` saved. */
+async function credentialsFor(ports: Ports, flags: CheckFlags, entry: string): Promise<SavedCredentials | null> {
+  if (flags.user === undefined) return savedCredentials(ports, entry);
+  const user = parseUser(flags.user);
+  return { user, password: await readPassword({ passwordStdin: flags.passwordStdin }, false, user), source: '--user' };
 }
 
 export function formatFinding(f: Finding): string {

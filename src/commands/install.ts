@@ -18,6 +18,7 @@ import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput, type Output } from '../output.js';
 import type { TargetFlags } from './target.js';
+import { readPassword } from './password.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary, type ApplyFlags, type ApplyResult } from './apply.js';
 
 export interface InstallFlags extends TargetFlags, ApplyFlags {
@@ -172,21 +173,6 @@ async function secureWanted(ports: Ports, flags: InstallFlags, interactive: bool
     out.auth = { htpasswd: await withUser(await ports.files.read(HTPASSWD), user, password), credentials: { user, password } };
   }
   return out;
-}
-
-/** From stdin (--password-stdin), a hidden prompt, or --password (which lands in shell history: discouraged). */
-export async function readPassword(flags: { passwordStdin?: boolean; password?: string }, interactive: boolean, user: string): Promise<string> {
-  if (flags.password !== undefined) return flags.password;
-  if (flags.passwordStdin) {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  }
-  if (interactive || process.stdin.isTTY) {
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: `Password for ${user}`, mask: true });
-  }
-  throw new UsageError('--auth: give the password with --password-stdin (or on a terminal)');
 }
 
 /** --image-archive names its image by the tags inside; --offline-image without --image derives it from the package. */

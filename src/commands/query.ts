@@ -6,8 +6,9 @@ import { parseRegistry } from './trust.js';
 import { SMOKE_REPO } from '../execute/verify.js';
 import { CA_CERT, certsDirCa } from '../tls/paths.js';
 import { parseUser } from '../tls/htpasswd.js';
-import { readPassword } from './install.js';
+import { readPassword } from './password.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
+import { savedCredentials } from '../facts/docker-credentials.js';
 
 export interface QueryFlags {
   registry?: string;
@@ -20,16 +21,21 @@ export interface QueryFlags {
 
 /**
  * The registry to ask: --registry, else the installed one. TLS when it is recorded as TLS or Docker
- * has a CA for it in certs.d (that CA is trusted); credentials from --user and --password-stdin.
+ * has a CA for it in certs.d (that CA is trusted); credentials from --user and --password-stdin, else docker login's.
  */
 async function registryOf(flags: QueryFlags): Promise<RegistryEndpoint> {
-  const files = hostPorts(flags.root ?? '/').files;
+  const ports = hostPorts(flags.root ?? '/');
+  const files = ports.files;
   const state = parseState(await files.read(STATE_FILE));
   const entry = flags.registry ? parseRegistry(flags.registry) : state ? `${state.address}:${state.port}` : null;
   if (!entry) throw new UsageError('no registry installed on this host: pass --registry HOST:PORT');
   const ca = await files.read(certsDirCa(entry));
   const tls = ca !== null || (!flags.registry && state?.tls) ? { ca: ca ?? (await files.read(CA_CERT)) } : null;
-  const credentials = flags.user ? { user: parseUser(flags.user), password: await readPassword({ passwordStdin: flags.passwordStdin }, false, flags.user) } : null;
+  // Without --user, what `docker login` saved for it, as the docker CLI would use.
+  const saved = flags.user ? null : await savedCredentials(ports, entry);
+  const credentials = flags.user
+    ? { user: parseUser(flags.user), password: await readPassword({ passwordStdin: flags.passwordStdin }, false, flags.user) }
+    : saved && { user: saved.user, password: saved.password };
   return { entry, tls, credentials };
 }
 

@@ -8,7 +8,8 @@ import { HTPASSWD } from '../tls/paths.js';
 import { waitForRegistry } from '../execute/verify.js';
 import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk } from './apply.js';
-import { readPassword, registryEndpoint } from './install.js';
+import { registryEndpoint } from './install.js';
+import { readPassword } from './password.js';
 import { DEFAULTS } from '../plan/wanted.js';
 
 export interface UserFlags {

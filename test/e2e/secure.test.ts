@@ -44,13 +44,31 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     // Rerun: nothing changes (the stored hash matches the password).
     const again = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     expect(again.stdout).toContain('already configured');
-    // check knows the TLS registry; catalog works with credentials.
-    const check = await host.tool('check', '--json');
+    // check knows the TLS registry, and with what docker login saved it checks as alice and pushes (--deep).
+    const finding = (out: string, id: string) => JSON.parse(out).checks.find((c: { id: string }) => c.id === id);
+    const check = await host.tool('check', '--deep', '--json');
     expect(check.exitCode, check.stdout).toBe(0);
-    expect(JSON.parse(check.stdout).checks.find((c: { id: string }) => c.id === 'registry-ping').message).toContain('401 (up, auth required)');
+    expect(finding(check.stdout, 'registry-ping').message).toContain('401 (up, auth required)');
+    expect(finding(check.stdout, 'registry-ping').message).toContain('200 as alice (credentials from /run/test-docker-client/config.json)');
+    expect(finding(check.stdout, 'push')).toMatchObject({ status: 'ok', message: expect.stringMatching(/^pushed and deleted sha256:/) });
+    expect(check.stdout).not.toContain(PASSWORD);
+    // A wrong password given on stdin is a failed check, with the fix.
+    const wrong = await tool(host, ['check', '--user', 'alice', '--password-stdin', '--json'], 'not-it\n');
+    expect(wrong.exitCode).toBe(1);
+    expect(finding(wrong.stdout, 'registry-ping')).toMatchObject({ status: 'fail', message: expect.stringContaining('as alice (credentials from --user): HTTP 401'), fix: expect.stringContaining('docker login') });
+    // A credential helper (credsStore), asked over its real stdin protocol; and no credentials at all.
+    host.writeFile('/tmp/bin/docker-credential-srtest', `#!/bin/sh\nread url\n[ "$url" = "${ENTRY}" ] && echo '{"Username":"alice","Secret":"${PASSWORD}"}'\n`, 0o755);
+    host.writeFile('/tmp/helper-config/config.json', '{"credsStore": "srtest"}\n');
+    const viaHelper = await host.sh(`PATH=/tmp/bin:$PATH DOCKER_CONFIG=/tmp/helper-config node ${REPO}/bin/setup-registry.js check --deep --json`);
+    expect(viaHelper.exitCode, viaHelper.stdout).toBe(0);
+    expect(finding(viaHelper.stdout, 'registry-ping').message).toContain('200 as alice (credentials from docker-credential-srtest)');
+    const anonymous = await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.js check --deep --json`);
+    expect(finding(anonymous.stdout, 'push')).toMatchObject({ status: 'warn', fix: expect.stringContaining(`docker login ${ENTRY}`) });
+    // catalog: with --user, with docker login's credentials, and refused without any.
     const cat = await tool(host, ['catalog', '--user', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     expect(cat.stdout.trim()).toBe('secured');
-    expect((await host.tool('catalog')).stderr).toContain('requires authentication');
+    expect((await host.tool('catalog')).stdout.trim()).toBe('secured');
+    expect((await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.js catalog`)).stderr).toContain('requires authentication');
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--auth', 'bob', '--password', 'x')).exitCode).toBe(2);
   });
 

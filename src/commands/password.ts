@@ -1,0 +1,16 @@
+import { UsageError } from '../errors.js';
+
+/** From stdin (--password-stdin), a hidden prompt, or --password (which lands in shell history: discouraged). */
+export async function readPassword(flags: { passwordStdin?: boolean; password?: string }, interactive: boolean, user: string): Promise<string> {
+  if (flags.password !== undefined) return flags.password;
+  if (flags.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (interactive || process.stdin.isTTY) {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: `Password for ${user}`, mask: true });
+  }
+  throw new UsageError(`no password for ${user}: give it with --password-stdin (or on a terminal)`);
+}
