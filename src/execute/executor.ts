@@ -44,6 +44,9 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const written: WriteFile[] = [];
   const daemonOps: Action[] = [];
+  // Containers this run created, taken away again on rollback (by id: never one someone else made).
+  const created: { id: string; name: string; replacedOne: boolean }[] = [];
+  const removedNames = new Set<string>();
 
   // Ctrl-C or SIGTERM while applying: finish the step under way, then roll back like a failure.
   let interrupted: NodeJS.Signals | null = null;
@@ -66,7 +69,12 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
       const tlsBefore = action.kind === 'tls' ? await snapshot(ports, tlsFiles(action)) : [];
       // A daemon operation counts once attempted: a restart that failed still changed dockerd.
       if (action.kind === 'daemon') daemonOps.push(action);
-      await apply(ports, action, stamp, report, opts, progress);
+      const onCreated = (id: string) => {
+        const name = containerName(action as ContainerAction);
+        created.push({ id, name, replacedOne: removedNames.has(name) });
+      };
+      await apply(ports, action, stamp, report, opts, progress, onCreated);
+      if (action.kind === 'container' && action.op === 'remove') removedNames.add(containerName(action));
       if (action.kind === 'write-file') written.push(action);
       written.push(...tlsBefore);
       if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
@@ -84,6 +92,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   } catch (err) {
     report.failure = err as Error;
     await rollBack(ports, written, daemonOps, report, opts);
+    await removeCreated(ports, created, report);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -114,7 +123,7 @@ async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
   await list.run();
 }
 
-async function apply(ports: Ports, action: Action, stamp: string, report: ExecutionReport, opts: ExecuteOptions, progress: (line: string) => void): Promise<void> {
+async function apply(ports: Ports, action: Action, stamp: string, report: ExecutionReport, opts: ExecuteOptions, progress: (line: string) => void, onCreated: (id: string) => void): Promise<void> {
   const { timeoutMs } = opts;
   switch (action.kind) {
     case 'write-file': {
@@ -160,7 +169,7 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
     }
     case 'container':
       try {
-        await containerOp(ports, action);
+        await containerOp(ports, action, onCreated);
       } catch (err) {
         if (action.hint) throw new Error(`${action.hint}\n${(err as Error).message}`);
         throw err;
@@ -169,28 +178,54 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
   }
 }
 
+function containerName(action: ContainerAction): string {
+  return action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1]! : action.argv.at(-1)!;
+}
+
 /** run, start and remove go to the Engine API; a pull keeps the CLI. Errors name the equivalent command. */
-async function containerOp(ports: Ports, action: ContainerAction): Promise<void> {
-  const name = action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1]! : action.argv.at(-1)!;
+async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id: string) => void): Promise<void> {
+  const name = containerName(action);
   const send = async (method: string, path: string, body?: unknown) => {
     const r = await ports.docker.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
     if (r.status >= 300 && !(method === 'POST' && r.status === 304)) {
       throw new Error(`${action.argv.join(' ')}: ${method} ${path}: HTTP ${r.status} ${r.text.trim()}`);
     }
+    return r.text;
   };
   switch (action.op) {
     case 'pull':
       await ports.processes.run(action.argv);
       return;
     case 'remove':
-      return send('DELETE', `/containers/${name}?force=1`);
+      await send('DELETE', `/containers/${name}?force=1`);
+      return;
     case 'start':
-      return send('POST', `/containers/${name}/start`);
+      await send('POST', `/containers/${name}/start`);
+      return;
     case 'restart':
-      return send('POST', `/containers/${name}/restart`);
-    case 'run':
-      await send('POST', action.create!.path, action.create!.body);
-      return send('POST', `/containers/${name}/start`);
+      await send('POST', `/containers/${name}/restart`);
+      return;
+    case 'run': {
+      const { Id } = JSON.parse(await send('POST', action.create!.path, action.create!.body)) as { Id: string };
+      onCreated(Id);
+      await send('POST', `/containers/${Id}/start`);
+      return;
+    }
+  }
+}
+
+/**
+ * A container this run created goes again, so the host is as it was (its data directory stays).
+ * One that replaced an older container (settings changed) stays: removing it would leave no registry at all.
+ */
+async function removeCreated(ports: Ports, created: { id: string; name: string; replacedOne: boolean }[], report: ExecutionReport): Promise<void> {
+  for (const c of created.reverse()) {
+    if (c.replacedOne) {
+      report.rolledBack.push(`kept container ${c.name}: it replaced one with other settings, which cannot be brought back`);
+      continue;
+    }
+    const r = await ports.docker.request('DELETE', `/containers/${c.id}?force=1`).catch((err: Error) => err);
+    report.rolledBack.push(r instanceof Error || (r.status >= 300 && r.status !== 404) ? `could NOT remove container ${c.name} (${c.id.slice(0, 12)}): ${r instanceof Error ? r.message : `HTTP ${r.status}`}` : `removed container ${c.name}, created by this run`);
   }
 }
 

@@ -81,6 +81,23 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertSound(host, 'old');
   });
 
+  it('a registry that never answers: the trust is rolled back and the container this run created is removed', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    // A registry image that listens on another port inside: the container runs, /v2/ on 5000 never answers.
+    await host.loadRegistryImage('local/deaf-registry:1', ['ENV REGISTRY_HTTP_ADDR=:5001']);
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--image', 'local/deaf-registry:1', '--timeout', '3');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`registry answering at http://${ENTRY}/v2/: not after 3 s`);
+    expect(r.stderr).toContain('removed container registry, created by this run');
+    expect(r.stderr).toContain('restored /etc/docker/daemon.json');
+    expect((await host.docker('ps', '-a', '--format', '{{.Names}}')).stdout.trim()).toBe('');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect(await host.dockerdPid()).toBe(pid);
+    await assertSound(host, 'old');
+  });
+
   it('SIGTERM during an install rolls back like a failure', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const run = host.tool('--yes', '--address', TEST_ADDRESS);

@@ -164,11 +164,12 @@ export abstract class DockerHost {
     return this.readFile('/var/log/docker.log')?.split('\n').slice(-20).join('\n') ?? '';
   }
 
-  async loadRegistryImage(tag: string): Promise<void> {
+  /** The registry image made from Debian's binary; `changes` adds Dockerfile lines (an ENV, say). */
+  async loadRegistryImage(tag: string, changes: string[] = []): Promise<void> {
     const tar = registryRootfsTar();
     const inside = `/tmp/registry-rootfs-${process.pid}.tar`;
     writeFileSync(this.path(inside), readFileSync(tar));
-    const r = await this.exec(['docker', 'import', ...IMPORT_CHANGES.flatMap((c) => ['-c', c]), inside, tag]);
+    const r = await this.exec(['docker', 'import', ...[...IMPORT_CHANGES, ...changes].flatMap((c) => ['-c', c]), inside, tag]);
     rmSync(this.path(inside), { force: true });
     if (r.exitCode !== 0) throw new Error(`docker import failed: ${r.stderr}`);
   }
