@@ -135,4 +135,6 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect((await host.push(ENTRY, 'bare')).ok).toBe(true);
     expect((await host.tool('check')).exitCode).toBe(0);
   });
-}, SYSTEMD_HOST);
+  // A whole systemd host boots per test and dockerd restarts under real systemd: on a loaded CI
+  // machine that can be slow; each step is bounded in the harness, and a failure reports the host.
+}, SYSTEMD_HOST, { timeout: 300_000 });

@@ -19,10 +19,10 @@ export function missingPrerequisites(extra: readonly string[] = []): string[] {
   return missing;
 }
 
-export function describeE2E(name: string, body: () => void, extra: readonly string[] = []): void {
+export function describeE2E(name: string, body: () => void, extra: readonly string[] = [], opts: { timeout?: number } = {}): void {
   const missing = missingPrerequisites(extra);
   if (missing.length === 0) {
-    describe(name, () => {
+    describe(name, opts, () => {
       body();
       // Registered last, so it runs before the file's own afterEach destroys the hosts (hooks run as a stack).
       // A failed (or timed-out) test says what its hosts were doing, then none of them outlives it.
