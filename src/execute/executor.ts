@@ -109,7 +109,9 @@ export function preloadTaskList(): void {
 
 async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
   if (steps.length === 0) return;
-  const { Listr } = await import('listr2');
+  const { Listr, PRESET_TIMER } = await import('listr2');
+  // Steps that take a second or more (a package install, a restart) show how long they took.
+  const timer = { ...PRESET_TIMER, condition: (ms: number) => ms >= 1000 };
   const list = new Listr(
     steps.map((s) => ({
       title: s.title,
@@ -118,7 +120,7 @@ async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
           task.output = line;
         }),
     })),
-    { renderer, exitOnError: true, collectErrors: false, rendererOptions: { collapseErrors: false } },
+    { renderer, exitOnError: true, collectErrors: false, rendererOptions: { collapseErrors: false, timer } },
   );
   await list.run();
 }
