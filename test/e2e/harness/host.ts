@@ -193,6 +193,16 @@ export abstract class DockerHost {
   }
 }
 
+/** The host's init: the launcher's first child, as seen from this machine. */
+export async function initOf(launcher: ChildProcess, timeoutMs: number, why: () => string): Promise<number> {
+  return waitForValue(async () => {
+    if (launcher.exitCode !== null) throw new Error(`the test host's launcher exited: ${why()}`);
+    const r = await execa('pgrep', ['-P', String(launcher.pid)], { reject: false });
+    const pid = Number(r.stdout.trim().split('\n')[0]);
+    return pid > 0 ? pid : null;
+  }, timeoutMs);
+}
+
 /**
  * Ends a test host: its init is killed (which ends every process in its pid namespace), then its
  * launcher is waited for, but never forever: a launcher still there after 10 s is killed too.

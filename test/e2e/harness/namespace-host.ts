@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { DockerHost, endHost, OS_RELEASE, REPO, TEST_ADDRESS, waitFor, waitForValue } from './host.js';
+import { DockerHost, endHost, initOf, OS_RELEASE, REPO, TEST_ADDRESS, waitFor } from './host.js';
 
 export interface TestHostOptions {
   osRelease?: string;
@@ -56,10 +56,7 @@ export class TestHost extends DockerHost {
     holder.stderr!.on('data', (d) => (stderr += d));
     await waitFor(() => existsSync(path.join(dir, 'ready')) || holder.exitCode !== null, 10_000);
     if (holder.exitCode !== null) throw new Error(`test host did not start: ${stderr}`);
-    const pid1 = await waitForValue(async () => {
-      const r = await execa('pgrep', ['-P', String(holder.pid)], { reject: false });
-      return r.stdout.trim().split('\n')[0] ? Number(r.stdout.trim().split('\n')[0]) : null;
-    }, 5000);
+    const pid1 = await initOf(holder, 5000, () => stderr);
     const host = new TestHost(dir, holder, pid1);
     try {
       host.writeFile('/etc/os-release', opts.osRelease ?? OS_RELEASE.debian12);

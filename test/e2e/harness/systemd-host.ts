@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { DockerHost, endHost, REPO, TEST_ADDRESS, waitForValue } from './host.js';
+import { DockerHost, endHost, initOf, REPO, TEST_ADDRESS, waitForValue } from './host.js';
 
 export const TREE = '/var/cache/setup-registry-e2e/bookworm-systemd';
 const PACKAGES = 'systemd,systemd-sysv,dbus,docker.io,procps,iproute2,iptables,curl,ca-certificates,libstdc++6';
@@ -142,12 +142,7 @@ export class SystemdHost extends DockerHost {
     const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     nspawn.stderr!.on('data', (d) => (stderr += d));
-    const pid1 = await waitForValue(async () => {
-      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${stderr}`);
-      const r = await execa('pgrep', ['-P', String(nspawn.pid)], { reject: false });
-      const pid = Number(r.stdout.trim().split('\n')[0]);
-      return pid > 0 ? pid : null;
-    }, 15_000).catch(async (err: Error) => {
+    const pid1 = await initOf(nspawn, 15_000, () => stderr).catch(async (err: Error) => {
       await endHost(nspawn, 0);
       throw err;
     });
