@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
 import { TEST_ADDRESS } from './harness/host.js';
@@ -7,10 +7,6 @@ const ENTRY = `${TEST_ADDRESS}:5000`;
 
 describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub', () => {
   let host: TestHost | undefined;
-  afterEach(async () => {
-    await host?.destroy();
-    host = undefined;
-  });
 
   it('no registry image and no network: --offline-image builds one from the docker-registry package; install, push and check succeed', async () => {
     host = await TestHost.create({ registryImage: false });

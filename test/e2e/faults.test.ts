@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
 import { TEST_ADDRESS } from './harness/host.js';
@@ -9,10 +9,6 @@ const ORIGINAL = `${JSON.stringify(KEYS, null, 2)}\n`;
 
 describeE2E('faults made to happen for real: the host is never left broken', () => {
   let host: TestHost | undefined;
-  afterEach(async () => {
-    await host?.destroy();
-    host = undefined;
-  });
 
   /** dockerd runs, daemon.json parses and keeps every key, and the old or the new trust is fully in effect. */
   async function assertSound(h: TestHost, expect_: 'old' | 'new' | 'either') {

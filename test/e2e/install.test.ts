@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
 import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
@@ -12,10 +12,6 @@ const UNRELATED = {
 
 describeE2E('install on a sysvinit Debian host (real dockerd, real registry, real push)', () => {
   let host: TestHost | undefined;
-  afterEach(async () => {
-    await host?.destroy();
-    host = undefined;
-  });
 
   async function pushWorks(h: TestHost, name: string): Promise<{ ok: boolean; output: string }> {
     await h.makeImage(`local/${name}:1`);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { connect, TestHost } from './harness/namespace-host.js';
 import { TEST_ADDRESS } from './harness/host.js';
@@ -8,17 +8,11 @@ const OTHER_KEYS = { 'log-driver': 'json-file', 'registry-mirrors': ['https://mi
 
 describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', () => {
   let host: TestHost;
-  let client: TestHost | undefined;
   beforeEach(async () => {
     host = await TestHost.create({ daemonJson: `${JSON.stringify(OTHER_KEYS, null, 2)}\n` });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await host.push(ENTRY, 'before')).ok).toBe(true);
-  });
-  afterEach(async () => {
-    await host.destroy();
-    await client?.destroy();
-    client = undefined;
   });
 
   async function checkJson() {
@@ -156,7 +150,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
   });
 
   it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
-    client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
+    const client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
     const net = await connect(host, client);
     const remote = `${net.a}:5000`;
     expect((await client.push(remote, 'fromclient')).output).toContain('server gave HTTP response to HTTPS client');

@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { connect, TestHost } from './harness/namespace-host.js';
 import { REPO, TEST_ADDRESS } from './harness/host.js';
@@ -8,20 +8,11 @@ const PASSWORD = 'Correct-Horse-7391';
 const CA = '/etc/setup-registry/ca/ca.crt';
 
 describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on clients', () => {
-  const hosts: TestHost[] = [];
-  afterEach(async () => {
-    for (const h of hosts.splice(0)) await h.destroy();
-  });
-  const create = async (...args: Parameters<typeof TestHost.create>) => {
-    const h = await TestHost.create(...args);
-    hosts.push(h);
-    return h;
-  };
   const tool = (h: TestHost, args: string[], input?: string) => h.exec(['node', `${REPO}/bin/setup-registry.js`, ...args], { input });
   const login = (h: TestHost, entry: string, user: string, password: string) => h.exec(['docker', 'login', entry, '-u', user, '--password-stdin'], { input: `${password}\n` });
 
   it('--tls --auth alice --password-stdin: login and push work, no insecure entry, 401 without credentials, the password nowhere', async () => {
-    const host = await create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    const host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
     const r = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file' });
@@ -73,7 +64,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
   });
 
   it('without the CA in certs.d the push fails with the certificate error', async () => {
-    const host = await create();
+    const host = await TestHost.create();
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);
     expect((await host.push(ENTRY, 'withca')).ok).toBe(true);
     await host.sh(`rm -rf /etc/docker/certs.d/${ENTRY}`);
@@ -88,7 +79,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
   });
 
   it('a certificate for another address is refused before anything changes', async () => {
-    const host = await create({ daemonJson: '{}\n' });
+    const host = await TestHost.create({ daemonJson: '{}\n' });
     await host.sh("cd /tmp && openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout other.key -out other.crt -days 30 -subj /CN=10.9.9.9 -addext subjectAltName=IP:10.9.9.9 2>/dev/null");
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/tmp/other.crt', '--tls-key', '/tmp/other.key');
     expect(r.exitCode).toBe(2);
@@ -99,7 +90,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
   });
 
   it('an expired certificate is reported by check and renewed by repair', async () => {
-    const host = await create();
+    const host = await TestHost.create();
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);
     // Re-sign the server certificate with dates in the past (openssl ca takes explicit dates).
     const expire = await host.sh(`set -e; d=$(mktemp -d); cd $d
@@ -126,7 +117,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
   });
 
   it('user add, list and remove: a new user logs in; a removed one cannot', async () => {
-    const host = await create();
+    const host = await TestHost.create();
     expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`)).exitCode).toBe(0);
     expect((await host.push(ENTRY, 'x')).ok).toBe(false);
     expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
@@ -144,8 +135,8 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
   });
 
   it('a client host: trust --ca makes login and pull work; --ca-from-registry fetches the CA; untrust removes it', async () => {
-    const host = await create();
-    const client = await create({ registryImage: false });
+    const host = await TestHost.create();
+    const client = await TestHost.create({ registryImage: false });
     const net = await connect(host, client);
     const remote = `${net.a}:5000`;
     const r = await tool(host, ['--yes', '--address', net.a, '--san', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeE2E, SYSTEMD_HOST } from './harness/prerequisites.js';
 import { SystemdHost } from './harness/systemd-host.js';
 import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
@@ -17,10 +17,6 @@ const redHatUnit = () =>
 
 describeE2E('install under real systemd (systemd-nspawn host, docker.service)', () => {
   let host: SystemdHost | undefined;
-  afterEach(async () => {
-    await host?.destroy();
-    host = undefined;
-  });
 
   it('Debian docker.io unit: systemctl reload (same MainPID), docker enabled at boot, a real push works; rerun is a no-op', async () => {
     host = await SystemdHost.create();

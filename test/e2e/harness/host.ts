@@ -193,13 +193,23 @@ export abstract class DockerHost {
   }
 }
 
-/** The host's init: the launcher's first child, as seen from this machine. */
-export async function initOf(launcher: ChildProcess, timeoutMs: number, why: () => string): Promise<number> {
+/**
+ * The host's init: the launcher's child, as seen from this machine. With `comm`, only once that
+ * child runs that program: a launcher script's own short-lived children (a mkdir before its exec)
+ * must never be taken for the init.
+ */
+export async function initOf(launcher: ChildProcess, timeoutMs: number, why: () => string, comm?: string): Promise<number> {
   return waitForValue(async () => {
     if (launcher.exitCode !== null) throw new Error(`the test host's launcher exited: ${why()}`);
     const r = await execa('pgrep', ['-P', String(launcher.pid)], { reject: false });
     const pid = Number(r.stdout.trim().split('\n')[0]);
-    return pid > 0 ? pid : null;
+    if (!(pid > 0)) return null;
+    if (!comm) return pid;
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm ? pid : null;
+    } catch {
+      return null; // that child is already gone
+    }
   }, timeoutMs);
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, describe } from 'vitest';
+import { afterEach, describe } from 'vitest';
 import { DockerHost } from './host.js';
 
 /**
@@ -24,17 +24,12 @@ export function describeE2E(name: string, body: () => void, extra: readonly stri
   if (missing.length === 0) {
     describe(name, opts, () => {
       body();
-      // Registered last, so it runs before the file's own afterEach destroys the hosts (hooks run as a stack).
-      // A failed (or timed-out) test says what its hosts were doing, then none of them outlives it.
+      // Every test host ends with its test; a failed (or timed-out) test first says what they were doing.
       afterEach(async (ctx) => {
-        if (ctx.task.result?.state !== 'fail') return;
         const hosts = [...DockerHost.live];
-        const reports = await Promise.all(hosts.map((h) => h.report()));
+        const reports = ctx.task.result?.state === 'fail' ? await Promise.all(hosts.map((h) => h.report())) : [];
         await Promise.all(hosts.map((h) => h.destroy()));
         if (reports.length) throw new Error(`the test hosts when the test failed:\n${reports.join('\n\n')}`);
-      });
-      afterAll(async () => {
-        await Promise.all([...DockerHost.live].map((h) => h.destroy()));
       });
     });
     return;

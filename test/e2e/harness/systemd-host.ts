@@ -142,7 +142,7 @@ export class SystemdHost extends DockerHost {
     const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     nspawn.stderr!.on('data', (d) => (stderr += d));
-    const pid1 = await initOf(nspawn, 15_000, () => stderr).catch(async (err: Error) => {
+    const pid1 = await initOf(nspawn, 15_000, () => stderr, 'systemd').catch(async (err: Error) => {
       await endHost(nspawn, 0);
       throw err;
     });
@@ -181,10 +181,18 @@ export class SystemdHost extends DockerHost {
   }
 }
 
-/** cgroup directories go with rmdir, children first, once their processes are gone. */
+/** cgroup directories go with rmdir, children first, once their processes are gone; any process still in one is killed first. */
 function removeCgroup(dir: string): void {
   if (!existsSync(dir)) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroup(`${dir}/${e.name}`);
+  for (const pid of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (let i = 0; i < 50 && readFileSync(`${dir}/cgroup.procs`, 'utf8').trim(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   try {
     rmdirSync(dir);
   } catch {
