@@ -1,5 +1,4 @@
 // Exit codes are part of the interface: provisioning tools branch on them.
-export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
