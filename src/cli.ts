@@ -8,9 +8,11 @@ import type { TrustFlags } from './commands/trust.js';
 import type { QueryFlags } from './commands/query.js';
 import type { UserFlags } from './commands/user.js';
 import pkg from '../package.json' with { type: 'json' };
+import { trace } from './trace.js';
 
 /** Parses the command line and runs one command; resolves to the exit code. Commands load on demand. */
 export async function main(argv: string[]): Promise<number> {
+  trace('bundle loaded');
   let code = 0;
   const program = new Command('setup-registry')
     .description('Turn this host into a working private Docker registry, trusted by its Docker daemon.')

@@ -9,6 +9,7 @@ import { createOutput } from '../output.js';
 import { factsSummary } from './apply.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 import { STATE_FILE } from '../plan/state.js';
+import { trace } from '../trace.js';
 
 export interface CheckFlags extends TargetFlags {
   user?: string;
@@ -46,8 +47,10 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   // Without a state file or --address, the defaults: this host's primary IPv4.
   const target = resolveTarget(flags, stateText, stateText || flags.address ? null : await primaryIPv4());
   const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry } });
+  trace('facts gathered');
   const credentials = target.auth ? await credentialsFor(ports, flags, target.entry) : null;
   const findings = await runChecks({ facts, target, ports, credentials }, opts);
+  trace('checks run');
   return { findings, facts, target, ports };
 }
 

@@ -17,6 +17,7 @@ import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } 
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput, type Output } from '../output.js';
+import { trace } from '../trace.js';
 import type { TargetFlags } from './target.js';
 import { readPassword } from './password.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary, type ApplyFlags, type ApplyResult } from './apply.js';
@@ -68,7 +69,9 @@ export async function install(flags: InstallFlags): Promise<number> {
     preloadTaskList();
   }
   const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
+  trace('arguments parsed');
   let facts = await gatherFacts(ports, query);
+  trace('facts gathered');
   if (!facts.docker.installed && interactive && !wanted.installDocker) {
     const { confirm } = await import('@inquirer/prompts');
     wanted.installDocker = await confirm({ message: `Docker is not installed. Install it from ${facts.distro.name}'s packages?`, default: true });
@@ -91,6 +94,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     }
   }
   const plan = planInstall(facts, wanted, loadTemplates());
+  trace(`planned: ${plan.actions.length} actions`);
   const entry = entryOf(wanted);
   const result = (extra: Record<string, unknown>) => ({ ...extra, entry, method: plan.method, ...changeSummary(plan), facts: factsSummary(facts) });
 

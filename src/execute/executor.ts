@@ -5,6 +5,7 @@ import { buildOfflineImage } from './offline-image.js';
 import { createCa, issueServerCert } from '../tls/openssl.js';
 import { CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import { serverFacts } from '../facts/docker-engine.js';
+import { trace } from '../trace.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
 
@@ -115,10 +116,12 @@ async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
   const list = new Listr(
     steps.map((s) => ({
       title: s.title,
-      task: (_ctx: unknown, task: { output: string }) =>
-        s.run((line) => {
+      task: async (_ctx: unknown, task: { output: string }) => {
+        await s.run((line) => {
           task.output = line;
-        }),
+        });
+        trace(`done: ${s.title}`);
+      },
     })),
     { renderer, exitOnError: true, collectErrors: false, rendererOptions: { collapseErrors: false, timer } },
   );
