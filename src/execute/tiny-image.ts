@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** ustar archives built in memory, for images made with `docker import` and no network. */
 export interface TarEntry {
   path: string;
@@ -39,7 +41,24 @@ export function tarArchive(entries: readonly TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A one-file archive: the smoke test's image. */
-export function tinyImageTar(fileName: string, content: string): Buffer {
-  return tarArchive([{ path: fileName, type: 'file', mode: 0o644, data: Buffer.from(content, 'utf8') }]);
+/** Go's names for the CPU architectures Node.js names differently (an image config uses Go's). */
+const GO_ARCH: Partial<Record<string, string>> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
+
+/**
+ * The smoke test's image, as a `docker save` archive for POST /images/load: a config and no layers.
+ * Its push is still a real push through dockerd (the config is a blob upload, then the manifest),
+ * without a layer for dockerd to compress and upload, or to delete afterwards.
+ * The image id is the config's digest, known before loading; the creation time makes it this run's own.
+ */
+export function emptyImageArchive(repoTag: string, label: string): { tar: Buffer; imageId: string } {
+  const config = Buffer.from(
+    JSON.stringify({ architecture: GO_ARCH[process.arch] ?? process.arch, os: 'linux', created: new Date().toISOString(), config: { Labels: { 'org.setup-registry.smoke': label } }, rootfs: { type: 'layers', diff_ids: [] } }),
+  );
+  const digest = createHash('sha256').update(config).digest('hex');
+  const manifest = Buffer.from(JSON.stringify([{ Config: `${digest}.json`, RepoTags: [repoTag], Layers: [] }]));
+  const tar = tarArchive([
+    { path: `${digest}.json`, type: 'file', mode: 0o644, data: config },
+    { path: 'manifest.json', type: 'file', mode: 0o644, data: manifest },
+  ]);
+  return { tar, imageId: `sha256:${digest}` };
 }

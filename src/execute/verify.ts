@@ -1,7 +1,7 @@
 import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
 import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
-import { tinyImageTar } from './tiny-image.js';
+import { emptyImageArchive } from './tiny-image.js';
 import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
 
 const POLL_MS = 50;
@@ -92,24 +92,20 @@ async function call(api: DockerApi, method: string, path: string, opts?: Paramet
 /**
  * Proves the daemon trust end to end, which a ping cannot: a tiny image made locally (no network)
  * is pushed through dockerd, then deleted from the registry and from the local image store.
- * Uses the Engine API (import, tag, push, remove) rather than four docker CLI processes.
- * `prepare` (import and tag) may start early, while the plan is still being applied, so the
+ * Uses the Engine API (load, push, remove) rather than docker CLI processes.
+ * `prepare` (loading the image) may start early, while the plan is still being applied, so the
  * verification only waits for the push itself; `cleanup` removes the local image whatever happened.
  */
 export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<RegistryEndpoint> | RegistryEndpoint = () => plainEndpoint(entry)) {
   const { docker, http } = ports;
-  const local = `${SMOKE_REPO}:latest`;
   const remoteRepo = `${entry}/${SMOKE_REPO}`;
+  const image = emptyImageArchive(`${remoteRepo}:latest`, 'pushed by setup-registry to prove the registry works');
   let prepared: Promise<void> | null = null;
   let leftovers = false;
-  let imageId: string | null = null;
   const prepare = (): Promise<void> => {
     prepared ??= (async () => {
       leftovers = true;
-      const tar = tinyImageTar('setup-registry-smoke', 'pushed by setup-registry to prove the registry works\n');
-      const imported = await call(docker, 'POST', `/images/create?fromSrc=-&repo=${SMOKE_REPO}&tag=latest`, { body: tar, headers: { 'Content-Type': 'application/x-tar' } });
-      imageId = /"status":"(sha256:[0-9a-f]{64})"/.exec(imported)?.[1] ?? null;
-      await call(docker, 'POST', `/images/${local}/tag?repo=${remoteRepo}&tag=latest`);
+      await call(docker, 'POST', '/images/load?quiet=1', { body: image.tar, headers: { 'Content-Type': 'application/x-tar' } });
     })().catch((err: Error) => {
       prepared = null;
       throw err;
@@ -119,8 +115,7 @@ export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<R
   const cleanup = async () => {
     if (!leftovers) return;
     leftovers = false;
-    // One image under two names: forced removal by id drops both; by name, one after the other.
-    for (const image of imageId ? [imageId] : [`${remoteRepo}:latest`, local]) await docker.request('DELETE', `/images/${image}?force=1`).catch(() => undefined);
+    await docker.request('DELETE', `/images/${image.imageId}?force=1`).catch(() => undefined);
   };
   return {
     prepare,
