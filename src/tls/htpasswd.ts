@@ -23,10 +23,10 @@ export function parseUser(name: string): string {
 export async function withUser(text: string | null, user: string, password: string): Promise<string> {
   if (!password) throw new UsageError('the password is empty');
   // Only runs that set a password pay for loading bcrypt.
-  const { default: bcrypt } = await import('bcryptjs');
+  const { compareSync, hashSync } = await import('bcryptjs');
   const users = parseHtpasswd(text);
   const current = users.get(user);
-  if (!current || !bcrypt.compareSync(password, current)) users.set(user, bcrypt.hashSync(password, 10));
+  if (!current || !compareSync(password, current)) users.set(user, hashSync(password, 10));
   return renderHtpasswd(users);
 }
 

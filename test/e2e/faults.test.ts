@@ -98,7 +98,7 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const run = host.tool('--yes', '--address', TEST_ADDRESS);
     for (let i = 0; i < 2000 && host.readFile('/etc/docker/daemon.json') === ORIGINAL; i++) await new Promise((r) => setTimeout(r, 2));
-    await host.exec(['pkill', '-TERM', '-f', 'bin/setup-registry.js']);
+    await host.exec(['pkill', '-TERM', '-f', 'bin/setup-registry.cjs']);
     const r = await run;
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('interrupted by SIGTERM');
@@ -112,7 +112,7 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
       host = await TestHost.create({ daemonJson: ORIGINAL });
       const run = host.tool('--yes', '--address', TEST_ADDRESS);
       await new Promise((r) => setTimeout(r, delayMs));
-      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.js']);
+      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.cjs']);
       await run;
       // Whatever moment it died at: every file is the old or the new version, never a torn one.
       await host.waitForDocker();

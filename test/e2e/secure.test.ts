@@ -8,7 +8,7 @@ const PASSWORD = 'Correct-Horse-7391';
 const CA = '/etc/setup-registry/ca/ca.crt';
 
 describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on clients', () => {
-  const tool = (h: TestHost, args: string[], input?: string) => h.exec(['node', `${REPO}/bin/setup-registry.js`, ...args], { input });
+  const tool = (h: TestHost, args: string[], input?: string) => h.exec(['node', `${REPO}/bin/setup-registry.cjs`, ...args], { input });
   const login = (h: TestHost, entry: string, user: string, password: string) => h.exec(['docker', 'login', entry, '-u', user, '--password-stdin'], { input: `${password}\n` });
 
   it('--tls --auth alice --password-stdin: login and push work, no insecure entry, 401 without credentials, the password nowhere', async () => {
@@ -50,16 +50,16 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     // A credential helper (credsStore), asked over its real stdin protocol; and no credentials at all.
     host.writeFile('/tmp/bin/docker-credential-srtest', `#!/bin/sh\nread url\n[ "$url" = "${ENTRY}" ] && echo '{"Username":"alice","Secret":"${PASSWORD}"}'\n`, 0o755);
     host.writeFile('/tmp/helper-config/config.json', '{"credsStore": "srtest"}\n');
-    const viaHelper = await host.sh(`PATH=/tmp/bin:$PATH DOCKER_CONFIG=/tmp/helper-config node ${REPO}/bin/setup-registry.js check --deep --json`);
+    const viaHelper = await host.sh(`PATH=/tmp/bin:$PATH DOCKER_CONFIG=/tmp/helper-config node ${REPO}/bin/setup-registry.cjs check --deep --json`);
     expect(viaHelper.exitCode, viaHelper.stdout).toBe(0);
     expect(finding(viaHelper.stdout, 'registry-ping').message).toContain('200 as alice (credentials from docker-credential-srtest)');
-    const anonymous = await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.js check --deep --json`);
+    const anonymous = await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.cjs check --deep --json`);
     expect(finding(anonymous.stdout, 'push')).toMatchObject({ status: 'warn', fix: expect.stringContaining(`docker login ${ENTRY}`) });
     // catalog: with --user, with docker login's credentials, and refused without any.
     const cat = await tool(host, ['catalog', '--user', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     expect(cat.stdout.trim()).toBe('secured');
     expect((await host.tool('catalog')).stdout.trim()).toBe('secured');
-    expect((await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.js catalog`)).stderr).toContain('requires authentication');
+    expect((await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.cjs catalog`)).stderr).toContain('requires authentication');
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--auth', 'bob', '--password', 'x')).exitCode).toBe(2);
   });
 

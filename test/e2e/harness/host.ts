@@ -79,7 +79,7 @@ export abstract class DockerHost {
    * person types: `expectText` waits for a prompt, `type` sends keys, `done` waits for the exit.
    */
   terminal(...args: string[]) {
-    const child = execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', 'script', '-qfec', `stty cols 150 rows 50; node ${this.toolPath}/bin/setup-registry.js ${args.join(' ')}`, '/dev/null'], {
+    const child = execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', 'script', '-qfec', `stty cols 150 rows 50; node ${this.toolPath}/bin/setup-registry.cjs ${args.join(' ')}`, '/dev/null'], {
       reject: false,
       env: { TERM: 'xterm', CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
     });
@@ -129,7 +129,7 @@ export abstract class DockerHost {
 
   /** Runs the built tool inside the host, as an operator would. */
   tool(...args: string[]): Promise<Run> {
-    return this.exec(['node', `${this.toolPath}/bin/setup-registry.js`, ...args]);
+    return this.exec(['node', `${this.toolPath}/bin/setup-registry.cjs`, ...args]);
   }
 
   path(p: string): string {

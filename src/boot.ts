@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+
+/**
+ * Loads the bundles of dist/ with V8's code cache, kept next to them in dist/.code-cache (the way
+ * Python keeps __pycache__ next to its sources): a run then skips most of the parsing and compiling
+ * of the tool's own code, which is most of its start-up cost beyond Node.js itself.
+ * Node.js 22 and newer do this themselves (module.enableCompileCache); on Node.js 20 the bundles
+ * are compiled here through vm.Script with the cached data. The cache is written at exit, by the
+ * first run of each command, only where the bundle itself could be written: whoever can change the
+ * cache could already change the code. V8 rejects a cache that does not match its version, flags or
+ * source, and then the bundle is compiled as usual and the cache rewritten.
+ */
+const DIST = __dirname;
+const CACHE_DIR = path.join(DIST, '.code-cache');
+/** The commands, so each keeps the cache of the code it runs (first word of the command line; none: install). */
+export const COMMANDS = ['install', 'check', 'repair', 'uninstall', 'trust', 'untrust', 'user', 'catalog', 'tags'];
+
+const builtIn = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+if (builtIn) builtIn(CACHE_DIR);
+const unwritten: { script: vm.Script; cacheFile: string }[] = [];
+
+/** A bundle of dist/ (a CommonJS file), compiled with its code cache. */
+export function load(relative: string, variant = ''): unknown {
+  const file = path.join(DIST, relative);
+  if (builtIn) return createRequire(__filename)(file);
+  const cacheFile = path.join(CACHE_DIR, `${relative.replace(/\//g, '-')}${variant ? `.${variant}` : ''}.bin`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+  if (!cachedData || script.cachedDataRejected) {
+    if (unwritten.length === 0) process.once('exit', writeCaches);
+    unwritten.push({ script, cacheFile });
+  }
+  const module = new Module(file);
+  module.filename = file;
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+  wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  return module.exports;
+}
+
+/** After the run, so the cache holds every function the command compiled; any failure just leaves no cache. */
+function writeCaches(): void {
+  for (const { script, cacheFile } of unwritten) {
+    const temporary = `${cacheFile}.${process.pid}`;
+    try {
+      fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o755 });
+      fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o644 });
+      fs.renameSync(temporary, cacheFile);
+    } catch {
+      fs.rmSync(temporary, { force: true });
+    }
+  }
+}
+
+/** The bin shim's entry: runs the command line, and sets the exit code. */
+export function run(argv: string[]): void {
+  const command = COMMANDS.includes(argv[2] ?? '') ? argv[2]! : 'install';
+  const cli = load('cli.cjs', command) as { main(argv: string[]): Promise<number> };
+  cli.main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      console.error(err?.stack ?? String(err));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../e2e/harness/host.js';
+
+/**
+ * The package as npm publishes it (npm pack), installed the way npx installs it, run from its own
+ * bundle: nothing of the checkout's node_modules is reachable from there.
+ */
+describe('the published package', () => {
+  let work: string;
+  let pkgDir: string;
+  let packed: { size: number; files: { path: string }[] };
+  const run = (...args: string[]) => execFileSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), ...args], { encoding: 'utf8' });
+  const cacheDir = () => path.join(pkgDir, 'dist/.code-cache');
+
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'sr-package-'));
+    // --ignore-scripts: the bundle is already built (npm test builds first); rebuilding would replace it under other tests.
+    const json = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' });
+    packed = (JSON.parse(json) as (typeof packed & { filename: string })[])[0]!;
+    const tgz = path.join(work, (JSON.parse(json) as { filename: string }[])[0]!.filename);
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', path.join(work, 'prefix'), tgz], { encoding: 'utf8' });
+    pkgDir = path.join(work, 'prefix/node_modules/setup-registry');
+  }, 120_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('is one small package with no runtime dependencies: the bundles, the shim and the templates', () => {
+    expect(packed.size).toBeLessThan(3 * 1024 * 1024);
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/setup-registry.cjs', 'dist/boot.cjs', 'dist/cli.cjs', 'dist/vendor/listr2.cjs', 'templates/daemon.json']));
+    expect(files.filter((f) => f.endsWith('.map') || f.includes('.code-cache'))).toEqual([]);
+    expect(JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).dependencies ?? {}).toEqual({});
+    // npm installed this package and nothing else.
+    expect(readdirSync(path.join(work, 'prefix/node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['setup-registry']);
+  });
+
+  it('runs from its bundle; the loader knows every command the command line has', () => {
+    expect(run('--version').trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    const help = run('--help');
+    const commands = help.slice(help.indexOf('Commands:')).split('\n').slice(1).map((l) => /^ {2}(\w+)/.exec(l)?.[1]).filter((c): c is string => Boolean(c) && c !== 'help');
+    const { COMMANDS } = createRequire(import.meta.url)(path.join(pkgDir, 'dist/boot.cjs')) as { COMMANDS: string[] };
+    expect([...COMMANDS].sort()).toEqual([...commands].sort());
+  });
+
+  it('keeps a V8 code cache per command next to the bundle; a damaged cache is compiled past and replaced', () => {
+    rmSync(cacheDir(), { recursive: true, force: true });
+    run('--version');
+    run('check', '--list-checks');
+    // Node.js 22 and newer keep the cache themselves (module.enableCompileCache), in their own layout.
+    if ('enableCompileCache' in createRequire(import.meta.url)('node:module')) {
+      expect(readdirSync(cacheDir()).length).toBeGreaterThan(0);
+      return;
+    }
+    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.check.bin', 'cli.cjs.install.bin']);
+    const damaged = Buffer.from('not a code cache');
+    writeFileSync(path.join(cacheDir(), 'cli.cjs.install.bin'), damaged);
+    expect(run('--version').trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const replaced = readFileSync(path.join(cacheDir(), 'cli.cjs.install.bin'));
+    expect(replaced.length).toBeGreaterThan(10_000);
+    expect(replaced.equals(damaged)).toBe(false);
+    // No temporary files are left behind.
+    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.check.bin', 'cli.cjs.install.bin']);
+  });
+});
