@@ -5,7 +5,7 @@ import { parseState, STATE_FILE } from '../plan/state.js';
 import { CA_CERT, HTPASSWD } from '../tls/paths.js';
 import { parseUser, withUser } from '../tls/htpasswd.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
-import { preloadTaskList, type ExecutionReport } from '../execute/executor.js';
+import type { ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
@@ -64,10 +64,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   if (interactive) wanted = await ask(wanted);
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
-  if (!flags.dryRun) {
-    await acquireLock(ports);
-    preloadTaskList();
-  }
+  if (!flags.dryRun) await acquireLock(ports);
   const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
   trace('arguments parsed');
   let facts = await gatherFacts(ports, query);
@@ -207,8 +204,12 @@ export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'en
     if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`));
     return steps;
   }
+  // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
+  let trust: Promise<void> | null = null;
+  const confirmTrust = (signal?: AbortSignal) =>
+    (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, plan.entry), signal));
   return [
-    { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, plan.entry, w.timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, plan.entry)) },
+    { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },
     smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`),
   ];

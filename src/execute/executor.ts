@@ -13,8 +13,11 @@ export interface Step {
   title: string;
   /** `progress` shows a line of live output under the task (a package manager's progress). */
   run: (progress: (line: string) => void) => Promise<void>;
-  /** Work that may start while the plan is applied (importing the smoke image), so the step itself waits less. */
-  prepare?: () => Promise<void>;
+  /**
+   * Work that may start while the plan is applied (loading the smoke image, watching for the trust
+   * to go live), so the step itself waits less. The signal ends it when the run ends first.
+   */
+  prepare?: (signal: AbortSignal) => Promise<void>;
   /** Undoes what prepare or run left behind, whether the step ran or not. */
   cleanup?: () => Promise<void>;
 }
@@ -60,52 +63,68 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  /** One action, with what a rollback needs to know about it. */
+  const applyOne = async (action: Action, progress: (line: string) => void) => {
+    // A removed file is put back on rollback like a written one (directories cannot be).
+    const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
+    // TLS material is put back (or removed) on rollback like a written file.
+    const tlsBefore = action.kind === 'tls' ? await snapshot(ports, tlsFiles(action)) : [];
+    // A daemon operation counts once attempted: a restart that failed still changed dockerd.
+    if (action.kind === 'daemon') daemonOps.push(action);
+    const onCreated = (id: string) => {
+      const name = containerName(action as ContainerAction);
+      created.push({ id, name, replacedOne: removedNames.has(name) });
+    };
+    await apply(ports, action, stamp, report, opts, progress, onCreated);
+    if (action.kind === 'container' && action.op === 'remove') removedNames.add(containerName(action));
+    if (action.kind === 'write-file') written.push(action);
+    written.push(...tlsBefore);
+    if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
+  };
+
+  // Verification work starts early only when dockerd stays up throughout: no install, start or restart under it.
+  const daemonSteady = !actions.some((a) => a.kind === 'package' || (a.kind === 'daemon' && (a.op === 'start' || a.op === 'restart')));
+  // An action the planner marked early (the registry container, which needs nothing the steps before
+  // it write) starts with the run, so dockerd creates it while those steps are applied; its step waits for it.
+  const startedEarly = new Map<Action, Promise<void>>();
+  if (daemonSteady) {
+    for (const action of actions) {
+      if (action.kind !== 'container' || !action.early) continue;
+      const started = applyOne(action, () => undefined);
+      started.catch(() => undefined); // its own step reports the failure
+      startedEarly.set(action, started);
+    }
+  }
+
   const steps: Step[] = actions.map((action) => ({
     title: title(action),
     run: async (progress) => {
       checkInterrupt();
-      // A removed file is put back on rollback like a written one (directories cannot be).
-      const removedText = action.kind === 'remove-path' ? await ports.files.read(action.path).catch(() => null) : null;
-      // TLS material is put back (or removed) on rollback like a written file.
-      const tlsBefore = action.kind === 'tls' ? await snapshot(ports, tlsFiles(action)) : [];
-      // A daemon operation counts once attempted: a restart that failed still changed dockerd.
-      if (action.kind === 'daemon') daemonOps.push(action);
-      const onCreated = (id: string) => {
-        const name = containerName(action as ContainerAction);
-        created.push({ id, name, replacedOne: removedNames.has(name) });
-      };
-      await apply(ports, action, stamp, report, opts, progress, onCreated);
-      if (action.kind === 'container' && action.op === 'remove') removedNames.add(containerName(action));
-      if (action.kind === 'write-file') written.push(action);
-      written.push(...tlsBefore);
-      if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
+      await (startedEarly.get(action) ?? applyOne(action, progress));
       report.applied.push(describe(action));
       checkInterrupt();
     },
   }));
   const checked = verify.map((s) => ({ title: s.title, run: async (progress: (line: string) => void) => (checkInterrupt(), await s.run(progress), checkInterrupt()) }));
 
-  // Verification work starts early only when dockerd stays up throughout: no install, start or restart under it.
-  const daemonSteady = !actions.some((a) => a.kind === 'package' || (a.kind === 'daemon' && (a.op === 'start' || a.op === 'restart')));
-  const early = daemonSteady ? verify.map((s) => s.prepare?.().catch(() => undefined)) : [];
+  const endOfRun = new AbortController();
+  const early = daemonSteady ? verify.map((s) => s.prepare?.(endOfRun.signal).catch(() => undefined)) : [];
   try {
     await runSteps([...steps, ...checked], opts.renderer);
   } catch (err) {
     report.failure = err as Error;
+    // A container started early may still be on its way: what it created is known once it settles.
+    await Promise.allSettled(startedEarly.values());
     await rollBack(ports, written, daemonOps, report, opts);
     await removeCreated(ports, created, report);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    endOfRun.abort();
     await Promise.all(early);
     for (const s of verify) await s.cleanup?.().catch(() => undefined);
   }
   return report;
-}
-
-/** Starts loading the task list while the caller waits on the host (gathering facts), so applying does not wait for it. */
-export function preloadTaskList(): void {
-  import('listr2').catch(() => undefined);
 }
 
 async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {

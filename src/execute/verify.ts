@@ -4,15 +4,33 @@ import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
 import { emptyImageArchive } from './tiny-image.js';
 import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
 
+/**
+ * How often a wait asks again: a cheap question (a ping, a refused connection) every 10 ms for the
+ * first 2 s, so a registry or dockerd that is ready is seen at once; then every 50 ms.
+ * `docker info` costs dockerd real work, so it is asked every 50 ms throughout.
+ */
+const QUICK_POLL_MS = 10;
 const POLL_MS = 50;
+const QUICK_FOR_MS = 2000;
 
-async function poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | null>, lastProblem: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+async function poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | null>, lastProblem: () => string, opts: { quick?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   for (;;) {
+    if (opts.signal?.aborted) throw new Error(`${what}: stopped, the run ended`);
     const got = await attempt();
     if (got !== null) return got;
     if (Date.now() >= deadline) throw new Error(`${what}: not after ${Math.round(timeoutMs / 1000)} s (${lastProblem()})`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    const ms = opts.quick !== false && Date.now() - started < QUICK_FOR_MS ? QUICK_POLL_MS : POLL_MS;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      opts.signal?.addEventListener('abort', done);
+    });
   }
 }
 
@@ -32,13 +50,13 @@ export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<vo
 }
 
 /** The daemon trust is live when `docker info` lists the registry as insecure (a reload is asynchronous). */
-export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, isTrusted: (live: { registries: string[]; cidrs: string[] }) => boolean): Promise<void> {
+export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, isTrusted: (live: { registries: string[]; cidrs: string[] }) => boolean, signal?: AbortSignal): Promise<void> {
   let seen = '';
   await poll(`${entry} trusted by the live dockerd (docker info)`, timeoutMs, async () => {
     const e = await serverFacts(ports.docker);
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
     return e.liveInsecure && isTrusted(e.liveInsecure) ? true : null;
-  }, () => seen);
+  }, () => seen, { quick: false, signal });
 }
 
 export interface PingResult {
@@ -59,7 +77,7 @@ export function isRegistryAnswer(p: PingResult): boolean {
   return (p.status === 200 || (p.status === 401 && p.authenticate !== null)) && p.apiVersion === 'registry/2.0';
 }
 
-/** Polls GET /v2/ every 50 ms until the registry answers, so a ready registry is seen almost at once. */
+/** Polls GET /v2/ until the registry answers (see poll: a ready registry is seen within 10 ms). */
 export async function waitForRegistry(ports: Ports, target: string | RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
   const e = typeof target === 'string' ? plainEndpoint(target) : target;
   let problem = 'no answer';
