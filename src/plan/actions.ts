@@ -74,6 +74,11 @@ export interface ContainerAction {
   why: string;
   /** What to tell the operator when the command fails. */
   hint?: string;
+  /**
+   * Starts when the run starts (`run` only): nothing before it in the plan is something it needs,
+   * and dockerd is only reloaded, so dockerd creates the container while the trust is written.
+   */
+  early?: boolean;
 }
 
 /** A short title for the task list: what and why, without the full command line. */

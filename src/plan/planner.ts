@@ -57,6 +57,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const pull = container.filter((a) => a.op === 'pull');
   const rest = container.filter((a) => a.op !== 'pull');
 
+  // The registry container needs its image, its old container gone and its TLS or password files:
+  // when none of that is in this run and dockerd is only reloaded, it starts while the trust is written.
+  const containerNeedsNothingFirst = image.first.length === 0 && pull.length === 0 && image.actions.length === 0 && !secure?.actions.length;
+  const daemonStaysUp = !trust.daemon.some((a) => a.kind === 'daemon' && (a.op === 'start' || a.op === 'restart'));
+  if (containerNeedsNothingFirst && daemonStaysUp && rest.length === 1 && rest[0]!.op === 'run') rest[0] = { ...rest[0]!, early: true };
+
   const method = trust.method;
   const previous = parseState(facts.stateText);
   const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);

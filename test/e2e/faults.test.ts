@@ -24,6 +24,11 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     expect((await h.sh('ls -a /etc/docker')).stdout).not.toMatch(/\.tmp/);
   }
 
+  /** The registry container is started while the trust is written: a failed write takes it away again. */
+  async function assertNoRegistryContainer(h: TestHost) {
+    expect((await h.docker('ps', '-a', '--filter', 'name=^registry$', '--format', '{{.Names}}')).stdout.trim()).toBe('');
+  }
+
   it('a full disk under /etc/docker (tmpfs filled up): a clear error, nothing changed', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const pid = await host.dockerdPid();
@@ -35,6 +40,7 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
     expect(await host.dockerdPid()).toBe(pid);
     await assertSound(host, 'old');
+    await assertNoRegistryContainer(host);
   });
 
   it('/etc/docker read-only: a clear error, nothing changed', async () => {
@@ -45,6 +51,7 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     expect(r.stderr).toMatch(/EROFS|read-only/i);
     expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
     await assertSound(host, 'old');
+    await assertNoRegistryContainer(host);
   });
 
   it('dockerd refuses its restart (a flag the tool cannot see): everything is rolled back and dockerd runs the old configuration', async () => {

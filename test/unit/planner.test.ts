@@ -31,6 +31,22 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(renderPlan(plan)).toContain(`+  "insecure-registries": [`);
   });
 
+  it('the registry container starts early only when it needs nothing from the steps before it and dockerd stays up', async () => {
+    const early = (plan: { actions: Action[] }) => plan.actions.filter((a) => a.kind === 'container' && a.early).map((a) => (a as { op: string }).op);
+    // reload, image present, no old container: dockerd creates it while daemon.json is written and reloaded
+    expect(early(planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{}\n' } }), wanted, templates))).toEqual(['run']);
+    // a restart would stop it again: in order
+    const restart = await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry=10.1.2.3:5000"\n' }, docker: { argv: ['/usr/sbin/dockerd', '--insecure-registry=10.1.2.3:5000'] } });
+    expect(planInstall(restart, wanted, templates).daemon).toBe('restart');
+    expect(early(planInstall(restart, wanted, templates))).toEqual([]);
+    // the image must be pulled first: in order
+    expect(early(planInstall(await factsFrom({ imagePresent: false }), wanted, templates))).toEqual([]);
+    // an old container with other settings must go first: in order
+    const old = await factsFrom({ container: { ...healthyContainer, hostPort: '5001' } });
+    expect(ops(planInstall(old, wanted, templates).actions)).toContain('container:remove');
+    expect(early(planInstall(old, wanted, templates))).toEqual([]);
+  });
+
   it('converged host: no actions at all', async () => {
     const first = planInstall(await factsFrom({}), wanted, templates);
     const state = writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after;
