@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
+import { trace } from './trace.js';
 
 /**
  * Loads the bundles of dist/ with V8's code cache, kept next to them in dist/.code-cache (the way
@@ -61,6 +62,7 @@ function writeCaches(): void {
 
 /** The bin shim's entry: runs the command line, and sets the exit code. */
 export function run(argv: string[]): void {
+  process.once('exit', () => trace('exit'));
   const command = COMMANDS.includes(argv[2] ?? '') ? argv[2]! : 'install';
   const cli = load('cli.cjs', command) as { main(argv: string[]): Promise<number> };
   cli.main(argv).then(
