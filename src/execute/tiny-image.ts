@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../lazy-builtins.js';
 
 /** ustar archives built in memory, for images made with `docker import` and no network. */
 export interface TarEntry {
@@ -54,7 +54,7 @@ export function emptyImageArchive(repoTag: string, label: string): { tar: Buffer
   const config = Buffer.from(
     JSON.stringify({ architecture: GO_ARCH[process.arch] ?? process.arch, os: 'linux', created: new Date().toISOString(), config: { Labels: { 'org.setup-registry.smoke': label } }, rootfs: { type: 'layers', diff_ids: [] } }),
   );
-  const digest = createHash('sha256').update(config).digest('hex');
+  const digest = crypto().createHash('sha256').update(config).digest('hex');
   const manifest = Buffer.from(JSON.stringify([{ Config: `${digest}.json`, RepoTags: [repoTag], Layers: [] }]));
   const tar = tarArchive([
     { path: `${digest}.json`, type: 'file', mode: 0o644, data: config },

@@ -117,12 +117,14 @@ async function call(api: DockerApi, method: string, path: string, opts?: Paramet
 export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<RegistryEndpoint> | RegistryEndpoint = () => plainEndpoint(entry)) {
   const { docker, http } = ports;
   const remoteRepo = `${entry}/${SMOKE_REPO}`;
-  const image = emptyImageArchive(`${remoteRepo}:latest`, 'pushed by setup-registry to prove the registry works');
+  // Made when first needed: its digest loads crypto, which is better done while dockerd works.
+  let image: ReturnType<typeof emptyImageArchive> | null = null;
   let prepared: Promise<void> | null = null;
   let leftovers = false;
   const prepare = (): Promise<void> => {
     prepared ??= (async () => {
       leftovers = true;
+      image ??= emptyImageArchive(`${remoteRepo}:latest`, 'pushed by setup-registry to prove the registry works');
       await call(docker, 'POST', '/images/load?quiet=1', { body: image.tar, headers: { 'Content-Type': 'application/x-tar' } });
     })().catch((err: Error) => {
       prepared = null;
@@ -131,7 +133,7 @@ export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<R
     return prepared;
   };
   const cleanup = async () => {
-    if (!leftovers) return;
+    if (!leftovers || !image) return;
     leftovers = false;
     await docker.request('DELETE', `/images/${image.imageId}?force=1`).catch(() => undefined);
   };

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { zlib } from '../lazy-builtins.js';
 import type { HostFiles } from '../ports/files.js';
 import { UsageError } from '../errors.js';
 
@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 export async function archiveTags(files: HostFiles, archive: string): Promise<string[]> {
   let data = await files.readBytes(archive);
   if (!data) throw new UsageError(`--image-archive: ${archive} does not exist`);
-  if (data[0] === 0x1f && data[1] === 0x8b) data = gunzipSync(data);
+  if (data[0] === 0x1f && data[1] === 0x8b) data = zlib().gunzipSync(data);
   for (let off = 0; off + 512 <= data.length; ) {
     const name = data.subarray(off, off + 100).toString('utf8').replace(/\0.*$/s, '');
     if (!name) break;

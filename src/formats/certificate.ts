@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { crypto } from '../lazy-builtins.js';
 import { isIP } from 'node:net';
 
 /** What the tool needs to know of a PEM certificate, read with Node's own X.509 parser. */
@@ -11,7 +11,7 @@ export interface CertInfo {
 }
 
 export function certInfo(pem: string): CertInfo {
-  const c = new X509Certificate(pem);
+  const c = new (crypto().X509Certificate)(pem);
   const sans = (c.subjectAltName ?? '').split(/,\s*/).filter(Boolean);
   return {
     subject: c.subject,
@@ -30,6 +30,7 @@ export function covers(info: CertInfo, address: string): boolean {
 
 export function signedBy(certPem: string, caPem: string): boolean {
   try {
+    const { X509Certificate } = crypto();
     return new X509Certificate(certPem).verify(new X509Certificate(caPem).publicKey);
   } catch {
     return false;

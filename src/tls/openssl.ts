@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../lazy-builtins.js';
 import { isIP } from 'node:net';
 import type { Ports } from '../ports/index.js';
 import { CA_CERT, CA_DIR, CA_KEY, SERVER_CERT, SERVER_KEY, TLS_DIR } from './paths.js';
@@ -32,7 +32,7 @@ export async function issueServerCert(ports: Ports, sans: string[]): Promise<voi
     await files.chmod(key, 0o600);
     const altNames = sans.map((s) => (isIP(s) ? `IP:${s}` : `DNS:${s}`)).join(',');
     await files.writeAtomic(`/${path.relative(files.root, ext)}`, `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
-    await processes.run(['openssl', 'x509', '-req', '-in', csr, '-CA', files.real(CA_CERT), '-CAkey', files.real(CA_KEY), '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', files.real(cert), '-days', '825', '-sha256', '-extfile', ext]);
+    await processes.run(['openssl', 'x509', '-req', '-in', csr, '-CA', files.real(CA_CERT), '-CAkey', files.real(CA_KEY), '-set_serial', `0x${crypto().randomBytes(16).toString('hex')}`, '-out', files.real(cert), '-days', '825', '-sha256', '-extfile', ext]);
     // The registry serves the chain (certificate, then the CA), so clients can fetch the CA with --ca-from-registry.
     await files.writeAtomic(cert, `${(await files.read(cert))!.trimEnd()}\n${(await files.read(CA_CERT))!.trimEnd()}\n`);
     // Key and certificate replace the old pair only once both exist.
