@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { exitCodeOf, EXIT_USAGE } from './errors.js';
 import type { InstallFlags } from './commands/install.js';
@@ -10,6 +11,15 @@ import type { UserFlags } from './commands/user.js';
 import pkg from '../package.json' with { type: 'json' };
 import { trace } from './trace.js';
 
+/** Help text to a pipe that was closed (`| head`) is not an error of the tool. */
+function writeTo(fd: number, text: string): void {
+  try {
+    writeSync(fd, text);
+  } catch {
+    // EPIPE: nobody reads it any more
+  }
+}
+
 /** Parses the command line and runs one command; resolves to the exit code. Commands load on demand. */
 export async function main(argv: string[]): Promise<number> {
   trace('bundle loaded');
@@ -18,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('Turn this host into a working private Docker registry, trusted by its Docker daemon.')
     .version(pkg.version, '-V, --version')
     .exitOverride()
+    // Help and --version write straight to the descriptors: process.stdout would load the stream modules first.
+    .configureOutput({ writeOut: (text) => writeTo(1, text), writeErr: (text) => writeTo(2, text) })
     .showHelpAfterError('(run setup-registry --help for usage)')
     // The default command's options must not swallow a subcommand's options of the same name.
     .enablePositionalOptions();
