@@ -129,6 +129,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
 
 async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
   if (steps.length === 0) return;
+  if (renderer !== 'default') return runStepsAsLines(steps, renderer === 'silent');
   const { Listr, PRESET_TIMER } = await import('listr2');
   // Steps that take a second or more (a package install, a restart) show how long they took.
   const timer = { ...PRESET_TIMER, condition: (ms: number) => ms >= 1000 };
@@ -145,6 +146,29 @@ async function runSteps(steps: Step[], renderer: Renderer): Promise<void> {
     { renderer, exitOnError: true, collectErrors: false, rendererOptions: { collapseErrors: false, timer } },
   );
   await list.run();
+}
+
+/**
+ * Without a terminal (provisioning logs, --json) a live task list has nothing to redraw: each step
+ * is a line when it starts and one when it ends, the way listr2's simple renderer writes them,
+ * without loading listr2 (about 15 ms of a run that changes a host).
+ */
+async function runStepsAsLines(steps: Step[], silent: boolean): Promise<void> {
+  const say = (text: string) => silent || process.stdout.write(`${text}\n`);
+  for (const s of steps) {
+    say(`❯ ${s.title}`);
+    const started = Date.now();
+    try {
+      await s.run((line) => say(`  › ${line}`));
+    } catch (err) {
+      say(`✖ ${s.title}`);
+      throw err;
+    }
+    const ms = Date.now() - started;
+    // Steps that take a second or more (a package install, a restart) say how long they took.
+    say(`✔ ${s.title}${ms >= 1000 ? ` [${(ms / 1000).toFixed(1)}s]` : ''}`);
+    trace(`done: ${s.title}`);
+  }
 }
 
 async function apply(ports: Ports, action: Action, stamp: string, report: ExecutionReport, opts: ExecuteOptions, progress: (line: string) => void, onCreated: (id: string) => void): Promise<void> {
