@@ -13,7 +13,7 @@ const MACHINE_ONLY_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
 for (const name of MACHINE_ONLY_ENV) delete process.env[name];
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-const INSTALL_ROUNDS = Number(process.env.BENCH_INSTALL_ROUNDS ?? 5);
+const INSTALL_ROUNDS = Number(process.env.BENCH_INSTALL_ROUNDS ?? 11);
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const rows: string[][] = [];
 
