@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,10 @@ describe('the published package', () => {
     const commands = help.slice(help.indexOf('Commands:')).split('\n').slice(1).map((l) => /^ {2}(\w+)/.exec(l)?.[1]).filter((c): c is string => Boolean(c) && c !== 'help');
     const { COMMANDS } = createRequire(import.meta.url)(path.join(pkgDir, 'dist/boot.cjs')) as { COMMANDS: string[] };
     expect([...COMMANDS].sort()).toEqual([...commands].sort());
+    // SETUP_REGISTRY_TRACE=1: the phases, in ms since the process started, on stderr only.
+    const traced = spawnSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), '--version'], { encoding: 'utf8', env: { ...process.env, SETUP_REGISTRY_TRACE: '1' } });
+    expect(traced.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(traced.stderr).toMatch(/^trace +[\d.]+ ms {2}bundle loaded\ntrace +[\d.]+ ms {2}exit\n$/);
   });
 
   it('keeps a V8 code cache per command next to the bundle; a damaged cache is compiled past and replaced', () => {
