@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
@@ -188,7 +188,7 @@ export const CHECKS: readonly Check[] = [
     id: 'data-dir-space',
     run: async ({ ports, target }) => {
       try {
-        const s = await statfs(ports.files.real(target.dataDir));
+        const s = statfsSync(ports.files.real(target.dataDir));
         const free = s.bavail / s.blocks;
         const text = `${(free * 100).toFixed(0)}% free in ${target.dataDir}`;
         return free < 0.1 ? warn(text, `free space, or: docker exec ${target.name} registry garbage-collect /etc/docker/registry/config.yml`) : ok(text);

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -29,9 +29,9 @@ export interface HostFiles {
 }
 
 /**
- * Reads (and the atomic write) use the synchronous calls: the files are small, and one synchronous
- * read is a few system calls, where fs.promises.readFile makes several thread-pool round trips
- * (about half a millisecond per file here, and gathering facts reads dozens).
+ * The calls are synchronous (but a tree removal): the files are small, and one synchronous read is
+ * a few system calls, where fs.promises makes a thread-pool round trip for each (about half a
+ * millisecond per file here; gathering facts reads dozens, and taking the lock cost 5 ms).
  */
 export function hostFiles(root = '/'): HostFiles {
   const real = (file: string) => path.join(root, file);
@@ -121,7 +121,7 @@ export function hostFiles(root = '/'): HostFiles {
       const backupReal = `${target}.${stamp}.bak`;
       const hostBackup = `/${path.relative(root, backupReal)}`;
       try {
-        await fs.copyFile(target, backupReal, constants.COPYFILE_EXCL);
+        copyFileSync(target, backupReal, constants.COPYFILE_EXCL);
       } catch (err) {
         if (isNotFound(err)) return null;
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return hostBackup;
@@ -130,9 +130,9 @@ export function hostFiles(root = '/'): HostFiles {
       return hostBackup;
     },
     async createExclusive(file, text) {
-      await fs.mkdir(path.dirname(real(file)), { recursive: true });
+      mkdirSync(path.dirname(real(file)), { recursive: true });
       try {
-        await fs.writeFile(real(file), text, { flag: 'wx', mode: 0o644 });
+        writeFileSync(real(file), text, { flag: 'wx', mode: 0o644 });
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -143,14 +143,14 @@ export function hostFiles(root = '/'): HostFiles {
       await fs.rm(real(dir), { recursive: true, force: true });
     },
     async ensureDir(dir, mode) {
-      await fs.mkdir(real(dir), { recursive: true, mode });
-      await fs.chmod(real(dir), mode);
+      mkdirSync(real(dir), { recursive: true, mode });
+      chmodSync(real(dir), mode);
     },
     async chmod(file, mode) {
-      await fs.chmod(real(file), mode);
+      chmodSync(real(file), mode);
     },
     async rename(from, to) {
-      await fs.rename(real(from), real(to));
+      renameSync(real(from), real(to));
     },
     async readlink(file) {
       try {
@@ -160,7 +160,7 @@ export function hostFiles(root = '/'): HostFiles {
       }
     },
     async remove(file) {
-      await fs.rm(resolveTarget(file), { force: true });
+      rmSync(resolveTarget(file), { force: true });
     },
   };
 }
