@@ -37,13 +37,14 @@ export function offlineTag(version: string): string {
 /** Gathers every fact once, concurrently where independent. Reads only. */
 export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts> {
   const { files, live, processes, docker } = ports;
-  const [osText, systemd, dockerd, engine, container, image, stateText] = await Promise.all([
-    files.read('/etc/os-release').then(async (t) => t ?? (await files.read('/usr/lib/os-release')) ?? ''),
-    files.exists('/run/systemd/system'),
-    findDockerd(live),
+  // dockerd's questions go first: it answers while the files are read.
+  const [engine, container, image, osText, systemd, dockerd, stateText] = await Promise.all([
     engineFacts(processes, docker),
     q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null),
     q.registry?.image ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
+    files.read('/etc/os-release').then(async (t) => t ?? (await files.read('/usr/lib/os-release')) ?? ''),
+    files.exists('/run/systemd/system'),
+    findDockerd(live),
     files.read(STATE_FILE),
   ]);
   const distro = classifyDistro(parseOsRelease(osText));
