@@ -4,7 +4,7 @@ const load = createRequire(import.meta.url);
 
 /**
  * Node.js built-ins that cost milliseconds to load (crypto loads its whole family of modules) and
- * that a run needs only for some work (a digest, TLS material, a compressed archive): loaded on
+ * that a run needs only for some work (a digest, TLS, a compressed archive): loaded on
  * first use, so a check or a no-op run never pays for them, and an install pays while it waits on dockerd.
  */
 function lazy<T>(name: string): () => T {
@@ -14,3 +14,4 @@ function lazy<T>(name: string): () => T {
 
 export const crypto = lazy<typeof import('node:crypto')>('node:crypto');
 export const zlib = lazy<typeof import('node:zlib')>('node:zlib');
+export const https = lazy<typeof import('node:https')>('node:https');

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { https } from '../lazy-builtins.js';
 
 /** HTTP goes through this port; the registry's v2 API is the only HTTP the tool speaks. */
 export interface HttpResponse {
@@ -17,10 +18,10 @@ export interface Http {
  */
 export function hostHttp(): Http {
   return {
-    async request(url, init = {}) {
+    request(url, init = {}) {
       // node:https (and TLS with it) loads only for a TLS registry: it is most of http's start-up cost.
       const secure = url.startsWith('https:');
-      const client = secure ? (await import('node:https')).default : http;
+      const client = secure ? https() : http;
       // Plain HTTP has no SNI: servername '' spares node's IPv6 regex on the host name of every request.
       const tlsOptions = secure ? (init.ca ? { ca: init.ca } : {}) : { servername: '' };
       return new Promise((resolve, reject) => {
