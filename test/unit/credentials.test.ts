@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,8 +9,15 @@ const ENTRY = '10.0.0.5:5000';
 const PATH = process.env.PATH;
 
 /** A docker client config dir (under a root, as the tool sees it) with `config` as its config.json. */
-function clientConfig(config: unknown) {
+const roots: string[] = [];
+function tempRoot(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'sr-creds-'));
+  roots.push(root);
+  return root;
+}
+
+function clientConfig(config: unknown) {
+  const root = tempRoot();
   mkdirSync(path.join(root, 'docker'), { recursive: true });
   writeFileSync(path.join(root, 'docker/config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return { ports: hostPorts(root), dir: '/docker', root };
@@ -28,6 +35,7 @@ function helper(root: string, name: string, script: string) {
 describe('credentials saved by docker login', () => {
   afterEach(() => {
     process.env.PATH = PATH;
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
   });
 
   it('reads the base64 user:password of config.json "auths" for the entry (a colon in the password kept)', async () => {
@@ -51,6 +59,6 @@ describe('credentials saved by docker login', () => {
     const c = clientConfig({ credsStore: '../../bin/sh', auths: { [ENTRY]: { auth: Buffer.from('dave:pw').toString('base64') } } });
     expect((await savedCredentials(c.ports, ENTRY, c.dir))?.user).toBe('dave');
     for (const text of ['{', 'null', '[]', '"x"']) expect(await savedCredentials(clientConfig(text).ports, ENTRY, '/docker')).toBeNull();
-    expect(await savedCredentials(hostPorts(mkdtempSync(path.join(tmpdir(), 'sr-creds-'))), ENTRY, '/docker')).toBeNull();
+    expect(await savedCredentials(hostPorts(tempRoot()), ENTRY, '/docker')).toBeNull();
   });
 });

@@ -1,13 +1,19 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { hostFiles } from '../../src/ports/files.js';
 import { hostPorts } from '../../src/ports/index.js';
 import { acquireLock } from '../../src/execute/lock.js';
 
+const trees: string[] = [];
+afterEach(() => {
+  for (const root of trees.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 function tree() {
   const root = mkdtempSync(path.join(tmpdir(), 'sr-files-'));
+  trees.push(root);
   mkdirSync(path.join(root, 'etc/docker'), { recursive: true });
   return root;
 }

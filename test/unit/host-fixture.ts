@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostFiles } from '../../src/ports/files.js';
@@ -32,6 +32,15 @@ export interface FixtureSpec {
  */
 export async function factsFrom(spec: FixtureSpec): Promise<HostFacts> {
   const root = mkdtempSync(path.join(tmpdir(), 'sr-facts-'));
+  try {
+    return await readFixture(root, spec);
+  } finally {
+    // The facts are plain data: the tree is not needed once they are read.
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function readFixture(root: string, spec: FixtureSpec): Promise<HostFacts> {
   for (const [p, text] of Object.entries({ '/etc/os-release': 'ID=debian\nVERSION_ID="12"\n', ...spec.files })) {
     mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
     writeFileSync(path.join(root, p), text);
