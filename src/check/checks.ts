@@ -112,7 +112,7 @@ export const CHECKS: readonly Check[] = [
         ? ok('TLS: trusted through the CA in certs.d (see tls-ca-installed)')
         : !facts.docker.running
         ? fail('dockerd is not running', REPAIR)
-        : trustedLive(facts, target.entry)
+        : trustedLive(facts.docker.liveInsecure, target.entry)
           ? ok(`${target.entry} is an insecure registry in docker info`)
           : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, REPAIR),
   },

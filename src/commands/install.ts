@@ -10,7 +10,6 @@ import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
 import { parseMethod } from '../plan/trust/index.js';
-import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
@@ -134,7 +133,7 @@ export async function applyInstall(ports: Ports, out: Output, flags: ApplyFlags,
   let current = { facts, plan };
   const done: ExecutionReport[] = [];
   for (let pass = 1; ; pass++) {
-    const verify = current.plan.secondPass ? [] : verifySteps(ports, current.facts, current.plan, wanted);
+    const verify = current.plan.secondPass ? [] : verifySteps(ports, current.plan, wanted);
     const applied = await applyChange(ports, out, pass === 1 ? flags : { ...flags, yes: true }, current.facts, current.plan, verify, wanted.timeoutMs);
     if (applied.status !== 'applied') return applied;
     done.push(applied.report);
@@ -196,7 +195,7 @@ export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Want
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'entry'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
   if (w.tls) {
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
@@ -206,8 +205,7 @@ export function verifySteps(ports: Ports, facts: HostFacts, plan: Pick<Plan, 'en
   }
   // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
   let trust: Promise<void> | null = null;
-  const confirmTrust = (signal?: AbortSignal) =>
-    (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, plan.entry), signal));
+  const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, signal));
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },

@@ -11,7 +11,6 @@ import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
 import { parseMethod } from '../plan/trust/index.js';
-import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, waitForTrust } from '../execute/verify.js';
@@ -120,7 +119,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     mode === 'untrust'
       ? []
       : [
-          ...(ca ? [] : entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs, (live) => trustedLive({ ...facts, docker: { ...facts.docker, liveInsecure: live } }, e)) }))),
+          ...(ca ? [] : entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs) }))),
           {
             // A registry that is down right now is no reason to undo the trust: say so and keep it.
             title: `GET /v2/ of ${entries.join(', ')}`,

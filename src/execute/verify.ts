@@ -1,5 +1,6 @@
 import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
+import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
 import { emptyImageArchive } from './tiny-image.js';
 import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
@@ -50,12 +51,12 @@ export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<vo
 }
 
 /** The daemon trust is live when `docker info` lists the registry as insecure (a reload is asynchronous). */
-export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, isTrusted: (live: { registries: string[]; cidrs: string[] }) => boolean, signal?: AbortSignal): Promise<void> {
+export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   let seen = '';
   await poll(`${entry} trusted by the live dockerd (docker info)`, timeoutMs, async () => {
     const e = await serverFacts(ports.docker);
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
-    return e.liveInsecure && isTrusted(e.liveInsecure) ? true : null;
+    return trustedLive(e.liveInsecure, entry) ? true : null;
   }, () => seen, { quick: false, signal });
 }
 

@@ -28,7 +28,7 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
   const change = method.plan({ facts, templates, add: req.add, remove: req.remove });
   const notes = [...change.notes];
   let effect = change.effect;
-  const notLive = req.add.filter((e) => !trustedLive(facts, e));
+  const notLive = req.add.filter((e) => !trustedLive(facts.docker.liveInsecure, e));
   if (effect === 'none' && facts.docker.running && notLive.length > 0) {
     effect = method.name === 'daemon-json' ? 'reload' : 'restart';
     notes.push(`${notLive.join(', ')} configured but not live in dockerd: it will be ${effect === 'reload' ? 'reloaded' : 'restarted'}`);

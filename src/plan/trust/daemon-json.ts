@@ -71,8 +71,8 @@ function describeChange(added: string[], removed: string[], moved: string[]): st
   return parts.join('; ') || 'write insecure-registries';
 }
 
-export function trustedLive(facts: HostFacts, entry: string): boolean {
-  const live = facts.docker.liveInsecure;
+/** Whether dockerd's live insecure registries (docker info: names and CIDRs) cover the entry. */
+export function trustedLive(live: HostFacts['docker']['liveInsecure'], entry: string): boolean {
   if (!live) return false;
   if (live.registries.includes(entry)) return true;
   const host = entry.replace(/:\d+$/, '');
