@@ -1,3 +1,4 @@
+import { entryOf } from '../plan/wanted.js';
 import { UsageError } from '../errors.js';
 import { hostPorts } from '../ports/index.js';
 import { STATE_FILE, parseState } from '../plan/state.js';
@@ -27,15 +28,14 @@ async function registryOf(flags: QueryFlags): Promise<RegistryEndpoint> {
   const ports = hostPorts(flags.root ?? '/');
   const files = ports.files;
   const state = parseState(await files.read(STATE_FILE));
-  const entry = flags.registry ? parseRegistry(flags.registry) : state ? `${state.address}:${state.port}` : null;
+  const entry = flags.registry ? parseRegistry(flags.registry) : state ? entryOf(state) : null;
   if (!entry) throw new UsageError('no registry installed on this host: pass --registry HOST:PORT');
   const ca = await files.read(certsDirCa(entry));
   const tls = ca !== null || (!flags.registry && state?.tls) ? { ca: ca ?? (await files.read(CA_CERT)) } : null;
   // Without --user, what `docker login` saved for it, as the docker CLI would use.
   const saved = flags.user ? null : await savedCredentials(ports, entry);
-  const credentials = flags.user
-    ? { user: parseUser(flags.user), password: await readPassword({ passwordStdin: flags.passwordStdin }, false, flags.user) }
-    : saved && { user: saved.user, password: saved.password };
+  const user = flags.user === undefined ? null : parseUser(flags.user);
+  const credentials = user ? { user, password: await readPassword({ passwordStdin: flags.passwordStdin }, false, user) } : saved && { user: saved.user, password: saved.password };
   return { entry, tls, credentials };
 }
 

@@ -7,7 +7,7 @@ import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
-import { DEFAULTS } from '../plan/wanted.js';
+import { DEFAULTS, entryOf } from '../plan/wanted.js';
 
 export interface UninstallFlags {
   yes?: boolean;
@@ -23,7 +23,7 @@ export async function uninstall(flags: UninstallFlags): Promise<number> {
   const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
   const state = parseState(await ports.files.read(STATE_FILE));
-  const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image, tls: Boolean(state?.tls), entry: state ? `${state.address}:${state.port}` : undefined } });
+  const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image, tls: Boolean(state?.tls), entry: state ? entryOf(state) : undefined } });
   if (!state) out.say(`no ${STATE_FILE}: only a container labelled as ours is removed, and no trust entry is touched`);
   const plan = planUninstall(facts, state, loadTemplates(), { purge: Boolean(flags.purge) });
   if (plan.actions.length === 0) {

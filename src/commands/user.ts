@@ -10,7 +10,7 @@ import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk } from './apply.js';
 import { registryEndpoint } from './install.js';
 import { readPassword } from './password.js';
-import { DEFAULTS } from '../plan/wanted.js';
+import { DEFAULTS, entryOf } from '../plan/wanted.js';
 
 export interface UserFlags {
   yes?: boolean;
@@ -48,7 +48,7 @@ export async function user(action: string, name: string | undefined, flags: User
     return 0;
   }
   if (!flags.dryRun) await acquireLock(ports);
-  const facts = await gatherFacts(ports, { registry: { name: state.name, port: state.port, image: state.image, tls: true, entry: `${state.address}:${state.port}` } });
+  const facts = await gatherFacts(ports, { registry: { name: state.name, port: state.port, image: state.image, tls: true, entry: entryOf(state) } });
   const change = {
     actions: [
       { kind: 'write-file' as const, path: HTPASSWD, before: current, after: next, mode: 0o600, why: `${action} ${username}`, secret: true },
@@ -57,7 +57,7 @@ export async function user(action: string, name: string | undefined, flags: User
     notes: [],
     daemon: 'none' as const,
   };
-  const entry = `${state.address}:${state.port}`;
+  const entry = entryOf(state);
   const endpoint = await registryEndpoint(ports, entry, { tls: state.tls ? { sans: state.tls.sans } : undefined });
   const timeoutMs = DEFAULTS.timeoutSeconds * 1000;
   const applied = await applyChange(ports, out, flags, facts, change, [{ title: 'the registry answers again', run: async () => void (await waitForRegistry(ports, endpoint, timeoutMs)) }], timeoutMs);

@@ -1,3 +1,4 @@
+import { entryOf } from './wanted.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Templates } from '../templates.js';
 import type { Action } from './actions.js';
@@ -41,7 +42,7 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
     notes.push(...trust.notes);
   }
   if (state?.tls) {
-    const ca = certsDirCa(`${state.address}:${state.port}`);
+    const ca = certsDirCa(entryOf(state));
     if (facts.tls?.certsD != null) actions.push({ kind: 'remove-path', path: ca, why: "Docker stops trusting the registry's CA" });
     if (opts.purge) for (const dir of [CA_DIR, TLS_DIR, AUTH_DIR]) actions.push({ kind: 'remove-path', path: dir, why: '--purge: delete the CA, the certificate and the password file' });
     else kept.push(`the CA, certificate and password file in ${CA_DIR}, ${TLS_DIR}, ${AUTH_DIR} (delete them with --purge)`);
