@@ -87,7 +87,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
 async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
   const f = ports.files;
   const [caCert, caKey, serverCert, serverKey, certsD, htpasswd] = await Promise.all([
-    f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.exists(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), f.read(HTPASSWD),
+    f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.read(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), f.read(HTPASSWD),
   ]);
   return { caCert, caKey, serverCert, serverKey, certsD, htpasswd };
 }

@@ -95,7 +95,8 @@ export interface TlsFacts {
   caCert: string | null;
   caKey: boolean;
   serverCert: string | null;
-  serverKey: boolean;
+  /** the key's text: a rollback must be able to put the old key back with the old certificate */
+  serverKey: string | null;
   /** /etc/docker/certs.d/ENTRY/ca.crt */
   certsD: string | null;
   htpasswd: string | null;

@@ -19,7 +19,7 @@ export interface SecurePlan {
  */
 export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePlan {
   const out: SecurePlan = { actions: [], reloadRegistry: false, notes: [] };
-  const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: false, certsD: null, htpasswd: null };
+  const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: null, certsD: null, htpasswd: null };
   if (w.tls?.provided) {
     const { cert, key, ca } = w.tls.provided;
     const info = certInfo(cert);
@@ -28,9 +28,9 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
     }
     if (daysLeft(info) < 0) throw new HostRefusal(`--tls-cert expired on ${info.validTo.toISOString().slice(0, 10)}`);
     if (t.serverCert !== cert) out.actions.push({ kind: 'write-file', path: SERVER_CERT, before: t.serverCert, after: cert, mode: 0o644, why: 'the server certificate given with --tls-cert' });
-    if (t.serverCert !== cert || !t.serverKey) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: null, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
+    if (t.serverCert !== cert || t.serverKey !== key) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: t.serverKey, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
     if (ca && t.certsD !== ca) out.actions.push({ kind: 'write-file', path: certsDirCa(entry), before: t.certsD, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });
-    out.reloadRegistry = t.serverCert !== cert;
+    out.reloadRegistry = t.serverCert !== cert || t.serverKey !== key;
   } else if (w.tls) {
     const newCa = !t.caCert || !t.caKey;
     if (newCa) out.actions.push({ kind: 'tls', op: 'create-ca', commonName: `setup-registry CA for ${w.address}`, why: 'a small CA of this host that signs the registry certificate (key mode 0600)' });

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planInstall } from '../../src/plan/planner.js';
 import { renderPlan } from '../../src/plan/render.js';
@@ -235,6 +238,27 @@ describe('install planner: a secure registry', () => {
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run')!;
     expect(run.kind === 'container' && run.argv).toEqual(expect.arrayContaining(['REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.crt', '/etc/setup-registry/tls:/certs:ro']));
     expect(plan.state).toMatchObject({ tls: { sans: ['registry.example.internal'] } });
+  });
+
+  it('--tls-cert replacing a certificate: the old key is the key write\'s "before", so a rollback puts the pair back', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sr-certs-'));
+    try {
+      const make = (name: string) => {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:10.0.0.5', '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.crt`)], { stdio: 'ignore' });
+        return { cert: readFileSync(path.join(dir, `${name}.crt`), 'utf8'), key: readFileSync(path.join(dir, `${name}.key`), 'utf8') };
+      };
+      const [old, next] = [make('old'), make('new')];
+      const tls = { caCert: null, caKey: false, serverCert: old.cert, serverKey: old.key, certsD: null, htpasswd: null };
+      const plan = planInstall(await factsFrom({ tls }), { ...wanted, tls: { sans: [], provided: { cert: next.cert, key: next.key, ca: null } } }, templates);
+      const byPath = Object.fromEntries(writes(plan.actions).map((w) => [w.path, w]));
+      expect(byPath['/etc/setup-registry/tls/server.crt']).toMatchObject({ before: old.cert, after: next.cert });
+      expect(byPath['/etc/setup-registry/tls/server.key']).toMatchObject({ before: old.key, after: next.key, secret: true });
+      // The same files again: nothing to write.
+      const again = planInstall(await factsFrom({ tls: { ...tls, serverCert: next.cert, serverKey: next.key } }), { ...wanted, tls: { sans: [], provided: { cert: next.cert, key: next.key, ca: null } } }, templates);
+      expect(writes(again.actions).filter((w) => w.path.startsWith('/etc/setup-registry/tls/'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--auth: the password file is a secret write (never shown); without TLS it is refused', async () => {
