@@ -1,9 +1,7 @@
 import { UsageError } from '../errors.js';
 import { gatherFacts, primaryIPv4 } from '../facts/gather.js';
-import { hostPorts, type Ports } from '../ports/index.js';
-import { savedCredentials, type SavedCredentials } from '../facts/docker-credentials.js';
-import { parseUser } from '../tls/htpasswd.js';
-import { readPassword } from './password.js';
+import { hostPorts } from '../ports/index.js';
+import { credentialsFor } from './password.js';
 import { CHECKS, runChecks, type Finding } from '../check/checks.js';
 import { createOutput } from '../output.js';
 import { factsSummary } from './apply.js';
@@ -52,13 +50,6 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   const findings = await runChecks({ facts, target, ports, credentials }, opts);
   trace('checks run');
   return { findings, facts, target, ports };
-}
-
-/** Whom a check of a registry with auth asks as: --user (password from stdin or a prompt), else what `docker login` saved. */
-async function credentialsFor(ports: Ports, flags: CheckFlags, entry: string): Promise<SavedCredentials | null> {
-  if (flags.user === undefined) return savedCredentials(ports, entry);
-  const user = parseUser(flags.user);
-  return { user, password: await readPassword({ passwordStdin: flags.passwordStdin }, false, user), source: '--user' };
 }
 
 export function formatFinding(f: Finding): string {

@@ -6,10 +6,8 @@ import { catalog, RegistryError, tags } from '../registry-api.js';
 import { parseRegistry } from './trust.js';
 import { SMOKE_REPO } from '../execute/verify.js';
 import { CA_CERT, certsDirCa } from '../tls/paths.js';
-import { parseUser } from '../tls/htpasswd.js';
-import { readPassword } from './password.js';
+import { credentialsFor } from './password.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
-import { savedCredentials } from '../facts/docker-credentials.js';
 
 export interface QueryFlags {
   registry?: string;
@@ -33,9 +31,8 @@ async function registryOf(flags: QueryFlags): Promise<RegistryEndpoint> {
   const ca = await files.read(certsDirCa(entry));
   const tls = ca !== null || (!flags.registry && state?.tls) ? { ca: ca ?? (await files.read(CA_CERT)) } : null;
   // Without --user, what `docker login` saved for it, as the docker CLI would use.
-  const saved = flags.user ? null : await savedCredentials(ports, entry);
-  const user = flags.user === undefined ? null : parseUser(flags.user);
-  const credentials = user ? { user, password: await readPassword({ passwordStdin: flags.passwordStdin }, false, user) } : saved && { user: saved.user, password: saved.password };
+  const found = await credentialsFor(ports, flags, entry);
+  const credentials = found && { user: found.user, password: found.password };
   return { entry, tls, credentials };
 }
 
