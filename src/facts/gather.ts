@@ -37,28 +37,20 @@ export function offlineTag(version: string): string {
 /** Gathers every fact once, concurrently where independent. Reads only. */
 export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts> {
   const { files, live, processes, docker } = ports;
-  // dockerd's questions go first: it answers while the files are read.
-  const [engine, container, image, osText, systemd, dockerd, stateText] = await Promise.all([
+  // dockerd's questions go first; the files are read and parsed while it answers.
+  const answers = Promise.all([
     engineFacts(processes, docker),
     q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null),
     q.registry?.image ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
-    files.read('/etc/os-release').then(async (t) => t ?? (await files.read('/usr/lib/os-release')) ?? ''),
-    files.exists('/run/systemd/system'),
-    findDockerd(live),
-    files.read(STATE_FILE),
   ]);
-  const distro = classifyDistro(parseOsRelease(osText));
+  const [local, [engine, container, image]] = await Promise.all([localFacts(ports), answers]);
+  const { distro, init, dockerd, startup, daemonJson, stateText } = local;
   const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
-  const init = systemd ? 'systemd' : 'sysvinit';
   const argv = dockerd?.argv ?? null;
-  const [startup, holder] = await Promise.all([
-    startupFacts(files, init, distro, argv),
-    // Our own running container on that port needs no look-up (which scans every process's sockets).
-    !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? Promise.resolve(null) : portHolder(live, q.registry.port, null),
-  ]);
-  const daemonJson = await readDaemonJson(ports, daemonJsonPath(argv, startup));
+  // Our own running container on that port needs no look-up (which scans every process's sockets).
+  const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   return {
     distro,
     init,
@@ -82,6 +74,22 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     portHolder: holder,
     stateText,
   };
+}
+
+/** What the host's files and processes say, without dockerd: the distro, how dockerd starts, daemon.json. */
+async function localFacts(ports: Ports) {
+  const { files, live } = ports;
+  const [osText, systemd, dockerd, stateText] = await Promise.all([
+    files.read('/etc/os-release').then(async (t) => t ?? (await files.read('/usr/lib/os-release')) ?? ''),
+    files.exists('/run/systemd/system'),
+    findDockerd(live),
+    files.read(STATE_FILE),
+  ]);
+  const distro = classifyDistro(parseOsRelease(osText));
+  const init = systemd ? 'systemd' : 'sysvinit';
+  const startup = await startupFacts(files, init, distro, dockerd?.argv ?? null);
+  const daemonJson = await readDaemonJson(ports, daemonJsonPath(dockerd?.argv ?? null, startup));
+  return { distro, init, dockerd, startup, daemonJson, stateText } as const;
 }
 
 async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
