@@ -72,6 +72,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
     // A daemon operation counts once attempted: a restart that failed still changed dockerd.
     if (action.kind === 'daemon') daemonOps.push(action);
     const onCreated = (id: string) => {
+      containerCreated();
       const name = containerName(action as ContainerAction);
       created.push({ id, name, replacedOne: removedNames.has(name) });
     };
@@ -87,14 +88,20 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   // An action the planner marked early (the registry container, which needs nothing the steps before
   // it write) starts with the run, so dockerd creates it while those steps are applied; its step waits for it.
   const startedEarly = new Map<Action, Promise<void>>();
+  // The verification's early work waits until dockerd has created that container: competing with the
+  // create request delays the whole run, while the container's start leaves dockerd time to spare.
+  let containerCreated!: () => void;
+  const earlyCreated = new Promise<void>((resolve) => (containerCreated = resolve));
   if (daemonSteady) {
     for (const action of actions) {
       if (action.kind !== 'container' || !action.early) continue;
       const started = applyOne(action, () => undefined);
       started.catch(() => undefined); // its own step reports the failure
       startedEarly.set(action, started);
+      started.then(containerCreated, containerCreated);
     }
   }
+  if (startedEarly.size === 0) containerCreated();
 
   const steps: Step[] = actions.map((action) => ({
     title: title(action),
@@ -108,11 +115,12 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const checked = verify.map((s) => ({ title: s.title, run: async (progress: (line: string) => void) => (checkInterrupt(), await s.run(progress), checkInterrupt()) }));
 
   const endOfRun = new AbortController();
-  const early = daemonSteady ? verify.map((s) => s.prepare?.(endOfRun.signal).catch(() => undefined)) : [];
+  const early = daemonSteady ? verify.map((s) => earlyCreated.then(() => (endOfRun.signal.aborted ? undefined : s.prepare?.(endOfRun.signal))).catch(() => undefined)) : [];
   try {
     await runSteps([...steps, ...checked], opts.renderer);
   } catch (err) {
     report.failure = err as Error;
+    endOfRun.abort(); // no verification work starts during a rollback
     // A container started early may still be on its way: what it created is known once it settles.
     await Promise.allSettled(startedEarly.values());
     await rollBack(ports, written, daemonOps, report, opts);
