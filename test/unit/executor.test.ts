@@ -1,0 +1,102 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { execute, type Step } from '../../src/execute/executor.js';
+import { hostFiles } from '../../src/ports/files.js';
+import type { Ports } from '../../src/ports/index.js';
+import type { Action } from '../../src/plan/actions.js';
+
+/**
+ * The executor's ordering, with dockerd and processes replaced by fakes that log what they are
+ * asked and when they answer (the end-to-end tests prove the same run on real hosts; this pins
+ * down the order, which those cannot observe).
+ */
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+function fakeHost(createMs: number) {
+  const root = mkdtempSync(path.join(tmpdir(), 'sr-exec-'));
+  roots.push(root);
+  mkdirSync(path.join(root, 'etc/docker'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/docker/daemon.json'), '{"log-driver": "json-file"}\n');
+  const log: string[] = [];
+  const ports: Ports = {
+    files: hostFiles(root),
+    live: hostFiles(root),
+    http: { request: async () => ({ status: 200, headers: { get: () => null }, text: '' }) },
+    processes: {
+      run: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+      probe: async () => ({ exitCode: 0, stdout: '', stderr: '', notFound: false }),
+      signal: (pid, signal) => void log.push(`${signal} ${pid}`),
+      canRun: () => true,
+    },
+    docker: {
+      socket: '/fake.sock',
+      async request(method, p) {
+        log.push(`${method} ${p}`);
+        if (p.startsWith('/containers/create')) {
+          await new Promise((r) => setTimeout(r, createMs));
+          log.push('created');
+          return { status: 201, text: '{"Id":"c0ffee"}' };
+        }
+        return { status: p.includes('/start') ? 204 : 200, text: '' };
+      },
+    },
+  };
+  return { root, log, ports };
+}
+
+const run: Action = {
+  kind: 'container',
+  op: 'run',
+  argv: ['docker', 'run', '-d', '--name', 'registry', 'registry:3'],
+  create: { path: '/containers/create?name=registry', body: { Image: 'registry:3' } },
+  why: 'no registry container',
+  early: true,
+};
+const edit = (before: string): Action => ({ kind: 'write-file', path: '/etc/docker/daemon.json', before, after: '{"insecure-registries": ["198.18.0.1:5000"]}\n', mode: 0o644, why: 'trust' });
+const reload: Action = { kind: 'daemon', op: 'reload', via: { signal: 'SIGHUP', pid: 4242 }, why: 'apply the trust' };
+
+function verifyStep(log: string[], fail = false): Step {
+  return {
+    title: 'verify',
+    prepare: async () => void log.push('prepare'),
+    run: async () => {
+      log.push('verify');
+      if (fail) throw new Error('the registry does not answer');
+    },
+  };
+}
+
+describe('execute', () => {
+  it('starts an early container first, and its verification work only once dockerd has created it', async () => {
+    const { log, ports } = fakeHost(30);
+    const before = '{"log-driver": "json-file"}\n';
+    const report = await execute(ports, [edit(before), reload, run], [verifyStep(log)], { renderer: 'silent', timeoutMs: 5000 });
+
+    expect(report.failure).toBeNull();
+    // The create is asked before the trust is written and dockerd reloaded...
+    expect(log.indexOf('POST /containers/create?name=registry')).toBeLessThan(log.indexOf('SIGHUP 4242'));
+    // ...and the verification's early work waits until it is answered.
+    expect(log.indexOf('created')).toBeLessThan(log.indexOf('prepare'));
+    expect(log.indexOf('POST /containers/c0ffee/start')).toBeGreaterThan(-1);
+  });
+
+  it('starts no verification work once a run fails, and removes the container it created', async () => {
+    const { root, log, ports } = fakeHost(30);
+    const before = '{"log-driver": "json-file"}\n';
+    // A write that fails at once (its directory is a file), while the early create is still on its way.
+    const broken: Action = { ...edit(before), path: '/etc/docker/daemon.json/nested' } as Action;
+    const report = await execute(ports, [broken, reload, run], [verifyStep(log)], { renderer: 'silent', timeoutMs: 5000 });
+
+    expect(report.failure).not.toBeNull();
+    expect(log).not.toContain('prepare');
+    expect(log).not.toContain('verify');
+    expect(log).not.toContain('SIGHUP 4242');
+    expect(log).toContain('DELETE /containers/c0ffee?force=1');
+    expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe(before);
+  });
+});
