@@ -19,6 +19,17 @@ const CACHE_DIR = path.join(DIST, '.code-cache');
 /** The commands, so each keeps the cache of the code it runs (first word of the command line; none: install). */
 export const COMMANDS = ['install', 'check', 'repair', 'uninstall', 'trust', 'untrust', 'user', 'catalog', 'tags'];
 
+/**
+ * Which code cache a command line uses. A cache holds the functions its first run compiled, so
+ * a run that does less must not make the cache of one that does more: help and --version (which
+ * run no command) and --dry-run (which applies nothing) keep their own.
+ */
+export function cacheVariant(args: readonly string[]): string {
+  if (args.some((a) => /^(-h|--help|-V|--version)$/.test(a))) return 'about';
+  const command = COMMANDS.includes(args[0] ?? '') ? args[0]! : 'install';
+  return args.includes('--dry-run') ? `${command}.dry-run` : command;
+}
+
 const builtIn = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
 if (builtIn) builtIn(CACHE_DIR);
 const unwritten: { script: vm.Script; cacheFile: string }[] = [];
@@ -46,8 +57,12 @@ export function load(relative: string, variant = ''): unknown {
   return module.exports;
 }
 
-/** After the run, so the cache holds every function the command compiled; any failure just leaves no cache. */
-function writeCaches(): void {
+/**
+ * After the run, so the cache holds every function the command compiled; any failure just leaves
+ * no cache. A run that failed (a mistyped option, a host refused) stopped early: it writes none.
+ */
+function writeCaches(code: number): void {
+  if (code !== 0) return;
   for (const { script, cacheFile } of unwritten) {
     const temporary = `${cacheFile}.${process.pid}`;
     try {
@@ -63,8 +78,7 @@ function writeCaches(): void {
 /** The bin shim's entry: runs the command line, and sets the exit code. */
 export function run(argv: string[]): void {
   process.once('exit', () => trace('exit'));
-  const command = COMMANDS.includes(argv[2] ?? '') ? argv[2]! : 'install';
-  const cli = load('cli.cjs', command) as { main(argv: string[]): Promise<number> };
+  const cli = load('cli.cjs', cacheVariant(argv.slice(2))) as { main(argv: string[]): Promise<number> };
   cli.main(argv).then(
     (code) => {
       process.exitCode = code;

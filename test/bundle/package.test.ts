@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +52,9 @@ describe('the published package', () => {
 
   it('keeps a V8 code cache per command next to the bundle; a damaged cache is compiled past and replaced', () => {
     rmSync(cacheDir(), { recursive: true, force: true });
+    // A run that failed (a mistyped option) stopped early: its cache would hold too little, so it writes none.
+    expect(spawnSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), '--no-such-option']).status).toBe(2);
+    expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([]);
     run('--version');
     run('check', '--list-checks');
     // Node.js 22 and newer keep the cache themselves (module.enableCompileCache), in their own layout.
@@ -59,14 +62,26 @@ describe('the published package', () => {
       expect(readdirSync(cacheDir()).length).toBeGreaterThan(0);
       return;
     }
-    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.check.bin', 'cli.cjs.install.bin']);
+    // --version ran no command: the install command's cache is left to a run that installs.
+    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.about.bin', 'cli.cjs.check.bin']);
     const damaged = Buffer.from('not a code cache');
-    writeFileSync(path.join(cacheDir(), 'cli.cjs.install.bin'), damaged);
+    writeFileSync(path.join(cacheDir(), 'cli.cjs.about.bin'), damaged);
     expect(run('--version').trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const replaced = readFileSync(path.join(cacheDir(), 'cli.cjs.install.bin'));
+    const replaced = readFileSync(path.join(cacheDir(), 'cli.cjs.about.bin'));
     expect(replaced.length).toBeGreaterThan(10_000);
     expect(replaced.equals(damaged)).toBe(false);
     // No temporary files are left behind.
-    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.check.bin', 'cli.cjs.install.bin']);
+    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.about.bin', 'cli.cjs.check.bin']);
+  });
+
+  it('chooses the cache by what a command line runs', () => {
+    const { cacheVariant } = createRequire(import.meta.url)(path.join(pkgDir, 'dist/boot.cjs')) as { cacheVariant(args: string[]): string };
+    expect(cacheVariant([])).toBe('install');
+    expect(cacheVariant(['--yes', '--address', '198.18.0.1'])).toBe('install');
+    expect(cacheVariant(['install', '--yes'])).toBe('install');
+    expect(cacheVariant(['--dry-run', '--address', '198.18.0.1'])).toBe('install.dry-run');
+    expect(cacheVariant(['check', '--json'])).toBe('check');
+    expect(cacheVariant(['--version'])).toBe('about');
+    expect(cacheVariant(['trust', '--help'])).toBe('about');
   });
 });
