@@ -21,11 +21,11 @@ export const COMMANDS = ['install', 'check', 'repair', 'uninstall', 'trust', 'un
 
 /**
  * Which code cache a command line uses. A cache holds the functions its first run compiled, so
- * a run that does less must not make the cache of one that does more: help and --version (which
- * run no command) and --dry-run (which applies nothing) keep their own.
+ * a run that does less must not make the cache of one that does more: help, --version and
+ * --list-checks (which run no command) and --dry-run (which applies nothing) keep their own.
  */
 export function cacheVariant(args: readonly string[]): string {
-  if (args.some((a) => /^(-h|--help|-V|--version)$/.test(a))) return 'about';
+  if (args[0] === 'help' || args.some((a) => /^(-h|--help|-V|--version|--list-checks)$/.test(a))) return 'about';
   const command = COMMANDS.includes(args[0] ?? '') ? args[0]! : 'install';
   return args.includes('--dry-run') ? `${command}.dry-run` : command;
 }

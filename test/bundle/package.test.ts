@@ -56,14 +56,17 @@ describe('the published package', () => {
     expect(spawnSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), '--no-such-option']).status).toBe(2);
     expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([]);
     run('--version');
-    run('check', '--list-checks');
+    // A plan on an empty tree (nothing applied; exit 0), asking no dockerd of this machine.
+    const dry = ['--dry-run', '--address', '198.18.0.1', '--root', mkdtempSync(path.join(work, 'root-'))];
+    execFileSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), ...dry], { env: { ...process.env, DOCKER_HOST: `unix://${work}/no-dockerd.sock` } });
     // Node.js 22 and newer keep the cache themselves (module.enableCompileCache), in their own layout.
     if ('enableCompileCache' in createRequire(import.meta.url)('node:module')) {
       expect(readdirSync(cacheDir()).length).toBeGreaterThan(0);
       return;
     }
-    // --version ran no command: the install command's cache is left to a run that installs.
-    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.about.bin', 'cli.cjs.check.bin']);
+    // --version ran no command, --dry-run applied nothing: the install command's cache is left to a run that installs.
+    const cliCaches = () => readdirSync(cacheDir()).filter((f) => f.startsWith('cli.')).sort();
+    expect(cliCaches()).toEqual(['cli.cjs.about.bin', 'cli.cjs.install.dry-run.bin']);
     const damaged = Buffer.from('not a code cache');
     writeFileSync(path.join(cacheDir(), 'cli.cjs.about.bin'), damaged);
     expect(run('--version').trim()).toMatch(/^\d+\.\d+\.\d+$/);
@@ -71,7 +74,8 @@ describe('the published package', () => {
     expect(replaced.length).toBeGreaterThan(10_000);
     expect(replaced.equals(damaged)).toBe(false);
     // No temporary files are left behind.
-    expect(readdirSync(cacheDir()).sort()).toEqual(['cli.cjs.about.bin', 'cli.cjs.check.bin']);
+    expect(cliCaches()).toEqual(['cli.cjs.about.bin', 'cli.cjs.install.dry-run.bin']);
+    expect(readdirSync(cacheDir()).filter((f) => !f.endsWith('.bin'))).toEqual([]);
   });
 
   it('chooses the cache by what a command line runs', () => {
@@ -83,5 +87,7 @@ describe('the published package', () => {
     expect(cacheVariant(['check', '--json'])).toBe('check');
     expect(cacheVariant(['--version'])).toBe('about');
     expect(cacheVariant(['trust', '--help'])).toBe('about');
+    expect(cacheVariant(['help', 'check'])).toBe('about');
+    expect(cacheVariant(['check', '--list-checks'])).toBe('about');
   });
 });
