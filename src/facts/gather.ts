@@ -44,11 +44,10 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     q.registry?.image ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
   ]);
   const [local, [engine, container, image]] = await Promise.all([localFacts(ports), answers]);
-  const { distro, init, dockerd, startup, daemonJson, stateText } = local;
+  const { distro, init, dockerd, argv, startup, daemonJson, stateText } = local;
   const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
-  const argv = dockerd?.argv ?? null;
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   return {
@@ -87,9 +86,10 @@ async function localFacts(ports: Ports) {
   ]);
   const distro = classifyDistro(parseOsRelease(osText));
   const init = systemd ? 'systemd' : 'sysvinit';
-  const startup = await startupFacts(files, init, distro, dockerd?.argv ?? null);
-  const daemonJson = await readDaemonJson(ports, daemonJsonPath(dockerd?.argv ?? null, startup));
-  return { distro, init, dockerd, startup, daemonJson, stateText } as const;
+  const argv = dockerd?.argv ?? null;
+  const startup = await startupFacts(files, init, distro, argv);
+  const daemonJson = await readDaemonJson(ports, daemonJsonPath(argv, startup));
+  return { distro, init, dockerd, argv, startup, daemonJson, stateText } as const;
 }
 
 async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
