@@ -1,6 +1,6 @@
 import { crypto } from '../lazy-builtins.js';
 
-/** ustar archives built in memory, for images made with `docker import` and no network. */
+/** ustar archives built in memory, for images made with no network (`docker import`, `docker load`). */
 export interface TarEntry {
   path: string;
   type: 'file' | 'dir';
