@@ -195,7 +195,7 @@ export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Want
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
   if (w.tls) {
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
@@ -204,10 +204,11 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry'>, w: Pick<Wan
     return steps;
   }
   // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
+  const reloadedSince = plan.daemon === 'reload' ? Date.now() : undefined;
   let trust: Promise<void> | null = null;
-  const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, signal));
+  const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, { signal, reloadedSince }));
   return [
-    { title: `confirm ${plan.entry} is trusted by the live dockerd (docker info)`, run: () => confirmTrust(), prepare: confirmTrust },
+    { title: `confirm ${plan.entry} is trusted by the live dockerd`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },
     smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`),
   ];

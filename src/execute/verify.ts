@@ -50,14 +50,42 @@ export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<vo
   }, () => problem);
 }
 
-/** The daemon trust is live when `docker info` lists the registry as insecure (a reload is asynchronous). */
-export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  let seen = '';
-  await poll(`${entry} trusted by the live dockerd (docker info)`, timeoutMs, async () => {
+/**
+ * The daemon trust is live when dockerd says so. After a reload, its own reload event lists the
+ * insecure registries it took: asking for past events costs dockerd nothing, where each GET /info
+ * runs `runc --version` and `docker-init --version`, and polling it slowed the start of the registry
+ * container that runs meanwhile. `docker info` is still asked every tenth time (and every time when
+ * the plan did not reload), since an init script may carry a reload out as a restart.
+ */
+export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, opts: { signal?: AbortSignal; reloadedSince?: number } = {}): Promise<void> {
+  let reloaded: string[] | null = null;
+  let seen = 'no reload yet';
+  let attempts = 0;
+  const via = opts.reloadedSince === undefined ? 'docker info' : "dockerd's reload event or docker info";
+  await poll(`${entry} trusted by the live dockerd (${via})`, timeoutMs, async () => {
+    if (opts.reloadedSince !== undefined && ++attempts % 10 !== 0) {
+      reloaded = (await reloadEvents(ports.docker, opts.reloadedSince).catch(() => [])).at(-1) ?? reloaded;
+      return reloaded && trustedLive({ registries: reloaded, cidrs: reloaded.filter((r) => r.includes('/')) }, entry) ? true : null;
+    }
     const e = await serverFacts(ports.docker);
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
     return trustedLive(e.liveInsecure, entry) ? true : null;
-  }, () => seen, { quick: false, signal });
+  }, () => (reloaded ? `insecure registries after the reload: ${reloaded.join(', ') || 'none'}` : seen), { quick: false, signal: opts.signal });
+}
+
+/** The insecure registries of each reload dockerd logged since `sinceMs` (epoch ms), oldest first. */
+export async function reloadEvents(api: DockerApi, sinceMs: number): Promise<string[][]> {
+  const seconds = (ms: number) => (ms / 1000).toFixed(3);
+  const filters = encodeURIComponent(JSON.stringify({ type: { daemon: true }, event: { reload: true } }));
+  // With `until` in the past, dockerd answers with the events it kept and ends, instead of streaming.
+  const text = await call(api, 'GET', `/events?since=${seconds(sinceMs)}&until=${seconds(Date.now())}&filters=${filters}`, { timeoutMs: 2000 });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const listed = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.['insecure-registries'];
+      return listed ? (JSON.parse(listed) as string[] | null) ?? [] : [];
+    });
 }
 
 export interface PingResult {

@@ -2,6 +2,9 @@ import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
 import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
+import { dockerApi, type DockerApi } from '../../src/ports/docker-api.js';
+import type { Ports } from '../../src/ports/index.js';
+import { reloadEvents, waitForTrust } from '../../src/execute/verify.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const UNRELATED = {
@@ -58,6 +61,28 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('images', '--format', '{{.Repository}}')).stdout).not.toContain('setup-registry/smoke');
     const backups = (await host.sh('ls /etc/docker')).stdout;
     expect(backups).toMatch(/daemon\.json\.\d{8}T\d{6}Z\.bak/);
+  });
+
+  it("the trust watch reads a real dockerd's reload event, without GET /info, and a reload that dropped the entry is not trust", async () => {
+    host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    const real = dockerApi(host.path('/run/docker.sock'));
+    const asked: string[] = [];
+    const docker: DockerApi = { socket: real.socket, request: (method, p, opts) => (asked.push(p.split('?')[0]!), real.request(method, p, opts)) };
+    const ports = { docker } as unknown as Ports;
+    const pid = String(await host.dockerdPid());
+
+    const since = Date.now();
+    host.writeFile('/etc/docker/daemon.json', `{"log-driver": "json-file", "insecure-registries": ["${ENTRY}", "10.9.0.0/16"]}\n`);
+    await host.exec(['kill', '-HUP', pid]);
+    await waitForTrust(ports, ENTRY, 10_000, { reloadedSince: since });
+    expect(asked.every((p) => p === '/events')).toBe(true);
+    expect(await reloadEvents(real, since)).toEqual([[ENTRY, '10.9.0.0/16']]);
+    expect(JSON.parse((await host.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout)[ENTRY]?.Secure).toBe(false);
+
+    const dropped = Date.now();
+    host.writeFile('/etc/docker/daemon.json', '{"log-driver": "json-file", "insecure-registries": ["10.9.0.0/16"]}\n');
+    await host.exec(['kill', '-HUP', pid]);
+    await expect(waitForTrust(ports, ENTRY, 1500, { reloadedSince: dropped })).rejects.toThrow(/after the reload: 10\.9\.0\.0\/16\)/);
   });
 
   it('a second run changes nothing: same file, same dockerd, same container, "already configured"', async () => {
