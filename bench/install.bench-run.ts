@@ -18,6 +18,29 @@ const ENTRY = `${TEST_ADDRESS}:5000`;
 const rows: string[][] = [];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * How far the ratio of medians could move from this run's rounds alone: a 95% bootstrap interval
+ * (rounds resampled with replacement, each round's pair kept together; a fixed seed, so the same
+ * times print the same interval). The machine's drift between runs comes on top of it.
+ */
+function ratioInterval(a: number[], b: number[], resamples = 2000): [number, number] {
+  // mulberry32: a small seeded generator (Math.random cannot be seeded).
+  let state = 42;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const ratios: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const picks = a.map(() => Math.floor(next() * a.length));
+    ratios.push(median(picks.map((i) => a[i]!)) / median(picks.map((i) => b[i]!)));
+  }
+  ratios.sort((x, y) => x - y);
+  return [ratios[Math.floor(resamples * 0.025)]!, ratios[Math.floor(resamples * 0.975)]!];
+}
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
   await fn();
@@ -100,7 +123,12 @@ it('benchmark', async () => {
   // Each round ran the three on fresh hosts one after another: the ratio within a round is the paired comparison.
   const paired = times.tool.map((t, i) => t / times.floor[i]!);
   const samples = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-  process.stdout.write(`\nfresh install, ms per round: tool ${samples(times.tool)} | manual ${samples(times.manual)} | floor ${samples(times.floor)}\nmedian of the per-round ratios tool/floor: ${median(paired).toFixed(2)}x\n`);
+  const [low, high] = ratioInterval(times.tool, times.floor);
+  process.stdout.write(
+    `\nfresh install, ms per round: tool ${samples(times.tool)} | manual ${samples(times.manual)} | floor ${samples(times.floor)}\n` +
+      `median of the per-round ratios tool/floor: ${median(paired).toFixed(2)}x\n` +
+      `ratio of medians tool/floor: ${(median(times.tool) / median(times.floor)).toFixed(2)}x, 95% bootstrap interval ${low.toFixed(2)}x to ${high.toFixed(2)}x\n`,
+  );
 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
