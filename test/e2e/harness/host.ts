@@ -13,6 +13,27 @@ export const OS_RELEASE: Record<string, string> = {
   centos7: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n',
 };
 
+/**
+ * The environment a command inside a test host gets: what `sudo` leaves an operator (env_reset,
+ * secure_path), not the test runner's. The runner's own variables do not belong on a fresh host,
+ * and some change what is measured: NODE_EXTRA_CA_CERTS alone makes every Node.js start parse a
+ * CA bundle (about 100 ms on this machine), before any of the tool's code runs.
+ * The docker CLI's config (logins) stays inside the host: /run is the host's own.
+ */
+export function hostEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    TERM: process.env.TERM ?? 'dumb',
+    DOCKER_CONFIG: '/run/test-docker-client',
+    ...extra,
+  };
+  // Per-phase timings of the tool, when a profiling run asks for them.
+  if (process.env.SETUP_REGISTRY_TRACE) env.SETUP_REGISTRY_TRACE = process.env.SETUP_REGISTRY_TRACE;
+  return env;
+}
+
 export interface Run {
   exitCode: number;
   stdout: string;
@@ -63,8 +84,8 @@ export abstract class DockerHost {
       reject: false,
       input: opts.input,
       timeout: opts.timeoutMs ?? 120_000,
-      // The docker CLI's own config (logins) stays inside the test host: /run is the host's own.
-      env: { CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
+      env: hostEnv(),
+      extendEnv: false,
     });
     this.running.delete(id);
     this.history.push(`${Date.now() - started} ms, exit ${r.exitCode}: ${argv.join(' ').slice(0, 200)}`);
@@ -81,7 +102,8 @@ export abstract class DockerHost {
   terminal(...args: string[]) {
     const child = execa('nsenter', ['-t', String(this.pid1), ...this.nsenterFlags(), '--', 'script', '-qfec', `stty cols 150 rows 50; node ${this.toolPath}/bin/setup-registry.cjs ${args.join(' ')}`, '/dev/null'], {
       reject: false,
-      env: { TERM: 'xterm', CI: '', DOCKER_CONFIG: '/run/test-docker-client' },
+      env: hostEnv({ TERM: 'xterm' }),
+      extendEnv: false,
     });
     const session = { screen: '' };
     child.stdout!.on('data', (d) => (session.screen += d));
