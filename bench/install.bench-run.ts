@@ -63,11 +63,7 @@ const FLOOR = `set -e
 docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true --label io.github.setup-registry.managed=true registry:3 >/dev/null
 until curl -sf http://${ENTRY}/v2/ >/dev/null; do sleep 0.01; done`;
 
-/**
- * Both sides of the start-up case run with the environment `sudo` gives, as everything inside the
- * test hosts does (hostEnv): this machine's NODE_EXTRA_CA_CERTS would add about 100 ms to every
- * Node.js start and hide the tool's own start-up cost in the baseline.
- */
+/** Both sides of the start-up case run with the environment `sudo` gives, as in the test hosts (see hostEnv). */
 const asOperator = { env: hostEnv(), extendEnv: false };
 
 it('benchmark', async () => {

@@ -10,9 +10,10 @@ import { trace } from './trace.js';
  * of the tool's own code, which is most of its start-up cost beyond Node.js itself.
  * Node.js 22 and newer do this themselves (module.enableCompileCache); on Node.js 20 the bundles
  * are compiled here through vm.Script with the cached data. The cache is written at exit, by the
- * first successful run of each kind of command line (cacheVariant), only where the bundle itself could be written: whoever can change the
- * cache could already change the code. V8 rejects a cache that does not match its version, flags or
- * source, and then the bundle is compiled as usual and the cache rewritten.
+ * first successful run of each kind of command line (cacheVariant), only where the bundle itself
+ * could be written: whoever can change the cache could already change the code. V8 rejects a cache
+ * that does not match its version, flags or source, and then the bundle is compiled as usual and
+ * the cache rewritten.
  */
 const DIST = __dirname;
 const CACHE_DIR = path.join(DIST, '.code-cache');

@@ -29,9 +29,9 @@ export interface HostFiles {
 }
 
 /**
- * The calls are synchronous (but a tree removal): the files are small, and one synchronous read is
- * a few system calls, where fs.promises makes a thread-pool round trip for each (about half a
- * millisecond per file here; gathering facts reads dozens, and taking the lock cost 5 ms).
+ * The calls are synchronous (all but the tree removal): the files are small, and one synchronous
+ * read is a few system calls, where fs.promises makes a thread-pool round trip for each (about half
+ * a millisecond per file here; gathering facts reads dozens, and taking the lock cost 5 ms).
  */
 export function hostFiles(root = '/'): HostFiles {
   const real = (file: string) => path.join(root, file);
