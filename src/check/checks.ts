@@ -3,6 +3,7 @@ import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
 import { containerDifferences, type ContainerWanted } from '../plan/container.js';
+import { describeDataDir, isVolume } from '../plan/wanted.js';
 import { registriesInFlags } from '../plan/trust/flag-sites.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
@@ -136,7 +137,7 @@ export const CHECKS: readonly Check[] = [
   { id: 'container-running', run: (ctx) => container(ctx, (c) => (c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))) },
   { id: 'container-restart-policy', run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
   { id: 'container-port', run: (ctx) => container(ctx, (c) => (c.hostPort === String(ctx.target.port) ? ok(`port ${c.hostPort} published`) : fail(`port ${ctx.target.port} is not published (${c.hostPort ?? 'none'})`, REPAIR))) },
-  { id: 'container-data-dir', run: (ctx) => container(ctx, (c) => (c.dataDir === ctx.target.dataDir ? ok(`${c.dataDir} mounted`) : fail(`${ctx.target.dataDir} is not mounted at /var/lib/registry (${c.dataDir ?? 'nothing'})`, REPAIR))) },
+  { id: 'container-data-dir', run: (ctx) => container(ctx, (c) => (c.dataDir === ctx.target.dataDir ? ok(`${describeDataDir(c.dataDir)} mounted`) : fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR))) },
   {
     id: 'container-image',
     run: (ctx) => container(ctx, (c) => (containerDifferences(c, ctx.target).some((d) => d.startsWith('image')) ? warn(`image is ${c.image}, ${ctx.target.image} recorded`, REPAIR) : ok(c.image))),
@@ -186,14 +187,18 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'data-dir-space',
-    run: async ({ ports, target }) => {
+    run: async ({ ports, target, facts }) => {
+      const where = describeDataDir(target.dataDir);
+      // A volume's directory is where dockerd put it: known from the container that mounts it.
+      const path = isVolume(target.dataDir) ? (facts.container?.dataDir === target.dataDir ? facts.container.dataPath : null) : target.dataDir;
       try {
-        const s = statfsSync(ports.files.real(target.dataDir));
+        if (!path) throw new Error('not mounted');
+        const s = statfsSync(ports.files.real(path));
         const free = s.bavail / s.blocks;
-        const text = `${(free * 100).toFixed(0)}% free in ${target.dataDir}`;
+        const text = `${(free * 100).toFixed(0)}% free in ${where}`;
         return free < 0.1 ? warn(text, `free space, or: docker exec ${target.name} registry garbage-collect /etc/docker/registry/config.yml`) : ok(text);
       } catch {
-        return warn(`${target.dataDir} does not exist yet`, REPAIR);
+        return warn(`${where} does not exist yet`, REPAIR);
       }
     },
   },

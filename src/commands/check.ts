@@ -7,6 +7,7 @@ import { createOutput } from '../output.js';
 import { factsSummary } from './apply.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 import { STATE_FILE } from '../plan/state.js';
+import { dataDirToKeep } from '../plan/wanted.js';
 import { trace } from '../trace.js';
 
 export interface CheckFlags extends TargetFlags {
@@ -46,6 +47,8 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   const target = resolveTarget(flags, stateText, stateText || flags.address ? null : await primaryIPv4());
   const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry } });
   trace('facts gathered');
+  // Nothing says where the images are (no --data-dir, no install recorded): where the container keeps them.
+  if (flags.dataDir === undefined && !target.state) target.dataDir = dataDirToKeep(facts.container);
   const credentials = target.auth ? await credentialsFor(ports, flags, target.entry) : null;
   const findings = await runChecks({ facts, target, ports, credentials }, opts);
   trace('checks run');

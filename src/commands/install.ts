@@ -10,7 +10,8 @@ import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
 import { parseMethod } from '../plan/trust/index.js';
-import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
+import { containerFacts } from '../facts/docker-engine.js';
+import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
@@ -50,7 +51,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     offlineImage: Boolean(flags.offlineImage) || Boolean(image?.startsWith(`${OFFLINE_REPO}:`)),
     imageArchive: flags.imageArchive,
     installDocker: Boolean(flags.installDocker),
-    dataDir: parseDataDir(flags.dataDir ?? DEFAULTS.dataDir),
+    dataDir: flags.dataDir === undefined ? undefined : parseDataDir(flags.dataDir),
     method: parseMethod(flags.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
@@ -60,7 +61,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     if (!address) throw new UsageError("could not find this host's primary IPv4 address: pass --address");
   }
   let wanted: Wanted = { ...partial, address: address ?? '' };
-  if (interactive) wanted = await ask(wanted);
+  if (interactive) wanted = await ask(ports, wanted);
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
   if (!flags.dryRun) await acquireLock(ports);
@@ -118,7 +119,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     return 1;
   }
   const state = parseState(await ports.files.read(STATE_FILE));
-  out.say(`\nregistry ready: ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ (data in ${wanted.dataDir}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
+  out.say(`\nregistry ready: ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ (data in ${describeDataDir(state?.dataDir ?? plan.dataDir)}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
   out.say(`push to it:\n  ${wanted.auth ? `docker login ${entry}\n  ` : ''}docker tag IMAGE ${entry}/NAME && docker push ${entry}/NAME`);
   if (wanted.tls && !wanted.tls.provided) out.say(`other Docker hosts: setup-registry trust ${entry} --ca ${CA_CERT} (copy the CA over first)`);
   out.json(result({ ok: true, changed: true, backups: report.backups }));
@@ -218,13 +219,16 @@ function smokeStep(smoke: ReturnType<typeof smokePush>, title: string): Step {
   return { title, run: async () => void (await smoke.run()), prepare: smoke.prepare, cleanup: smoke.cleanup };
 }
 
-async function ask(w: Wanted): Promise<Wanted> {
+async function ask(ports: Ports, w: Wanted): Promise<Wanted> {
   const { input } = await import('@inquirer/prompts');
   const suggested = w.address || (await primaryIPv4()) || '';
   const address = parseAddress(await input({ message: 'Address clients will use to reach the registry', default: suggested, validate: valid(parseAddress) }));
   const port = parsePort(await input({ message: 'Port', default: String(w.port), validate: valid(parsePort) }));
-  const dataDir = parseDataDir(await input({ message: 'Storage directory for images', default: w.dataDir, validate: valid(parseDataDir) }));
-  return { ...w, address, port, dataDir };
+  // The default is where an existing registry container keeps its images (maybe a volume): kept unless changed.
+  const keep = w.dataDir ?? dataDirToKeep(await containerFacts(ports.docker, w.name).catch(() => null));
+  const shown = describeDataDir(keep);
+  const answer = await input({ message: 'Storage directory for images', default: shown, validate: (v) => v === shown || valid(parseDataDir)(v) });
+  return { ...w, address, port, dataDir: answer === shown ? keep : parseDataDir(answer) };
 }
 
 function valid(parse: (v: string) => unknown) {

@@ -261,6 +261,9 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
     case 'restart':
       await send('POST', `/containers/${name}/restart`);
       return;
+    case 'remove-volume':
+      await send('DELETE', `/volumes/${action.argv.at(-1)}`);
+      return;
     case 'run': {
       const { Id } = JSON.parse(await send('POST', action.create!.path, action.create!.body)) as { Id: string };
       onCreated(Id);

@@ -56,12 +56,13 @@ interface Inspect {
   State: { Running: boolean; Status: string };
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
   HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
-  Mounts: { Source: string; Destination: string }[] | null;
+  Mounts: { Type?: string; Name?: string; Source: string; Destination: string }[] | null;
 }
 
 export async function containerFacts(api: DockerApi, name: string): Promise<ContainerFacts | null> {
   const c = await getJson<Inspect>(api, `/containers/${name}/json`).catch(() => null);
   if (!c) return null;
+  const data = c.Mounts?.find((m) => m.Destination === '/var/lib/registry');
   return {
     id: c.Id,
     running: c.State.Running,
@@ -69,7 +70,10 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     image: c.Config.Image,
     restartPolicy: c.HostConfig.RestartPolicy?.Name ?? '',
     hostPort: c.HostConfig.PortBindings?.['5000/tcp']?.[0]?.HostPort ?? null,
-    dataDir: c.Mounts?.find((m) => m.Destination === '/var/lib/registry')?.Source ?? null,
+    // A volume is named, not pathed: its directory is Docker's business, and binding that path would
+    // leave the volume unused in Docker's eyes (and `docker volume prune` deletes unused volumes).
+    dataDir: data ? (data.Type === 'volume' && data.Name ? data.Name : data.Source) : null,
+    dataPath: data?.Source ?? null,
     env: c.Config.Env ?? [],
     labels: c.Config.Labels ?? {},
     mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),

@@ -78,7 +78,10 @@ export interface ContainerFacts {
   image: string;
   restartPolicy: string;
   hostPort: string | null;
+  /** What holds the images (mounted at /var/lib/registry): a host directory, or a Docker volume's name. */
   dataDir: string | null;
+  /** Where those images are on the host (for a volume, its directory under Docker's root). */
+  dataPath: string | null;
   env: string[];
   labels: Record<string, string>;
   mounts: { source: string; destination: string }[];

@@ -66,7 +66,8 @@ export interface DaemonAction {
 
 export interface ContainerAction {
   kind: 'container';
-  op: 'pull' | 'remove' | 'run' | 'start' | 'restart';
+  /** remove-volume: uninstall --purge of images kept in a Docker volume (cannot be rolled back, so it runs last) */
+  op: 'pull' | 'remove' | 'run' | 'start' | 'restart' | 'remove-volume';
   /** The equivalent docker command: shown in plans and failures. */
   argv: string[];
   /** For `run`: the Engine API create request the executor sends instead of spawning the CLI. */
@@ -97,6 +98,7 @@ export function title(action: Action): string {
     case 'image':
       return action.op === 'load' ? action.argv.join(' ') : `build ${action.tag} from ${action.binary}`;
     case 'container':
+      if (action.op === 'remove-volume') return action.argv.join(' ');
       return `docker ${action.op} ${action.op === 'pull' ? action.argv.at(-1) : action.argv.includes('--name') ? action.argv[action.argv.indexOf('--name') + 1] : action.argv.at(-1)}`;
   }
 }

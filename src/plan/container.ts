@@ -1,10 +1,11 @@
 import type { ContainerFacts } from '../facts/types.js';
 import type { ContainerAction } from './actions.js';
-import type { Wanted } from './wanted.js';
+import { describeDataDir, type Wanted } from './wanted.js';
 import { AUTH_DIR, TLS_DIR } from '../tls/paths.js';
+import { HostRefusal } from '../errors.js';
 
-/** What the container needs to know: the wanted state with its image resolved. */
-export type ContainerWanted = Omit<Wanted, 'image'> & { image: string };
+/** What the container needs to know: the wanted state with its image and data location resolved. */
+export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & { image: string; dataDir: string };
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
 
@@ -60,7 +61,7 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
   if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
-  if (c.dataDir !== w.dataDir) out.push(`data dir ${c.dataDir ?? 'none'} -> ${w.dataDir}`);
+  if (c.dataDir !== w.dataDir) out.push(`data ${c.dataDir ? describeDataDir(c.dataDir) : 'none'} -> ${describeDataDir(w.dataDir)}`);
   for (const e of envOf(w)) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
   const stale = c.env.filter((e) => /^REGISTRY_(HTTP_TLS|AUTH)/.test(e) && !envOf(w).includes(e));
   if (stale.length) out.push(`environment has ${stale.map((e) => e.split('=')[0]).join(', ')} no longer wanted`);
@@ -71,9 +72,23 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   return out;
 }
 
+/** What becomes of the images when the container is recreated: said plainly, since it is the operator's data. */
+function dataFate(c: ContainerFacts, w: ContainerWanted): string {
+  if (c.dataDir === w.dataDir) return `its images stay in ${describeDataDir(w.dataDir)}`;
+  if (!c.dataDir) return `what it kept inside itself goes with it; the new container keeps its images in ${describeDataDir(w.dataDir)}`;
+  return `the images in ${describeDataDir(c.dataDir)} are not moved: the new container serves ${describeDataDir(w.dataDir)}`;
+}
+
 export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
+  // Someone else's container (no label of ours) that has nothing at the registry's storage is not a
+  // registry we can take over, or it keeps its images inside itself: removing it would delete them.
+  if (c && diff.length > 0 && c.labels[MANAGED_LABEL] !== 'true' && !c.dataDir) {
+    throw new HostRefusal(
+      `a container named ${w.name} (image ${c.image}) exists, was not made by setup-registry and has nothing mounted at /var/lib/registry, so replacing it would delete what it holds; choose another --name (and --port), or remove it yourself`,
+    );
+  }
   if (c && diff.length === 0) {
     if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
     return actions;
@@ -89,7 +104,7 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
       hint: `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
     });
   }
-  if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); the data stays in ${w.dataDir}` });
+  if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); ${dataFate(c, w)}` });
   actions.push({ kind: 'container', op: 'run', argv: runArgv(w), create: createRequest(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
   return actions;
 }

@@ -9,7 +9,7 @@ import { parseState, renderState, STATE_FILE, type InstallState } from './state.
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { planSecure } from './tls-plan.js';
-import { entryOf, type Wanted } from './wanted.js';
+import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
 
@@ -20,6 +20,8 @@ export interface Plan {
   /** Things said before applying, e.g. why dockerd must restart. */
   notes: string[];
   daemon: DaemonOutcome;
+  /** Where the registry keeps its images: --data-dir, else where the existing container keeps them. */
+  dataDir: string;
   /** The rest can only be planned after this plan ran (dockerd or a package was missing): look again, plan again. */
   secondPass: boolean;
   state: InstallState | null;
@@ -43,9 +45,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const image = planImage(facts, wanted);
   notes.push(...image.notes);
   secondPass ||= image.secondPass;
+  const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, image: image.name! }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name! }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
   // A new certificate or password file is only read when the registry starts.
   if (secure?.reloadRegistry && facts.container && !container.some((a) => a.op === 'run') && !secondPass) {
     const start = container.findIndex((a) => a.op === 'start');
@@ -66,7 +69,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const method = trust.method;
   const previous = parseState(facts.stateText);
   const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);
-  const state = secondPass || !image.name ? null : nextState(previous, wanted, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0]);
+  const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0]);
   const stateText = state && renderState(state);
   const stateWrite: Action[] =
     !stateText || stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
@@ -77,6 +80,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     actions: [...image.first, ...pull, ...trust.writes, ...(secure?.actions ?? []), ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
     notes,
     daemon: trust.outcome,
+    dataDir,
     secondPass,
     state,
   };
@@ -95,7 +99,7 @@ function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Pla
   const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs }];
   const enable = manager.enableAtBoot();
   if (enable) daemon.push({ kind: 'daemon', op: 'enable', via: enable, why: 'start Docker at boot' });
-  return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', secondPass: true, state: null };
+  return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', dataDir: wanted.dataDir ?? DEFAULTS.dataDir, secondPass: true, state: null };
 }
 
 interface ImagePlan {
@@ -138,7 +142,7 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
   return { ...none, name: tag, source, actions: [{ kind: 'image', op: 'build', tag, binary: pkg.binary, source: `${pkg.name} ${pkg.version}`, why: `an image of ${pkg.binary} (${pkg.name} ${pkg.version}) and the libraries it links` }] };
 }
 
-function nextState(previous: InstallState | null, w: Wanted, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
+function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
   const added = previous?.added.filter((a) => a.entry !== entry || a.method === method) ?? [];
   if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) added.push({ entry, method, file: write.path });
   return {

@@ -1,4 +1,4 @@
-import { entryOf } from './wanted.js';
+import { describeDataDir, entryOf, isVolume } from './wanted.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Templates } from '../templates.js';
 import type { Action } from './actions.js';
@@ -48,8 +48,9 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
     else kept.push(`the CA, certificate and password file in ${CA_DIR}, ${TLS_DIR}, ${AUTH_DIR} (delete them with --purge)`);
   }
   if (state) {
-    if (opts.purge) actions.push({ kind: 'remove-path', path: state.dataDir, why: '--purge: delete the pushed images' });
-    else kept.push(`the registry's data in ${state.dataDir} (delete it with --purge)`);
+    const why = '--purge: delete the pushed images';
+    if (opts.purge) actions.push(isVolume(state.dataDir) ? { kind: 'container', op: 'remove-volume', argv: ['docker', 'volume', 'rm', state.dataDir], why } : { kind: 'remove-path', path: state.dataDir, why });
+    else kept.push(`the registry's data in ${describeDataDir(state.dataDir)} (delete it with --purge)`);
     actions.push({ kind: 'remove-path', path: STATE_FILE, why: 'forget the install' });
   }
   return { actions, notes, daemon, kept };

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import type { ContainerFacts } from '../facts/types.js';
 import type { MethodName } from './trust/types.js';
 
 /** What the operator asked for, validated. */
@@ -8,7 +9,8 @@ export interface Wanted {
   name: string;
   /** null: build one from the distro's registry package (--offline-image) */
   image: string | null;
-  dataDir: string;
+  /** Where the images go (--data-dir); absent: where the existing registry container keeps them, else the default. */
+  dataDir?: string;
   method: MethodName | 'auto';
   timeoutMs: number;
   installDocker?: boolean;
@@ -55,6 +57,27 @@ export function parseImage(value: string): string {
 export function parseDataDir(value: string): string {
   if (!value.startsWith('/') || /[\s:'"`$\\]/.test(value)) throw new UsageError(`--data-dir: "${printable(value)}" must be an absolute path without spaces, quotes or colons`);
   return value.replace(/\/+$/, '') || '/';
+}
+
+/**
+ * Where the registry keeps its images when --data-dir does not say: where the existing container
+ * keeps them. A registry started by hand from the docs (`docker run -d -p 5000:5000 --name registry
+ * registry:2`) keeps them in an anonymous volume; recreating it with another mount would leave them
+ * behind, out of sight of the new registry.
+ */
+export function dataDirToKeep(existing: Pick<ContainerFacts, 'dataDir'> | null): string {
+  const d = existing?.dataDir;
+  // A bind source with a colon cannot be written as a bind; such a container keeps nothing we could reuse.
+  return d && !d.includes(':') ? d : DEFAULTS.dataDir;
+}
+
+/** A data location that is not a path is a Docker volume (only ever adopted from an existing container). */
+export function isVolume(dataDir: string): boolean {
+  return !dataDir.startsWith('/');
+}
+
+export function describeDataDir(dataDir: string): string {
+  return isVolume(dataDir) ? `volume ${dataDir}` : dataDir;
 }
 
 export function parseTimeout(value: string): number {

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
-import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
+import { OS_RELEASE, TEST_ADDRESS, waitForValue } from './harness/host.js';
 import { dockerApi, type DockerApi } from '../../src/ports/docker-api.js';
 import type { Ports } from '../../src/ports/index.js';
 import { reloadEvents, waitForTrust } from '../../src/execute/verify.js';
@@ -185,6 +185,54 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'registry')).stdout.trim()).toBe('always');
     await host.docker('rmi', `${ENTRY}/kept:1`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+  });
+
+  it('takes over a registry started by hand as the docs say (images in an anonymous volume): same volume, images still served', async () => {
+    host = await TestHost.create();
+    await host.docker('run', '-d', '-p', '5000:5000', '--restart=always', '--name', 'registry', 'registry:3');
+    const volume = (await host.docker('inspect', '--format', '{{range .Mounts}}{{.Name}}{{end}}', 'registry')).stdout.trim();
+    expect(volume).toMatch(/^[0-9a-f]{64}$/);
+    // loopback is trusted without configuration: what an operator pushed before the tool
+    expect(await waitForValue(async () => ((await host!.push('localhost:5000', 'mine')).ok ? true : null), 10_000)).toBe(true);
+
+    // nothing installed yet: check (and so repair) looks at the images where the container keeps them
+    expect((await host.tool('check', '--address', TEST_ADDRESS, '--only', 'container-data-dir')).stdout).toContain(`volume ${volume} mounted`);
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`its images stay in volume ${volume}`);
+    expect(r.stdout).toContain(`data in volume ${volume}`);
+    const inspect = JSON.parse((await host.docker('inspect', 'registry')).stdout)[0];
+    expect(inspect.Mounts.map((m: { Name?: string; Destination: string }) => [m.Name, m.Destination])).toEqual([[volume, '/var/lib/registry']]);
+    expect(inspect.Config.Labels['io.github.setup-registry.managed']).toBe('true');
+    // the new registry serves what the old one held, at the address clients use
+    await host.docker('rmi', 'localhost:5000/mine:1');
+    expect((await host.docker('pull', `${ENTRY}/mine:1`)).exitCode).toBe(0);
+
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(again.stdout).toContain('already configured');
+    expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout.trim()).toBe(inspect.Id);
+    expect((await host.tool('check')).exitCode).toBe(0);
+
+    // uninstall --purge deletes the images: here, the volume
+    const purge = await host.tool('uninstall', '--yes', '--purge');
+    expect(purge.exitCode, purge.stderr).toBe(0);
+    expect(purge.stdout).toContain(`docker volume rm ${volume}`);
+    expect((await host.docker('volume', 'ls', '-q')).stdout).not.toContain(volume);
+  });
+
+  it("refuses to replace someone else's container of that name that keeps its files inside itself", async () => {
+    host = await TestHost.create({ daemonJson: '{}\n' });
+    await host.makeImage('local/app:1');
+    await host.docker('create', '--name', 'registry', 'local/app:1', '/payload');
+    const id = (await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout.trim();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('a container named registry (image local/app:1) exists, was not made by setup-registry');
+    expect(r.stderr).toContain('--name');
+    expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout.trim()).toBe(id);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
   });
 
   it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {

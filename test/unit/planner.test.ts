@@ -17,7 +17,7 @@ const templates = loadTemplates();
 const ENTRY = '10.0.0.5:5000';
 const writes = (actions: Action[]) => actions.filter((a): a is WriteFile => a.kind === 'write-file');
 const ops = (actions: Action[]) => actions.flatMap((a) => (a.kind === 'daemon' ? [`daemon:${a.op}`] : a.kind === 'container' ? [`container:${a.op}`] : []));
-const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {}, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry' }] };
+const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', dataPath: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {}, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry' }] };
 
 describe('install planner (pure: facts in, actions out)', () => {
   it('fresh sysvinit host: merges daemon.json, reloads by SIGHUP, runs the container, records state', async () => {
@@ -180,6 +180,49 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(recreate.actions.find((a) => a.kind === 'container')!.why).toContain('restart policy no -> always, port 5001 -> 5000');
     const stopped = planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, running: false, status: 'exited' } }), wanted, templates);
     expect(ops(stopped.actions)).toEqual(['container:start']);
+  });
+
+  describe('an existing container keeps its images where they are', () => {
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const docker = { liveInsecure: { registries: [ENTRY], cidrs: [] } };
+    const VOLUME = '1a92d311f4f7';
+    // `docker run -d -p 5000:5000 --restart=always --name registry registry:2`, as the docs say: an anonymous volume, no label of ours
+    const byHand = { ...healthyContainer, env: [], dataDir: VOLUME, dataPath: `/var/lib/docker/volumes/${VOLUME}/_data`, mounts: [{ source: `/var/lib/docker/volumes/${VOLUME}/_data`, destination: '/var/lib/registry' }] };
+    const { dataDir: _, ...noDataDir } = wanted;
+    const run = (plan: { actions: Action[] }) => plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }> | undefined;
+
+    it('a registry started by hand in a volume is recreated on the same volume, and says so', async () => {
+      const plan = planInstall(await factsFrom({ files, docker, container: byHand }), noDataDir, templates);
+      expect(ops(plan.actions)).toEqual(['container:remove', 'container:run']);
+      expect(plan.actions.find((a) => a.kind === 'container')!.why).toContain(`its images stay in volume ${VOLUME}`);
+      expect(run(plan)!.create!.body).toMatchObject({ HostConfig: { Binds: [`${VOLUME}:/var/lib/registry`] } });
+      expect(run(plan)!.argv.join(' ')).toContain(`-v ${VOLUME}:/var/lib/registry`);
+      expect(plan.dataDir).toBe(VOLUME);
+      expect(JSON.parse(writes(plan.actions).find((w) => w.path.endsWith('state.json'))!.after).dataDir).toBe(VOLUME);
+      // once ours on that volume, a rerun leaves it alone
+      const ours = { ...byHand, env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: { 'io.github.setup-registry.managed': 'true' } };
+      expect(ops(planInstall(await factsFrom({ files, docker, container: ours }), noDataDir, templates).actions)).toEqual([]);
+    });
+
+    it('a bind-mounted directory is kept the same way; --data-dir elsewhere says the images are not moved', async () => {
+      const bound = { ...byHand, dataDir: '/srv/images', dataPath: '/srv/images', mounts: [{ source: '/srv/images', destination: '/var/lib/registry' }] };
+      const kept = planInstall(await factsFrom({ files, docker, container: bound }), noDataDir, templates);
+      expect(run(kept)!.create!.body).toMatchObject({ HostConfig: { Binds: ['/srv/images:/var/lib/registry'] } });
+      const moved = planInstall(await factsFrom({ files, docker, container: byHand }), { ...wanted, dataDir: '/srv/registry' }, templates);
+      expect(moved.actions.find((a) => a.kind === 'container')!.why).toContain(`the images in volume ${VOLUME} are not moved: the new container serves /srv/registry`);
+      expect(run(moved)!.create!.body).toMatchObject({ HostConfig: { Binds: ['/srv/registry:/var/lib/registry'] } });
+      // no container: the default
+      expect(planInstall(await factsFrom({}), noDataDir, templates).dataDir).toBe('/var/lib/registry');
+    });
+
+    it("someone else's container by that name with nothing at /var/lib/registry is refused, not removed", async () => {
+      const other = { ...healthyContainer, image: 'nginx:1.25', env: [], dataDir: null, dataPath: null, mounts: [] };
+      const facts = await factsFrom({ files, docker, container: other });
+      expect(() => planInstall(facts, wanted, templates)).toThrow(/a container named registry \(image nginx:1\.25\) exists, was not made by setup-registry and has nothing mounted at \/var\/lib\/registry.*choose another --name/);
+      // ours (labelled) without the mount is simply recreated
+      const ours = { ...other, labels: { 'io.github.setup-registry.managed': 'true' } };
+      expect(ops(planInstall(await factsFrom({ files, docker, container: ours }), wanted, templates).actions)).toEqual(['container:remove', 'container:run']);
+    });
   });
 
   it('--config-file on the dockerd command line decides which daemon.json is edited', async () => {
