@@ -1,6 +1,6 @@
 import type { Processes } from '../ports/processes.js';
 import { getJson, type DockerApi } from '../ports/docker-api.js';
-import type { ContainerFacts } from './types.js';
+import type { ContainerFacts, PublishingContainer } from './types.js';
 
 export interface EngineFacts {
   installed: boolean;
@@ -82,4 +82,13 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
 
 export async function imagePresent(api: DockerApi, image: string): Promise<boolean> {
   return (await getJson(api, `/images/${image}/json`).catch(() => null)) !== null;
+}
+
+/** The running container that publishes a host port (its docker-proxy is what holds the port). */
+export async function containerPublishing(api: DockerApi, port: number): Promise<PublishingContainer | null> {
+  const filters = encodeURIComponent(JSON.stringify({ publish: [String(port)] }));
+  const list = await getJson<{ Names: string[]; Image: string; Mounts: { Destination: string }[] | null }[]>(api, `/containers/json?filters=${filters}`).catch(() => null);
+  const c = list?.[0];
+  if (!c?.Names[0]) return null;
+  return { name: c.Names[0].replace(/^\//, ''), image: c.Image, registryStorage: (c.Mounts ?? []).some((m) => m.Destination === '/var/lib/registry') };
 }

@@ -3,7 +3,7 @@ import { parseOsRelease } from '../formats/os-release.js';
 import { classifyDistro, type Distro } from '../knowledge/distros.js';
 import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
-import { containerFacts, engineFacts, imagePresent } from './docker-engine.js';
+import { containerFacts, containerPublishing, engineFacts, imagePresent } from './docker-engine.js';
 import { findDockerd } from './dockerd-process.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { portHolder } from './listeners.js';
@@ -50,6 +50,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
+  if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
   return {
     distro,
     init,

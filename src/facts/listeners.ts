@@ -19,7 +19,7 @@ export async function portHolder(proc: HostFiles, port: number, ourContainerPort
   const isProxy = owner?.comm === 'docker-proxy';
   const ours = isProxy && ourContainerPort === String(port);
   const description = owner ? `${owner.comm} (pid ${owner.pid})${isProxy && !ours ? ', a port published by another container (see docker ps)' : ''}` : 'a process this user cannot see';
-  return { port, description, ours };
+  return { port, description, ours, proxy: isProxy };
 }
 
 async function ownerOf(proc: HostFiles, inodes: string[]): Promise<{ pid: number; comm: string } | null> {

@@ -92,6 +92,17 @@ export interface PortHolder {
   description: string;
   /** true when it is the docker-proxy of the container we manage (then it is ours to move) */
   ours: boolean;
+  /** a docker-proxy: a port some container publishes */
+  proxy?: boolean;
+  /** that container, asked from dockerd: a refusal can name it (and a registry can be taken over with --name) */
+  container?: PublishingContainer | null;
+}
+
+export interface PublishingContainer {
+  name: string;
+  image: string;
+  /** something is mounted at /var/lib/registry: a registry's storage */
+  registryStorage: boolean;
 }
 
 export interface TlsFacts {

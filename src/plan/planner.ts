@@ -34,9 +34,7 @@ export interface Plan {
 export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templates): Plan {
   const entry = entryOf(wanted);
   if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
-  if (facts.portHolder && !facts.portHolder.ours) {
-    throw new HostRefusal(`port ${wanted.port} is already in use by ${facts.portHolder.description}; choose another with --port`);
-  }
+  if (facts.portHolder && !facts.portHolder.ours) throw new HostRefusal(portTaken(facts.portHolder, wanted.port));
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const trust = secure ? planDaemonOnly(facts, secure.notes) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
@@ -84,6 +82,14 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     secondPass,
     state,
   };
+}
+
+/** Names what holds the port; a registry run by hand under another name can be taken over with --name. */
+function portTaken(holder: NonNullable<HostFacts['portHolder']>, port: number): string {
+  const c = holder.container;
+  if (!c) return `port ${port} is already in use by ${holder.description}; choose another with --port`;
+  const what = `port ${port} is already in use by container ${c.name} (image ${c.image})`;
+  return c.registryStorage ? `${what}; to take that registry over (its images stay where they are), run again with --name ${c.name}, or choose another --port` : `${what}; choose another with --port`;
 }
 
 /** No Docker yet: install the distro's package and start it; everything else is planned in a second pass. */

@@ -167,10 +167,14 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     await host.docker('run', '-d', '--name', 'squatter', '-p', '5000:5000', 'registry:3');
     const taken = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(taken.exitCode).toBe(2);
-    expect(taken.stderr).toMatch(/port 5000 is already in use by docker-proxy/);
-    expect(taken.stderr).toContain('--port');
+    expect(taken.stderr.trim()).toBe('setup-registry: port 5000 is already in use by container squatter (image registry:3); to take that registry over (its images stay where they are), run again with --name squatter, or choose another --port');
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
     expect((await host.docker('ps', '-a', '--format', '{{.Names}}')).stdout.trim()).toBe('squatter');
+    // the advice works
+    const volume = (await host.docker('inspect', '--format', '{{range .Mounts}}{{.Name}}{{end}}', 'squatter')).stdout.trim();
+    const takeOver = await host.tool('--yes', '--address', TEST_ADDRESS, '--name', 'squatter');
+    expect(takeOver.exitCode, takeOver.stderr).toBe(0);
+    expect((await host.docker('inspect', '--format', '{{range .Mounts}}{{.Name}}{{end}}', 'squatter')).stdout.trim()).toBe(volume);
   });
 
   it('recreates a registry container whose settings differ, keeping the pushed images', async () => {

@@ -154,6 +154,12 @@ describe('install planner (pure: facts in, actions out)', () => {
     await expect(factsFrom({ files: { '/etc/docker/daemon.json': '{"a": }' } }).then((f) => planInstall(f, wanted, templates))).rejects.toThrow(/daemon\.json:1:\d+: not valid JSON/);
     const busy = await factsFrom({ portHolder: { port: 5000, description: 'nginx (pid 7)', ours: false } });
     expect(() => planInstall(busy, wanted, templates)).toThrow('port 5000 is already in use by nginx (pid 7); choose another with --port');
+    // a container's published port: named; a registry under another name can be taken over
+    const proxy = { port: 5000, description: 'docker-proxy (pid 9)', ours: false, proxy: true };
+    const app = await factsFrom({ portHolder: { ...proxy, container: { name: 'web', image: 'nginx:1.25', registryStorage: false } } });
+    expect(() => planInstall(app, wanted, templates)).toThrow('port 5000 is already in use by container web (image nginx:1.25); choose another with --port');
+    const other = await factsFrom({ portHolder: { ...proxy, container: { name: 'my-registry', image: 'registry:2', registryStorage: true } } });
+    expect(() => planInstall(other, wanted, templates)).toThrow('port 5000 is already in use by container my-registry (image registry:2); to take that registry over (its images stay where they are), run again with --name my-registry, or choose another --port');
     expect(() => planInstall(busy, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow();
     const sysv = await factsFrom({});
     expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
