@@ -79,16 +79,31 @@ function dataFate(c: ContainerFacts, w: ContainerWanted): string {
   return `the images in ${describeDataDir(c.dataDir)} are not moved: the new container serves ${describeDataDir(w.dataDir)}`;
 }
 
+/**
+ * Someone else's container (no label of ours) is only replaced when nothing of it is lost: its images
+ * are at the registry's storage (kept: the new container mounts the same), and it has no settings
+ * ours would drop (a TLS certificate, auth, a config file, a pull-through upstream, another storage).
+ */
+function refuseToReplace(c: ContainerFacts, w: ContainerWanted): void {
+  const what = `a container named ${w.name} (image ${c.image}) exists and was not made by setup-registry`;
+  if (!c.dataDir) {
+    throw new HostRefusal(`${what}; it has nothing mounted at /var/lib/registry, so replacing it would delete what it holds; choose another --name (and --port), or remove it yourself`);
+  }
+  const env = envOf(w);
+  const binds = bindsOf(w);
+  const lost = [
+    ...c.env.filter((e) => e.startsWith('REGISTRY_') && !env.includes(e)).map((e) => e.split('=')[0]!),
+    ...c.mounts.filter((m) => m.destination !== '/var/lib/registry' && !binds.some((b) => b.startsWith(`${m.source}:${m.destination}`))).map((m) => `${m.source} at ${m.destination}`),
+  ];
+  if (lost.length > 0) {
+    throw new HostRefusal(`${what}; replacing it would lose its settings (${lost.join(', ')}); to only make dockerd trust it: setup-registry trust ${w.address}:${c.hostPort ?? w.port}; or choose another --name (and --port)`);
+  }
+}
+
 export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
-  // Someone else's container (no label of ours) that has nothing at the registry's storage is not a
-  // registry we can take over, or it keeps its images inside itself: removing it would delete them.
-  if (c && diff.length > 0 && c.labels[MANAGED_LABEL] !== 'true' && !c.dataDir) {
-    throw new HostRefusal(
-      `a container named ${w.name} (image ${c.image}) exists, was not made by setup-registry and has nothing mounted at /var/lib/registry, so replacing it would delete what it holds; choose another --name (and --port), or remove it yourself`,
-    );
-  }
+  if (c && diff.length > 0 && c.labels[MANAGED_LABEL] !== 'true') refuseToReplace(c, w);
   if (c && diff.length === 0) {
     if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
     return actions;

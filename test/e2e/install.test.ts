@@ -225,18 +225,31 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('volume', 'ls', '-q')).stdout).not.toContain(volume);
   });
 
-  it("refuses to replace someone else's container of that name that keeps its files inside itself", async () => {
+  it("refuses to replace someone else's container whose files or settings would be lost", async () => {
     host = await TestHost.create({ daemonJson: '{}\n' });
+    const idOf = async (name: string) => (await host!.docker('inspect', '--format', '{{.Id}}', name)).stdout.trim();
+    // not a registry: it keeps its files inside itself
     await host.makeImage('local/app:1');
     await host.docker('create', '--name', 'registry', 'local/app:1', '/payload');
-    const id = (await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout.trim();
+    const app = await idOf('registry');
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('a container named registry (image local/app:1) exists, was not made by setup-registry');
-    expect(r.stderr).toContain('--name');
-    expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout.trim()).toBe(id);
+    expect(r.stderr).toContain('a container named registry (image local/app:1) exists and was not made by setup-registry; it has nothing mounted at /var/lib/registry');
+    expect(await idOf('registry')).toBe(app);
+    // a registry configured by hand: its settings would be lost
+    await host.docker('run', '-d', '--name', 'hub', '-p', '5000:5000', '-e', 'REGISTRY_HTTP_SECRET=s3cret', 'registry:3');
+    const hub = await idOf('hub');
+    const configured = await host.tool('--yes', '--address', TEST_ADDRESS, '--name', 'hub');
+    expect(configured.exitCode).toBe(2);
+    expect(configured.stderr).toContain('replacing it would lose its settings (REGISTRY_HTTP_SECRET); to only make dockerd trust it: setup-registry trust 198.18.0.1:5000');
+    expect(await idOf('hub')).toBe(hub);
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    // the advice works: dockerd trusts that registry as it is
+    const trusted = await host.tool('trust', ENTRY, '--yes');
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
+    expect((await pushWorks(host, 'to-hub')).ok).toBe(true);
+    expect(await idOf('hub')).toBe(hub);
   });
 
   it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {

@@ -224,7 +224,16 @@ describe('install planner (pure: facts in, actions out)', () => {
     it("someone else's container by that name with nothing at /var/lib/registry is refused, not removed", async () => {
       const other = { ...healthyContainer, image: 'nginx:1.25', env: [], dataDir: null, dataPath: null, mounts: [] };
       const facts = await factsFrom({ files, docker, container: other });
-      expect(() => planInstall(facts, wanted, templates)).toThrow(/a container named registry \(image nginx:1\.25\) exists, was not made by setup-registry and has nothing mounted at \/var\/lib\/registry.*choose another --name/);
+      expect(() => planInstall(facts, wanted, templates)).toThrow(/a container named registry \(image nginx:1\.25\) exists and was not made by setup-registry; it has nothing mounted at \/var\/lib\/registry.*choose another --name/);
+      // a registry of someone else's with settings ours would drop (here: TLS and auth, as in the docs): refused, named
+      const secured = {
+        ...byHand,
+        env: ['REGISTRY_AUTH=htpasswd', 'REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd', 'REGISTRY_HTTP_TLS_CERTIFICATE=/certs/domain.crt', 'REGISTRY_STORAGE_DELETE_ENABLED=true'],
+        mounts: [...byHand.mounts, { source: '/srv/auth', destination: '/auth' }, { source: '/srv/certs', destination: '/certs' }],
+      };
+      expect(() => planInstall({ ...facts, container: secured }, noDataDir, templates)).toThrow(
+        'a container named registry (image registry:3) exists and was not made by setup-registry; replacing it would lose its settings (REGISTRY_AUTH, REGISTRY_AUTH_HTPASSWD_PATH, REGISTRY_HTTP_TLS_CERTIFICATE, /srv/auth at /auth, /srv/certs at /certs); to only make dockerd trust it: setup-registry trust 10.0.0.5:5000; or choose another --name (and --port)',
+      );
       // ours (labelled) without the mount is simply recreated
       const ours = { ...other, labels: { 'io.github.setup-registry.managed': 'true' } };
       expect(ops(planInstall(await factsFrom({ files, docker, container: ours }), wanted, templates).actions)).toEqual(['container:remove', 'container:run']);
