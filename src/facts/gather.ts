@@ -37,6 +37,7 @@ export function offlineTag(version: string): string {
 /** Gathers every fact once, concurrently where independent. Reads only. */
 export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts> {
   const { files, live, processes, docker } = ports;
+  const addressLookup = lookUpAddress(ports, q.registry?.entry);
   // dockerd's questions go first; the files are read and parsed while it answers.
   const answers = Promise.all([
     engineFacts(processes, docker),
@@ -72,8 +73,20 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
     tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
+    addressLookup: await addressLookup,
     stateText,
   };
+}
+
+/** A host name must resolve here: dockerd pushes to the registry by that name to prove the trust. */
+async function lookUpAddress(ports: Ports, entry: string | undefined): Promise<HostFacts['addressLookup']> {
+  const name = entry?.replace(/:\d+$/, '');
+  // An IPv4 address needs no look-up (and no node:dns on the hot path).
+  if (!name || /^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return null;
+  return ports.http.lookup(name).then(
+    (addresses) => ({ addresses }),
+    (err: NodeJS.ErrnoException) => ({ error: err.code ?? err.message }),
+  );
 }
 
 /** What the host's files and processes say, without dockerd: the distro, how dockerd starts, daemon.json. */

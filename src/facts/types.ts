@@ -21,6 +21,8 @@ export interface HostFacts {
   tls: TlsFacts | null;
   /** Who listens on the wanted port, when anything does. */
   portHolder: PortHolder | null;
+  /** What a host name given as the address resolves to here (null for an IP address). */
+  addressLookup?: { addresses: string[] } | { error: string } | null;
   /** The state file a previous install left, as text (null when none). */
   stateText: string | null;
 }

@@ -35,6 +35,11 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const entry = entryOf(wanted);
   if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
   if (facts.portHolder && !facts.portHolder.ours) throw new HostRefusal(portTaken(facts.portHolder, wanted.port));
+  if (facts.addressLookup && 'error' in facts.addressLookup) {
+    throw new HostRefusal(
+      `--address ${wanted.address} does not resolve on this host (${facts.addressLookup.error}), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address`,
+    );
+  }
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const trust = secure ? planDaemonOnly(facts, secure.notes) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });

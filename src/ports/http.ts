@@ -10,6 +10,8 @@ export interface HttpResponse {
 
 export interface Http {
   request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number; ca?: string }): Promise<HttpResponse>;
+  /** The addresses a host name resolves to here, as dockerd and the v2 client will resolve it (getaddrinfo). */
+  lookup(name: string): Promise<string[]>;
 }
 
 /**
@@ -18,6 +20,10 @@ export interface Http {
  */
 export function hostHttp(): Http {
   return {
+    async lookup(name) {
+      const dns = await import('node:dns/promises');
+      return (await dns.lookup(name, { all: true })).map((a) => a.address);
+    },
     request(url, init = {}) {
       // node:https (and TLS with it) loads only for a TLS registry: it is most of http's start-up cost.
       const secure = url.startsWith('https:');

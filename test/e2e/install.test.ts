@@ -159,6 +159,13 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    // a host name that does not resolve here: refused before anything changes, not after --timeout
+    const unresolved = await host.tool('--yes', '--address', 'registry.example.invalid');
+    expect(unresolved.exitCode).toBe(2);
+    expect(unresolved.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unresolved.stderr).toMatch(/--address registry\.example\.invalid does not resolve on this host \(E[A-Z_]+\)/);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+
     const noTty = await host.tool('--address', TEST_ADDRESS);
     expect(noTty.exitCode).toBe(2);
     expect(noTty.stderr).toContain('--yes');
@@ -189,6 +196,15 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'registry')).stdout.trim()).toBe('always');
     await host.docker('rmi', `${ENTRY}/kept:1`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+  });
+
+  it('a host name as the address (here from /etc/hosts): trusted by that name, and a push by that name works', async () => {
+    host = await TestHost.create();
+    host.writeFile('/etc/hosts', `${host.readFile('/etc/hosts') ?? ''}${TEST_ADDRESS} registry.test\n`);
+    const r = await host.tool('--yes', '--address', 'registry.test');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual(['registry.test:5000']);
+    expect((await host.push('registry.test:5000', 'named')).ok).toBe(true);
   });
 
   it('takes over a registry started by hand as the docs say (images in an anonymous volume): same volume, images still served', async () => {

@@ -163,6 +163,12 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall(busy, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow();
     const sysv = await factsFrom({});
     expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
+    // a host name that does not resolve here: the push test could never reach it
+    const named = { ...wanted, address: 'registry.example.invalid' };
+    expect(() => planInstall({ ...sysv, addressLookup: { error: 'ENOTFOUND' } }, named, templates)).toThrow(
+      '--address registry.example.invalid does not resolve on this host (ENOTFOUND), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address',
+    );
+    expect(planInstall({ ...sysv, addressLookup: { addresses: ['10.0.0.5'] } }, named, templates).actions.length).toBeGreaterThan(0);
   });
 
   it('dockerd stopped: starts it after the file change; the container is left to a second pass once dockerd answers', async () => {
