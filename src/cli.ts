@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { exitCodeOf, EXIT_USAGE } from './errors.js';
+import { exitCodeOf, EXIT_USAGE, UsageError } from './errors.js';
 import type { InstallFlags } from './commands/install.js';
 import type { CheckFlags } from './commands/check.js';
 import type { RepairFlags } from './commands/repair.js';
@@ -21,6 +21,15 @@ function writeTo(fd: number, text: string): void {
 }
 
 /** Parses the command line and runs one command; resolves to the exit code. Commands load on demand. */
+/**
+ * A change needs root: as anyone else the docker socket and /etc/docker are out of reach, and the
+ * run would get as far as its first write before failing. A dry run only reads (the docker group may do).
+ */
+function requireRoot(opts: { dryRun?: boolean; root?: string }): void {
+  if (opts.dryRun || opts.root || process.getuid?.() === 0) return;
+  throw new UsageError("must run as root: it changes Docker's configuration and containers (run it with sudo; --dry-run does not need root)");
+}
+
 export async function main(argv: string[]): Promise<number> {
   trace('bundle loaded');
   let code = 0;
@@ -40,7 +49,11 @@ export async function main(argv: string[]): Promise<number> {
       .option('-y, --yes', 'do not ask: apply the plan (for provisioning)')
       .option('--dry-run', 'print the plan and the file diffs; change nothing')
       .option('--json', 'print one JSON object with the result on stdout')
-      .addOption(root());
+      .addOption(root())
+      // Hooks also run for subcommands: only this command's own action is checked.
+      .hook('preAction', (_, action) => {
+        if (action === cmd) requireRoot(action.opts());
+      });
   const target = (cmd: Command) =>
     cmd
       .option('--address <host>', "address clients use to reach the registry (default: the installed one, else this host's primary IPv4)")

@@ -48,6 +48,7 @@ const warn = (message: string, fix: string): Outcome => ({ status: 'warn', messa
 
 function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container']>) => Outcome): Outcome {
   const c = ctx.facts.container;
+  if (!c && ctx.facts.docker.denied) return fail('unknown: dockerd cannot be asked as this user', 'sudo setup-registry check');
   if (!c) return fail(`no container named ${ctx.target.name}`, REPAIR);
   return what(c);
 }
@@ -67,7 +68,9 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts }) =>
       facts.docker.running
         ? ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`)
-        : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${facts.init === 'systemd' ? 'systemctl start docker' : 'service docker start'})`),
+        : facts.docker.denied
+          ? fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)')
+          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${facts.init === 'systemd' ? 'systemctl start docker' : 'service docker start'})`),
   },
   {
     id: 'docker-enabled',

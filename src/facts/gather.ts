@@ -64,6 +64,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       argv,
       liveInsecure: engine.liveInsecure,
       error: engine.error,
+      denied: /\bEACCES\b|\bEPERM\b/.test(engine.error ?? ''),
     },
     daemonJson,
     startup,

@@ -40,6 +40,8 @@ export interface DockerFacts {
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
   /** What `docker info` said when it failed. */
   error: string | null;
+  /** dockerd's socket is there but not open to this user: whether dockerd runs is unknown, not "no". */
+  denied?: boolean;
 }
 
 export interface DaemonJsonFacts {

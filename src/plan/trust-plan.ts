@@ -23,6 +23,7 @@ export interface TrustPlan {
  */
 export function planTrust(facts: HostFacts, templates: Templates, req: { method: MethodName | 'auto'; add: string[]; remove: string[] }): TrustPlan {
   if (!facts.docker.installed) throw new Error('docker is not installed on this host (no docker command found); install Docker first (Debian/Ubuntu: apt-get install docker.io)');
+  refuseUnknownDaemon(facts);
   if (facts.daemonJson.error) throw new HostRefusal(facts.daemonJson.error);
   const method = chooseMethod(facts, req.method);
   const change = method.plan({ facts, templates, add: req.add, remove: req.remove });
@@ -39,7 +40,13 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
 
 /** No trust change (a TLS registry is trusted through certs.d): only start dockerd when it is down. */
 export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
+  refuseUnknownDaemon(facts);
   return { method: chooseMethod(facts, 'auto'), writes: [], ...daemonActions(facts, 'none', false), notes };
+}
+
+/** Without dockerd's answers a plan would start a dockerd that may well be running: no plan at all. */
+function refuseUnknownDaemon(facts: HostFacts): void {
+  if (facts.docker.denied) throw new HostRefusal(`cannot ask dockerd: its socket is not open to this user (${facts.docker.error}); run as root (for --dry-run, membership of the docker group will do)`);
 }
 
 function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', unitsChanged: boolean): { daemon: DaemonAction[]; outcome: DaemonOutcome } {

@@ -166,6 +166,14 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(unresolved.stderr).toMatch(/--address registry\.example\.invalid does not resolve on this host \(E[A-Z_]+\)/);
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
 
+    // without root: a change is refused at once; a dry run or a check says why dockerd cannot be asked
+    const nobody = await host.toolAsNobody('--yes', '--address', TEST_ADDRESS);
+    expect([nobody.exitCode, nobody.stderr.trim()]).toEqual([2, "setup-registry: must run as root: it changes Docker's configuration and containers (run it with sudo; --dry-run does not need root)"]);
+    const nobodyDry = await host.toolAsNobody('--dry-run', '--address', TEST_ADDRESS);
+    expect(nobodyDry.exitCode).toBe(2);
+    expect(nobodyDry.stderr).toContain('cannot ask dockerd: its socket is not open to this user');
+    expect((await host.toolAsNobody('check', '--only', 'dockerd-running', '--address', TEST_ADDRESS)).stdout).toContain("dockerd's socket is not open to this user");
+
     const noTty = await host.tool('--address', TEST_ADDRESS);
     expect(noTty.exitCode).toBe(2);
     expect(noTty.stderr).toContain('--yes');

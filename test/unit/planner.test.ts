@@ -163,6 +163,9 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall(busy, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow();
     const sysv = await factsFrom({});
     expect(() => planInstall(sysv, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/does not run systemd/);
+    // dockerd's socket closed to this user: whether it runs is unknown, so no plan (not a "start dockerd")
+    const denied = await factsFrom({ docker: { running: false, serverVersion: null, denied: true, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock (EACCES)' } });
+    expect(() => planInstall(denied, wanted, templates)).toThrow(/cannot ask dockerd: its socket is not open to this user \(.*EACCES\)\); run as root/);
     // a host name that does not resolve here: the push test could never reach it
     const named = { ...wanted, address: 'registry.example.invalid' };
     expect(() => planInstall({ ...sysv, addressLookup: { error: 'ENOTFOUND' } }, named, templates)).toThrow(

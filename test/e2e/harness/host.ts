@@ -154,6 +154,17 @@ export abstract class DockerHost {
     return this.exec(['node', `${this.toolPath}/bin/setup-registry.cjs`, ...args]);
   }
 
+  /**
+   * The tool run by an unprivileged user (nobody), as an operator who forgot sudo. It runs from a
+   * copy in the host, since the checkout may sit where nobody cannot read (under /root, say).
+   */
+  async toolAsNobody(...args: string[]): Promise<Run> {
+    const copy = '/var/tmp/setup-registry'; // /var is the host's own (copy-on-write)
+    const cp = await this.sh(`[ -d ${copy} ] || { mkdir -p ${copy} && cp -r ${this.toolPath}/bin ${this.toolPath}/dist ${this.toolPath}/templates ${this.toolPath}/package.json ${copy}/; }`);
+    if (cp.exitCode !== 0) throw new Error(`copying the tool for nobody failed: ${cp.stderr}`);
+    return this.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'node', `${copy}/bin/setup-registry.cjs`, ...args]);
+  }
+
   path(p: string): string {
     return `/proc/${this.pid1}/root${p}`;
   }
