@@ -6,7 +6,7 @@ import { containerDifferences, type ContainerWanted } from '../plan/container.js
 import { describeDataDir, isVolume } from '../plan/wanted.js';
 import { registriesInFlags } from '../plan/trust/flag-sites.js';
 import { chooseMethod } from '../plan/trust/index.js';
-import { trustedLive } from '../plan/trust/daemon-json.js';
+import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
 import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
@@ -124,6 +124,7 @@ export const CHECKS: readonly Check[] = [
     id: 'registry-configured',
     run: ({ facts, target }) => {
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
+      if (onLoopback(target.entry)) return ok(`${target.entry} is on loopback, which dockerd always trusts`);
       if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
       let method;
       try {

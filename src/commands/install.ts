@@ -11,6 +11,7 @@ import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { containerFacts } from '../facts/docker-engine.js';
+import { onLoopback } from '../plan/trust/daemon-json.js';
 import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
@@ -107,7 +108,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     return 1;
   }
 
-  out.say(wanted.tls ? `trust: TLS, the CA in /etc/docker/certs.d/${entry}/` : `trust method: ${plan.method}`);
+  out.say(wanted.tls ? `trust: TLS, the CA in /etc/docker/certs.d/${entry}/` : onLoopback(entry) ? 'trust: loopback, trusted by dockerd as it is' : `trust method: ${plan.method}`);
   const applied = await applyInstall(ports, out, flags, facts, plan, wanted, query);
   if (applied.status !== 'applied') {
     out.json(result({ ok: true, changed: false, dryRun: applied.status === 'dry-run' }));

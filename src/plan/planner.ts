@@ -8,6 +8,7 @@ import { planContainer } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
+import { onLoopback } from './trust/daemon-json.js';
 import { planSecure } from './tls-plan.js';
 import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
 
@@ -42,8 +43,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   }
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
-  const trust = secure ? planDaemonOnly(facts, secure.notes) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
+  const loopback = !secure && onLoopback(entry);
+  const trust = secure || loopback ? planDaemonOnly(facts, secure?.notes ?? []) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
   const notes = [...trust.notes];
+  if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed`);
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);
   notes.push(...image.notes);

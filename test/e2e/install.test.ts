@@ -215,6 +215,24 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.push('registry.test:5000', 'named')).ok).toBe(true);
   });
 
+  it('a registry on loopback (localhost): daemon.json untouched, no reload, and a push works', async () => {
+    host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
+    const before = host.readFile('/etc/docker/daemon.json');
+    const pid = await host.dockerdPid();
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const r = await host.tool('--yes', '--address', 'localhost');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('localhost:5000 is on loopback, which dockerd always trusts: no configuration needed');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(before);
+    expect(await host.dockerdPid()).toBe(pid);
+    const events = await host.docker('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=daemon', '--filter', 'type=container', '--format', '{{.Type}} {{.Action}}');
+    expect(events.stdout).toContain('container start');
+    expect(events.stdout).not.toContain('daemon reload');
+    expect((await host.push('localhost:5000', 'local')).ok).toBe(true);
+    expect((await host.tool('check')).exitCode).toBe(0);
+    expect((await host.tool('--yes', '--address', 'localhost')).stdout).toContain('already configured');
+  });
+
   it('takes over a registry started by hand as the docs say (images in an anonymous volume): same volume, images still served', async () => {
     host = await TestHost.create();
     await host.docker('run', '-d', '-p', '5000:5000', '--restart=always', '--name', 'registry', 'registry:3');

@@ -7,6 +7,7 @@ import { planInstall } from '../../src/plan/planner.js';
 import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
+import { trustedLive } from '../../src/plan/trust/daemon-json.js';
 import type { Wanted } from '../../src/plan/wanted.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
@@ -48,6 +49,18 @@ describe('install planner (pure: facts in, actions out)', () => {
     const old = await factsFrom({ container: { ...healthyContainer, hostPort: '5001' } });
     expect(ops(planInstall(old, wanted, templates).actions)).toContain('container:remove');
     expect(early(planInstall(old, wanted, templates))).toEqual([]);
+  });
+
+  it('a registry on loopback needs no trust configuration: dockerd always trusts 127.0.0.0/8 (and names resolving there)', async () => {
+    const facts = await factsFrom({ files: { '/etc/docker/daemon.json': '{"log-driver": "json-file"}\n' } });
+    for (const address of ['127.0.0.1', 'localhost']) {
+      const plan = planInstall(facts, { ...wanted, address }, templates);
+      expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+      expect(ops(plan.actions)).toEqual(['container:run']);
+      expect(plan.notes).toContain(`${address}:5000 is on loopback, which dockerd always trusts: no configuration needed`);
+      expect(trustedLive({ registries: [], cidrs: ['127.0.0.0/8'] }, `${address}:5000`)).toBe(true);
+    }
+    expect(trustedLive({ registries: [], cidrs: ['127.0.0.0/8'] }, 'registry.test:5000')).toBe(false);
   });
 
   it('converged host: no actions at all', async () => {

@@ -71,12 +71,23 @@ function describeChange(added: string[], removed: string[], moved: string[]): st
   return parts.join('; ') || 'write insecure-registries';
 }
 
+/**
+ * dockerd always adds 127.0.0.0/8 to its insecure CIDRs (moby registry.LoadInsecureRegistries), and
+ * matches a registry's resolved addresses against them: a registry on loopback needs no entry.
+ */
+const LOOPBACK = '127.0.0.0/8';
+
+export function onLoopback(entry: string): boolean {
+  const host = entry.replace(/:\d+$/, '');
+  return host === 'localhost' || ipInCidr(host, LOOPBACK);
+}
+
 /** Whether dockerd's live insecure registries (docker info: names and CIDRs) cover the entry. */
 export function trustedLive(live: HostFacts['docker']['liveInsecure'], entry: string): boolean {
   if (!live) return false;
   if (live.registries.includes(entry)) return true;
   const host = entry.replace(/:\d+$/, '');
-  return live.cidrs.some((cidr) => ipInCidr(host, cidr));
+  return live.cidrs.some((cidr) => ipInCidr(host, cidr)) || (host === 'localhost' && live.cidrs.includes(LOOPBACK));
 }
 
 function ipInCidr(ip: string, cidr: string): boolean {
