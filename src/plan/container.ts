@@ -103,7 +103,8 @@ function refuseToReplace(c: ContainerFacts, w: ContainerWanted): void {
 export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
-  if (c && diff.length > 0 && c.labels[MANAGED_LABEL] !== 'true') refuseToReplace(c, w);
+  const foreign = c !== null && c.labels[MANAGED_LABEL] !== 'true';
+  if (c && diff.length > 0 && foreign) refuseToReplace(c, w);
   if (c && diff.length === 0) {
     if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
     return actions;
@@ -119,7 +120,7 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
       hint: `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
     });
   }
-  if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${diff.join(', ')}); ${dataFate(c, w)}` });
+  if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${foreign ? 'not made by setup-registry; ' : ''}${diff.join(', ')}); ${dataFate(c, w)}` });
   actions.push({ kind: 'container', op: 'run', argv: runArgv(w), create: createRequest(w), why: c ? `run ${w.name} with the wanted settings` : `run the registry as ${w.name}` });
   return actions;
 }
