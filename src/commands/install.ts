@@ -197,11 +197,11 @@ export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Want
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, w: Pick<Wanted, 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, w: Pick<Wanted, 'name' | 'timeoutMs' | 'tls' | 'auth'>): Step[] {
   if (w.tls) {
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
-    const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs)) }];
+    const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs, w.name)) }];
     if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`));
     return steps;
   }
@@ -211,7 +211,7 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, 
   const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, { signal, reloadedSince }));
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd`, run: () => confirmTrust(), prepare: confirmTrust },
-    { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs)) },
+    { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs, w.name)) },
     smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`),
   ];
 }

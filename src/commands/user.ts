@@ -60,7 +60,7 @@ export async function user(action: string, name: string | undefined, flags: User
   const entry = entryOf(state);
   const endpoint = await registryEndpoint(ports, entry, { tls: state.tls ? { sans: state.tls.sans } : undefined });
   const timeoutMs = DEFAULTS.timeoutSeconds * 1000;
-  const applied = await applyChange(ports, out, flags, facts, change, [{ title: 'the registry answers again', run: async () => void (await waitForRegistry(ports, endpoint, timeoutMs)) }], timeoutMs);
+  const applied = await applyChange(ports, out, flags, facts, change, [{ title: 'the registry answers again', run: async () => void (await waitForRegistry(ports, endpoint, timeoutMs, state.name)) }], timeoutMs);
   if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
   if (applied.report.failure) return 1;
   out.say(action === 'add' ? `user ${username} can log in: docker login ${entry} -u ${username}` : `user ${username} removed`);

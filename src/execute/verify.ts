@@ -1,7 +1,8 @@
 import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
-import { DockerApiError, type DockerApi } from '../ports/docker-api.js';
+import { DockerApiError, getJson, type DockerApi } from '../ports/docker-api.js';
+import { demuxLogs } from '../formats/docker-logs.js';
 import { emptyImageArchive } from './tiny-image.js';
 import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
 
@@ -106,11 +107,21 @@ export function isRegistryAnswer(p: PingResult): boolean {
   return (p.status === 200 || (p.status === 401 && p.authenticate !== null)) && p.apiVersion === 'registry/2.0';
 }
 
-/** Polls GET /v2/ until the registry answers (see poll: a ready registry is seen within 10 ms). */
-export async function waitForRegistry(ports: Ports, target: string | RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
+/**
+ * Polls GET /v2/ until the registry answers (see poll: a ready registry is seen within 10 ms). Every
+ * tenth unanswered ping also asks whether its container gave up (stopped, or restarting): that
+ * fails at once with its last log lines, instead of after --timeout with only a refused connection.
+ */
+export async function waitForRegistry(ports: Ports, target: string | RegistryEndpoint, timeoutMs: number, container?: string): Promise<PingResult> {
   const e = typeof target === 'string' ? plainEndpoint(target) : target;
   let problem = 'no answer';
+  let unanswered = 0;
+  const restarts = { seen: null as number | null };
   return poll(`registry answering at ${endpointUrl(e, '/v2/')}`, timeoutMs, async () => {
+    if (container && ++unanswered % 10 === 0) {
+      const gaveUp = await containerGaveUp(ports.docker, container, restarts);
+      if (gaveUp) throw new Error(gaveUp);
+    }
     try {
       const p = await pingOnce(ports, e);
       problem = `HTTP ${p.status}, Docker-Distribution-API-Version: ${p.apiVersion ?? 'missing'}`;
@@ -120,6 +131,28 @@ export async function waitForRegistry(ports: Ports, target: string | RegistryEnd
       return null;
     }
   }, () => problem);
+}
+
+interface ContainerState {
+  State: { Running: boolean; Restarting: boolean; ExitCode: number; Error: string };
+  RestartCount: number;
+}
+
+/**
+ * What to say when a registry container stopped, or restarted (its restart count grew since the
+ * first look: an old count from before is no news), instead of serving; null while it runs.
+ */
+export async function containerGaveUp(api: DockerApi, name: string, restarts: { seen: number | null }): Promise<string | null> {
+  const c = await getJson<ContainerState>(api, `/containers/${name}/json`).catch(() => null);
+  if (!c) return null;
+  const first = restarts.seen ?? c.RestartCount;
+  restarts.seen ??= c.RestartCount;
+  if (c.State.Running && !c.State.Restarting && c.RestartCount === first) return null;
+  const exit = `exit code ${c.State.ExitCode}${c.State.Error ? `, ${c.State.Error}` : ''}`;
+  const how = c.State.Restarting ? `exited (${exit}) and is being restarted` : c.State.Running ? `restarted ${c.RestartCount - first} times` : `stopped (${exit})`;
+  const logs = await api.request('GET', `/containers/${name}/logs?stdout=1&stderr=1&tail=8`, { timeoutMs: 5000 }).catch(() => null);
+  const lines = logs?.raw && logs.status === 200 ? demuxLogs(logs.raw).trim() : '';
+  return `the registry container ${name} ${how} instead of answering${lines ? `; its last log lines (docker logs ${name}):\n${lines}` : ''}`;
 }
 
 export const SMOKE_REPO = 'setup-registry/smoke';

@@ -3,6 +3,8 @@ import http from 'node:http';
 export interface ApiResponse {
   status: number;
   text: string;
+  /** the body as bytes, for the binary streams (a container's logs) */
+  raw?: Buffer;
 }
 
 /**
@@ -33,7 +35,10 @@ export function dockerApi(socket = dockerSocket()): DockerApi {
         const req = http.request(options, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, text: raw.toString('utf8'), raw });
+          });
           res.on('error', reject);
         });
         req.on('timeout', () => req.destroy(new DockerApiError(`${method} ${path}: no answer from dockerd (unix://${socket})`)));

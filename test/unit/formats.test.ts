@@ -6,6 +6,7 @@ import { effectiveService, execWords, referencedVariables } from '../../src/form
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
 import { nextLink } from '../../src/registry-api.js';
+import { demuxLogs } from '../../src/formats/docker-logs.js';
 
 describe('daemon.json', () => {
   it('names the file, line and column of a syntax error', () => {
@@ -124,5 +125,24 @@ describe('registry API', () => {
     expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"', 'http://10.0.0.5:5000/v2/_catalog?n=2')).toBe('http://10.0.0.5:5000/v2/_catalog?last=b&n=2');
     expect(nextLink(null, 'http://x/')).toBeNull();
     expect(nextLink('<http://x/a>; rel="prev"', 'http://x/')).toBeNull();
+  });
+});
+
+describe("a container's logs (GET /containers/NAME/logs)", () => {
+  const frame = (stream: number, text: string) => {
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+  it('joins the frames of stdout and stderr in order, headers dropped, long and non-ASCII lines whole', () => {
+    const long = `${'x'.repeat(300)} é\n`;
+    expect(demuxLogs(Buffer.concat([frame(1, 'starting\n'), frame(2, long), frame(2, 'open /certs/server.crt: no such file\n')]))).toBe(`starting\n${long}open /certs/server.crt: no such file\n`);
+  });
+  it('returns an unframed body (a container with a terminal) as it is, and a cut frame as far as it goes', () => {
+    expect(demuxLogs(Buffer.from('plain text\n'))).toBe('plain text\n');
+    expect(demuxLogs(frame(1, 'cut short').subarray(0, 12))).toBe('cut ');
+    expect(demuxLogs(Buffer.alloc(0))).toBe('');
   });
 });

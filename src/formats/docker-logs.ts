@@ -1,0 +1,18 @@
+/**
+ * A container's logs as GET /containers/NAME/logs sends them for a container without a terminal:
+ * frames of an 8-byte header (stream: 1 stdout, 2 stderr; three zero bytes; the payload's length,
+ * big-endian) and the payload. Returns the text of both streams in order; a body that is not framed
+ * (a container with a terminal) is returned as it is.
+ */
+export function demuxLogs(body: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= body.length) {
+    const stream = body[at]!;
+    if (stream > 2 || body[at + 1] !== 0 || body[at + 2] !== 0 || body[at + 3] !== 0) return body.toString('utf8');
+    const size = body.readUInt32BE(at + 4);
+    parts.push(body.subarray(at + 8, Math.min(at + 8 + size, body.length)));
+    at += 8 + size;
+  }
+  return at === 0 && body.length > 0 ? body.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
