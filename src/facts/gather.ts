@@ -79,13 +79,18 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   };
 }
 
-/** A host name must resolve here: dockerd pushes to the registry by that name to prove the trust. */
+/** A host name must resolve here, and should lead to this host: dockerd pushes to the registry by that name to prove the trust. */
 async function lookUpAddress(ports: Ports, entry: string | undefined): Promise<HostFacts['addressLookup']> {
   const name = entry?.replace(/:\d+$/, '');
+  if (!name) return null;
+  const local = (addresses: string[]) => {
+    const own = new Set(ports.http.localAddresses());
+    return addresses.some((a) => a.startsWith('127.') || a === '::1' || own.has(a));
+  };
   // An IPv4 address needs no look-up (and no node:dns on the hot path).
-  if (!name || /^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return null;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return { addresses: [name], local: local([name]) };
   return ports.http.lookup(name).then(
-    (addresses) => ({ addresses }),
+    (addresses) => ({ addresses, local: local(addresses) }),
     (err: NodeJS.ErrnoException) => ({ error: err.code ?? err.message }),
   );
 }

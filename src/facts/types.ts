@@ -21,8 +21,11 @@ export interface HostFacts {
   tls: TlsFacts | null;
   /** Who listens on the wanted port, when anything does. */
   portHolder: PortHolder | null;
-  /** What a host name given as the address resolves to here (null for an IP address). */
-  addressLookup?: { addresses: string[] } | { error: string } | null;
+  /**
+   * What the address resolves to here (an IP: itself), and whether that is this host (loopback, or
+   * an address of one of its interfaces); null for a client host's command.
+   */
+  addressLookup?: { addresses: string[]; local: boolean } | { error: string } | null;
   /** The state file a previous install left, as text (null when none). */
   stateText: string | null;
 }

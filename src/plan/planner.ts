@@ -41,11 +41,16 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
       `--address ${wanted.address} does not resolve on this host (${facts.addressLookup.error}), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address`,
     );
   }
+  const elsewhere = facts.addressLookup && 'local' in facts.addressLookup && !facts.addressLookup.local ? facts.addressLookup.addresses : null;
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const loopback = !secure && onLoopback(entry);
   const trust = secure || loopback ? planDaemonOnly(facts, secure?.notes ?? []) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
   const notes = [...trust.notes];
+  if (elsewhere) {
+    const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;
+    notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
+  }
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed`);
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { https } from '../lazy-builtins.js';
 
 /** HTTP goes through this port; the registry's v2 API is the only HTTP the tool speaks. */
@@ -12,6 +13,8 @@ export interface Http {
   request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number; ca?: string }): Promise<HttpResponse>;
   /** The addresses a host name resolves to here, as dockerd and the v2 client will resolve it (getaddrinfo). */
   lookup(name: string): Promise<string[]>;
+  /** This host's own addresses, on every interface. */
+  localAddresses(): string[];
 }
 
 /**
@@ -20,6 +23,7 @@ export interface Http {
  */
 export function hostHttp(): Http {
   return {
+    localAddresses: () => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)),
     async lookup(name) {
       const dns = await import('node:dns/promises');
       return (await dns.lookup(name, { all: true })).map((a) => a.address);

@@ -139,6 +139,10 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`+  "insecure-registries": [`);
     expect(r.stdout).toContain('docker run -d --name registry');
+    expect(r.stdout).not.toContain('is not an address of this host');
+    // an address this host does not have: the plan says where the verification will go
+    const away = await host.tool('--dry-run', '--address', '192.0.2.10');
+    expect(away.stdout).toContain('192.0.2.10 is not an address of this host: the verification reaches the registry there');
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{"debug": true}\n');
     expect((await host.docker('ps', '-aq')).stdout).toBe('');
     expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();

@@ -26,7 +26,7 @@ function fakeHost(createMs: number) {
   const ports: Ports = {
     files: hostFiles(root),
     live: hostFiles(root),
-    http: { request: async () => ({ status: 200, headers: { get: () => null }, text: '' }), lookup: async () => [] },
+    http: { request: async () => ({ status: 200, headers: { get: () => null }, text: '' }), lookup: async () => [], localAddresses: () => [] },
     processes: {
       run: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
       probe: async () => ({ exitCode: 0, stdout: '', stderr: '', notFound: false }),

@@ -184,7 +184,13 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall({ ...sysv, addressLookup: { error: 'ENOTFOUND' } }, named, templates)).toThrow(
       '--address registry.example.invalid does not resolve on this host (ENOTFOUND), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address',
     );
-    expect(planInstall({ ...sysv, addressLookup: { addresses: ['10.0.0.5'] } }, named, templates).actions.length).toBeGreaterThan(0);
+    const resolved = planInstall({ ...sysv, addressLookup: { addresses: ['10.0.0.5'], local: true } }, named, templates);
+    expect(resolved.actions.length).toBeGreaterThan(0);
+    expect(resolved.notes.join('\n')).not.toContain('is not an address of this host');
+    // an address that is not this host's: planned, with a note on where the verification goes
+    const away = planInstall({ ...sysv, addressLookup: { addresses: ['203.0.113.7'], local: false } }, named, templates);
+    expect(away.notes).toContain('registry.example.invalid (203.0.113.7) is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here');
+    expect(planInstall({ ...sysv, addressLookup: { addresses: ['10.0.0.5'], local: false } }, wanted, templates).notes).toContain('10.0.0.5 is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here');
   });
 
   it('dockerd stopped: starts it after the file change; the container is left to a second pass once dockerd answers', async () => {
