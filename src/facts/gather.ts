@@ -52,6 +52,9 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
+  // The registry recorded by an earlier install, when it is another container that still exists.
+  const recorded = parseState(stateText);
+  const otherRecorded = recorded && q.registry && recorded.name !== q.registry.name && (await containerFacts(docker, recorded.name)) ? { name: recorded.name, entry: `${recorded.address}:${recorded.port}` } : null;
   return {
     distro,
     init,
@@ -75,6 +78,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
     addressLookup: await addressLookup,
+    otherRecorded,
     stateText,
   };
 }

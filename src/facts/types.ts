@@ -26,6 +26,8 @@ export interface HostFacts {
    * an address of one of its interfaces); null for a client host's command.
    */
   addressLookup?: { addresses: string[]; local: boolean } | { error: string } | null;
+  /** The registry the state file records, when that is another container which still exists. */
+  otherRecorded?: { name: string; entry: string } | null;
   /** The state file a previous install left, as text (null when none). */
   stateText: string | null;
 }

@@ -35,6 +35,14 @@ export interface Plan {
 export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templates): Plan {
   const entry = entryOf(wanted);
   if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
+  if (facts.otherRecorded) {
+    // One state file records one registry: replacing its record would leave that registry behind,
+    // and a later uninstall would take its trust away while it still serves.
+    const other = facts.otherRecorded;
+    throw new HostRefusal(
+      `setup-registry already manages the registry ${other.name} (${other.entry}) on this host, and manages one per host; to change that one, run again with --name ${other.name}; for another, uninstall it first`,
+    );
+  }
   if (facts.portHolder && !facts.portHolder.ours) throw new HostRefusal(portTaken(facts.portHolder, wanted.port));
   if (facts.addressLookup && 'error' in facts.addressLookup) {
     throw new HostRefusal(

@@ -100,6 +100,13 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(await stat()).toBe(statBefore);
     expect(await host.dockerdPid()).toBe(pid);
     expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout).toBe(id);
+
+    // a second registry under another name: refused (its record would replace this one's), nothing changed
+    const other = await host.tool('--yes', '--address', TEST_ADDRESS, '--name', 'cache', '--port', '5001');
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toContain(`setup-registry already manages the registry registry (${ENTRY}) on this host`);
+    expect(await stat()).toBe(statBefore);
+    expect((await host.docker('ps', '-a', '--format', '{{.Names}}')).stdout.trim()).toBe('registry');
   });
 
   it('moves an existing DOCKER_OPTS --insecure-registry into daemon.json: a restart succeeds and both registries are trusted', async () => {
