@@ -113,7 +113,9 @@ export const CHECKS: readonly Check[] = [
     id: 'registry-trusted',
     run: ({ facts, target }) =>
       target.tls
-        ? ok('TLS: trusted through the CA in certs.d (see tls-ca-installed)')
+        ? facts.docker.liveInsecure?.registries.includes(target.entry)
+          ? warn(`${target.entry} is also an insecure registry in docker info: dockerd does not verify its certificate`, `${REPAIR}   (an entry setup-registry did not add: remove it from insecure-registries yourself and reload dockerd)`)
+          : ok('TLS: trusted through the CA in certs.d (see tls-ca-installed)')
         : !facts.docker.running
         ? fail('dockerd is not running', REPAIR)
         : trustedLive(facts.docker.liveInsecure, target.entry)

@@ -9,6 +9,7 @@ import { parseState, renderState, STATE_FILE, type InstallState } from './state.
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { onLoopback } from './trust/daemon-json.js';
+import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
 
@@ -53,8 +54,16 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const loopback = !secure && onLoopback(entry);
-  const trust = secure || loopback ? planDaemonOnly(facts, secure?.notes ?? []) : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: [] });
-  const notes = [...trust.notes];
+  const previous = parseState(facts.stateText);
+  const stale = staleEntries(facts, previous, secure || loopback ? null : { entry, method: wanted.method });
+  const trust =
+    secure || loopback
+      ? stale.length
+        ? planTrust(facts, templates, { method: stale[0]!.method, add: [], remove: stale.map((s) => s.entry) })
+        : planDaemonOnly(facts, [])
+      : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: stale.map((s) => s.entry) });
+  const notes = [...(secure?.notes ?? []), ...trust.notes];
+  if (stale.length) notes.push(`${stale.map((s) => s.entry).join(', ')}: added by an earlier install for this registry, no longer needed${secure ? ' (over TLS an insecure entry would stop dockerd from verifying the certificate)' : ''}`);
   if (elsewhere) {
     const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
@@ -86,9 +95,8 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   if (containerNeedsNothingFirst && daemonStaysUp && rest.length === 1 && rest[0]!.op === 'run') rest[0] = { ...rest[0]!, early: true };
 
   const method = trust.method;
-  const previous = parseState(facts.stateText);
   const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);
-  const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0]);
+  const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0], stale);
   const stateText = state && renderState(state);
   const stateWrite: Action[] =
     !stateText || stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
@@ -169,8 +177,21 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
   return { ...none, name: tag, source, actions: [{ kind: 'image', op: 'build', tag, binary: pkg.binary, source: `${pkg.name} ${pkg.version}`, why: `an image of ${pkg.binary} (${pkg.name} ${pkg.version}) and the libraries it links` }] };
 }
 
-function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined): InstallState {
-  const added = previous?.added.filter((a) => a.entry !== entry || a.method === method) ?? [];
+/**
+ * Trust entries an earlier install added for this registry (at another address or port, or before
+ * it served TLS, or when it was not on loopback) that the wanted state no longer needs. They are
+ * taken out with the method that wrote them, one method per run (the one of the first such entry).
+ */
+function staleEntries(facts: HostFacts, previous: InstallState | null, wanted: { entry: string; method: MethodName | 'auto' } | null): InstallState['added'] {
+  const unneeded = (previous?.added ?? []).filter((a) => a.entry !== wanted?.entry);
+  if (unneeded.length === 0) return [];
+  // With an entry to add, the removals must be of the method that adds it: one edit, one daemon operation.
+  const method = wanted ? chooseMethod(facts, wanted.method).name : unneeded[0]!.method;
+  return unneeded.filter((a) => a.method === method);
+}
+
+function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined, removed: InstallState['added']): InstallState {
+  const added = previous?.added.filter((a) => (a.entry !== entry || a.method === method) && !removed.some((r) => r.entry === a.entry && r.method === a.method)) ?? [];
   if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) added.push({ entry, method, file: write.path });
   return {
     version: 1,

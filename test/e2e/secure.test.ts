@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { connect, TestHost } from './harness/namespace-host.js';
-import { REPO, TEST_ADDRESS } from './harness/host.js';
+import { REPO, TEST_ADDRESS, waitForValue } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const PASSWORD = 'Correct-Horse-7391';
@@ -76,6 +76,30 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(check.stdout).toMatch(/tls-ca-installed .*missing/);
     expect((await host.tool('repair', '--yes')).exitCode).toBe(0);
     expect((await host.push(ENTRY, 'noca')).ok).toBe(true);
+  });
+
+  it('a plain registry made secure: the insecure entry the first install added goes, so dockerd verifies the certificate', async () => {
+    const host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([ENTRY]);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('over TLS an insecure entry would stop dockerd from verifying the certificate');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [] });
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+    expect((await host.push(ENTRY, 'verified')).ok).toBe(true);
+    // the proof that the certificate is verified now: without the CA, the push fails
+    await host.sh(`mv /etc/docker/certs.d/${ENTRY}/ca.crt /tmp/ca.crt`);
+    const unverified = await host.push(ENTRY, 'unverified');
+    expect(unverified.output).toMatch(/x509: certificate signed by unknown authority/);
+    await host.sh(`mv /tmp/ca.crt /etc/docker/certs.d/${ENTRY}/ca.crt`);
+    expect((await host.tool('check')).exitCode).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!).added).toEqual([]);
+    // an insecure entry put back by hand: check warns that the certificate is not verified
+    host.writeFile('/etc/docker/daemon.json', `{"insecure-registries": ["${ENTRY}"]}\n`);
+    await host.sh('kill -HUP $(cat /var/run/docker.pid)');
+    await waitForValue(async () => (Object.keys(await host.liveInsecure()).includes(ENTRY) ? true : null), 10_000);
+    expect((await host.tool('check', '--only', 'registry-trusted')).stdout).toContain(`${ENTRY} is also an insecure registry in docker info: dockerd does not verify its certificate`);
   });
 
   it('a certificate for another address is refused before anything changes', async () => {

@@ -330,6 +330,31 @@ describe('install planner: a secure registry', () => {
     expect(plan.state).toMatchObject({ tls: { sans: ['registry.example.internal'] } });
   });
 
+  it('the trust follows the registry: an entry an earlier install added and no longer needed is taken out (a new port; TLS now)', async () => {
+    const first = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"debug": true}\n' } }), wanted, templates);
+    const installed = {
+      '/etc/docker/daemon.json': writes(first.actions).find((w) => w.path === '/etc/docker/daemon.json')!.after,
+      '/etc/setup-registry/state.json': writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after,
+    };
+    const docker = { liveInsecure: { registries: [ENTRY], cidrs: ['127.0.0.0/8'] } };
+    const facts = await factsFrom({ files: installed, docker, container: { ...healthyContainer, labels: { 'io.github.setup-registry.managed': 'true' } } });
+    // another port: one edit swaps the entries, one reload
+    const moved = planInstall(facts, { ...wanted, port: 5001 }, templates);
+    const dj = writes(moved.actions).find((w) => w.path === '/etc/docker/daemon.json')!;
+    expect(JSON.parse(dj.after)).toEqual({ debug: true, 'insecure-registries': ['10.0.0.5:5001'] });
+    expect(ops(moved.actions)).toEqual(['daemon:reload', 'container:remove', 'container:run']);
+    expect(moved.state!.added).toEqual([{ entry: '10.0.0.5:5001', method: 'daemon-json', file: '/etc/docker/daemon.json' }]);
+    expect(moved.notes).toContain(`${ENTRY}: added by an earlier install for this registry, no longer needed`);
+    // TLS now: the insecure entry goes (dockerd would not verify the certificate), reloaded
+    const secured = planInstall(facts, { ...wanted, tls: { sans: [] } }, templates);
+    expect(JSON.parse(writes(secured.actions).find((w) => w.path === '/etc/docker/daemon.json')!.after)).toEqual({ debug: true, 'insecure-registries': [] });
+    expect(ops(secured.actions)).toContain('daemon:reload');
+    expect(secured.state!.added).toEqual([]);
+    expect(secured.notes.join('\n')).toContain('over TLS an insecure entry would stop dockerd from verifying the certificate');
+    // the same install again: nothing is stale
+    expect(planInstall(facts, wanted, templates).notes.join('\n')).not.toContain('no longer needed');
+  });
+
   it('--tls-cert replacing a certificate: the old key is the key write\'s "before", so a rollback puts the pair back', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sr-certs-'));
     try {
