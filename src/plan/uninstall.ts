@@ -50,7 +50,8 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
   if (state) {
     const why = '--purge: delete the pushed images';
     if (opts.purge) actions.push(isVolume(state.dataDir) ? { kind: 'container', op: 'remove-volume', argv: ['docker', 'volume', 'rm', state.dataDir], why } : { kind: 'remove-path', path: state.dataDir, why });
-    else kept.push(`the registry's data in ${describeDataDir(state.dataDir)} (delete it with --purge)`);
+    // A volume no container uses is what `docker volume prune` deletes: the operator should know.
+    else kept.push(`the registry's data in ${describeDataDir(state.dataDir)} (delete it with --purge${isVolume(state.dataDir) ? '; unused now, so `docker volume prune` would delete it too' : ''})`);
     actions.push({ kind: 'remove-path', path: STATE_FILE, why: 'forget the install' });
   }
   return { actions, notes, daemon, kept };

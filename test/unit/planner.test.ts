@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planInstall } from '../../src/plan/planner.js';
+import { planUninstall } from '../../src/plan/uninstall.js';
 import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
@@ -353,6 +354,15 @@ describe('install planner: a secure registry', () => {
     expect(secured.notes.join('\n')).toContain('over TLS an insecure entry would stop dockerd from verifying the certificate');
     // the same install again: nothing is stale
     expect(planInstall(facts, wanted, templates).notes.join('\n')).not.toContain('no longer needed');
+  });
+
+  it('uninstall of a registry whose images are in a volume: kept (and said that a prune would delete it), or with --purge the volume goes', async () => {
+    const state = { version: 1 as const, address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', imageSource: 'already on this host', dataDir: '1a92d311f4f7', method: 'daemon-json' as const, added: [] };
+    const facts = await factsFrom({ container: { ...healthyContainer, labels: { 'io.github.setup-registry.managed': 'true' } } });
+    const kept = planUninstall(facts, state, templates, { purge: false });
+    expect(kept.kept).toContain("the registry's data in volume 1a92d311f4f7 (delete it with --purge; unused now, so `docker volume prune` would delete it too)");
+    const purged = planUninstall(facts, state, templates, { purge: true });
+    expect(purged.actions.map((a) => (a.kind === 'container' ? a.argv.join(' ') : a.kind === 'remove-path' ? `rm ${a.path}` : a.kind))).toEqual(['docker rm -f registry', 'docker volume rm 1a92d311f4f7', 'rm /etc/setup-registry/state.json']);
   });
 
   it('--tls-cert replacing a certificate: the old key is the key write\'s "before", so a rollback puts the pair back', async () => {
