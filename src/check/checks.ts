@@ -75,7 +75,7 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'docker-enabled',
     run: ({ facts }) =>
-      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok('docker.service starts at boot') : fail('docker.service is not enabled: the registry will not come back after a reboot', 'systemctl enable docker'),
+      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok(`${facts.startup.unit} starts at boot`) : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, `systemctl enable ${facts.startup.unit.replace(/\.service$/, '')}`),
   },
   {
     id: 'daemon-json-valid',

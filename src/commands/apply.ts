@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import type { Action, Invocation } from '../plan/actions.js';
-import { serviceManager } from '../knowledge/service-managers.js';
+import { managerOf } from '../knowledge/service-managers.js';
 import { loadTemplates } from '../templates.js';
 import { actionSummary, renderPlan } from '../plan/render.js';
 import type { DaemonOutcome } from '../plan/trust-plan.js';
@@ -51,7 +51,7 @@ export async function applyChange(ports: Ports, out: Output, flags: ApplyFlags, 
     }
   }
   const renderer: Renderer = flags.json ? 'silent' : process.stdout.isTTY ? 'default' : 'simple';
-  const manager = serviceManager(facts.init);
+  const manager = managerOf(facts);
   const startDaemon = [manager.clearFailure(), manager.start()].filter((v): v is Invocation => v !== null);
   const report = await execute(ports, change.actions, verify, { renderer, timeoutMs, startDaemon, registryConfig: loadTemplates().registryConfig });
   if (report.failure) {

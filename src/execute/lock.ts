@@ -4,7 +4,7 @@ import type { Ports } from '../ports/index.js';
 export const LOCK_FILE = '/run/setup-registry.lock';
 
 /** Where the tool writes (temp files sit next to their targets), for the sweep after a dead run. */
-const WRITTEN_DIRS = ['/etc/docker', '/etc/default', '/etc/sysconfig', '/etc/systemd/system/docker.service.d', '/var/snap/docker/current/config', '/etc/setup-registry', '/etc/setup-registry/ca', '/etc/setup-registry/tls', '/etc/setup-registry/auth'];
+const WRITTEN_DIRS = ['/etc/docker', '/etc/default', '/etc/sysconfig', '/etc/systemd/system/docker.service.d', '/etc/systemd/system/snap.docker.dockerd.service.d', '/var/snap/docker/current/config', '/etc/setup-registry', '/etc/setup-registry/ca', '/etc/setup-registry/tls', '/etc/setup-registry/auth'];
 
 async function sweepTempFiles(ports: Ports, pid: number): Promise<void> {
   const mark = new RegExp(`(setup-registry-|\\.)${pid}\\.(tmp|new|csr|ext)$`);

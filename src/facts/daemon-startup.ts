@@ -13,20 +13,20 @@ export const DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json';
 export const SNAP_DAEMON_JSON = '/var/snap/docker/current/config/daemon.json';
 
 /** Reads the unit with its drop-ins the way systemd merges them. */
-export async function readUnitSources(files: HostFiles): Promise<UnitSource[]> {
+export async function readUnitSources(files: HostFiles, name = UNIT): Promise<UnitSource[]> {
   let unit: UnitSource | null = null;
   for (const dir of UNIT_DIRS) {
-    const text = await files.read(`${dir}/${UNIT}`);
+    const text = await files.read(`${dir}/${name}`);
     if (text !== null) {
-      unit = { path: `${dir}/${UNIT}`, text };
+      unit = { path: `${dir}/${name}`, text };
       break;
     }
   }
   // A drop-in name in an earlier directory masks the same name in later ones; all apply in name order.
   const dropIns = new Map<string, string>();
   for (const dir of UNIT_DIRS) {
-    for (const name of await files.list(`${dir}/${UNIT}.d`)) {
-      if (name.endsWith('.conf') && !dropIns.has(name)) dropIns.set(name, `${dir}/${UNIT}.d/${name}`);
+    for (const conf of await files.list(`${dir}/${name}.d`)) {
+      if (conf.endsWith('.conf') && !dropIns.has(conf)) dropIns.set(conf, `${dir}/${name}.d/${conf}`);
     }
   }
   const ordered = [...dropIns.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -35,8 +35,8 @@ export async function readUnitSources(files: HostFiles): Promise<UnitSource[]> {
   return sources;
 }
 
-export async function startupFacts(files: HostFiles, init: InitSystem, distro: Distro, argv: string[] | null): Promise<StartupFacts> {
-  const unitSources = init === 'systemd' ? await readUnitSources(files) : [];
+export async function startupFacts(files: HostFiles, init: InitSystem, distro: Distro, argv: string[] | null, unit = UNIT): Promise<StartupFacts> {
+  const unitSources = init === 'systemd' ? await readUnitSources(files, unit) : [];
   const service = unitSources.length > 0 ? effectiveService(unitSources) : null;
   const envPaths = new Set<string>();
   if (distro.knowledge.envFile) envPaths.add(distro.knowledge.envFile);
@@ -68,13 +68,13 @@ export async function startupFacts(files: HostFiles, init: InitSystem, distro: D
   }
   if (argv) flagSites.push({ kind: 'command-line', file: null, variable: null, value: argv.join(' '), registries: optionValues(argv, ['--insecure-registry']), effective: true });
 
-  const unitEnabled = init === 'systemd' ? await isEnabled(files) : null;
-  return { unitSources, service, unitEnabled, envFiles, flagSites };
+  const unitEnabled = init === 'systemd' ? await isEnabled(files, unit) : null;
+  return { unit, unitSources, service, unitEnabled, envFiles, flagSites };
 }
 
-async function isEnabled(files: HostFiles): Promise<boolean> {
+async function isEnabled(files: HostFiles, unit: string): Promise<boolean> {
   for (const target of ['multi-user.target', 'default.target', 'graphical.target']) {
-    if (await files.exists(`/etc/systemd/system/${target}.wants/${UNIT}`)) return true;
+    if (await files.exists(`/etc/systemd/system/${target}.wants/${unit}`)) return true;
   }
   return false;
 }

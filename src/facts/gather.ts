@@ -111,7 +111,7 @@ async function localFacts(ports: Ports) {
   const distro = classifyDistro(parseOsRelease(osText));
   const init = systemd ? 'systemd' : 'sysvinit';
   const argv = dockerd?.argv ?? null;
-  const startup = await startupFacts(files, init, distro, argv);
+  const startup = await startupFacts(files, init, distro, argv, dockerd?.unit ?? undefined);
   const daemonJson = await readDaemonJson(ports, daemonJsonPath(argv, startup));
   return { distro, init, dockerd, argv, startup, daemonJson, stateText } as const;
 }

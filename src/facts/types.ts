@@ -72,6 +72,8 @@ export interface FlagSite {
 }
 
 export interface StartupFacts {
+  /** The systemd service dockerd runs as (docker.service unless its cgroup says otherwise). */
+  unit: string;
   /** Unit file and drop-ins in the order systemd applies them (systemd hosts only). */
   unitSources: UnitSource[];
   service: EffectiveService | null;

@@ -46,15 +46,18 @@ export interface EffectiveService {
   /** Which file set that ExecStart. */
   execStartFrom: string | null;
   environmentFiles: { path: string; optional: boolean }[];
+  /** Whether the unit says how to reload (`systemctl reload` refuses a unit without ExecReload). */
+  execReload: boolean;
 }
 
 /** Folds the unit and its drop-ins (in the order systemd applies them) into the settings in force. */
 export function effectiveService(sources: readonly UnitSource[]): EffectiveService {
-  const result: EffectiveService = { execStart: null, execStartFrom: null, environmentFiles: [] };
+  const result: EffectiveService = { execStart: null, execStartFrom: null, environmentFiles: [], execReload: false };
   for (const src of sources) {
     for (const e of parseUnit(src.text)) {
       if (e.section !== 'Service') continue;
-      if (e.key === 'ExecStart') {
+      if (e.key === 'ExecReload') result.execReload = e.value !== '';
+      else if (e.key === 'ExecStart') {
         result.execStart = e.value === '' ? null : e.value;
         result.execStartFrom = e.value === '' ? null : src.path;
       } else if (e.key === 'EnvironmentFile') {

@@ -23,17 +23,25 @@ export interface ServiceManager {
   logs: string[];
 }
 
-const SYSTEMD: ServiceManager = {
-  init: 'systemd',
-  reload: () => ({ argv: ['systemctl', 'reload', 'docker'] }),
-  restart: () => ({ argv: ['systemctl', 'restart', 'docker'] }),
-  start: () => ({ argv: ['systemctl', 'start', 'docker'] }),
-  clearFailure: () => ({ argv: ['systemctl', 'reset-failed', 'docker'] }),
-  reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
-  enableAtBoot: () => ({ argv: ['systemctl', 'enable', 'docker'] }),
-  stopAndDisable: (service) => [['systemctl', 'disable', '--now', service]],
-  logs: ['journalctl', '-u', 'docker', '--no-pager', '-n', '15', '-o', 'cat'],
-};
+/**
+ * `unit`: the service dockerd runs as (docker.service, or snap's snap.docker.dockerd.service);
+ * `reloadable`: whether that unit has an ExecReload (`systemctl reload` refuses one without:
+ * then the SIGHUP goes to dockerd's pid, which is all ExecReload would do).
+ */
+function systemd(unit: string, reloadable: boolean): ServiceManager {
+  const name = unit.replace(/\.service$/, '');
+  return {
+    init: 'systemd',
+    reload: (pid) => (reloadable ? { argv: ['systemctl', 'reload', name] } : pid ? { signal: 'SIGHUP', pid } : null),
+    restart: () => ({ argv: ['systemctl', 'restart', name] }),
+    start: () => ({ argv: ['systemctl', 'start', name] }),
+    clearFailure: () => ({ argv: ['systemctl', 'reset-failed', name] }),
+    reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
+    enableAtBoot: () => ({ argv: ['systemctl', 'enable', name] }),
+    stopAndDisable: (service) => [['systemctl', 'disable', '--now', service]],
+    logs: ['journalctl', '-u', name, '--no-pager', '-n', '15', '-o', 'cat'],
+  };
+}
 
 const SYSVINIT: ServiceManager = {
   init: 'sysvinit',
@@ -47,6 +55,12 @@ const SYSVINIT: ServiceManager = {
   logs: ['tail', '-n', '15', '/var/log/docker.log'],
 };
 
-export function serviceManager(init: InitSystem): ServiceManager {
-  return init === 'systemd' ? SYSTEMD : SYSVINIT;
+/** The manager of this host's dockerd: its init system, and under systemd the unit it runs as. */
+export function serviceManager(init: InitSystem, service?: { unit: string; reloadable: boolean }): ServiceManager {
+  return init === 'systemd' ? systemd(service?.unit ?? 'docker.service', service?.reloadable ?? true) : SYSVINIT;
+}
+
+/** The same, from gathered facts: a unit whose files were not found is taken to reload as docker.service does. */
+export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null } }): ServiceManager {
+  return serviceManager(facts.init, { unit: facts.startup.unit, reloadable: facts.startup.service?.execReload ?? true });
 }

@@ -1,7 +1,7 @@
 import { HostRefusal } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { dockerPackage } from '../knowledge/distros.js';
-import { serviceManager } from '../knowledge/service-managers.js';
+import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
 import { planContainer } from './container.js';
@@ -129,7 +129,7 @@ function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Pla
   if (!wanted.installDocker) {
     throw new Error(`docker is not installed on this host; run again with --install-docker to install ${pkg.name} (${pkg.why})`);
   }
-  const manager = serviceManager(facts.init);
+  const manager = managerOf(facts);
   const install: PackageAction = { kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: [], why: `install Docker: ${pkg.why}` };
   const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs }];
   const enable = manager.enableAtBoot();
@@ -168,7 +168,7 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
   if (!pkg.installed || !tag) {
     return {
       ...none,
-      actions: [{ kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: serviceManager(facts.init).stopAndDisable(pkg.service), why: `the registry binary for an image made without Docker Hub (its own ${pkg.service} service is stopped and disabled: the container serves instead)` }],
+      actions: [{ kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: managerOf(facts).stopAndDisable(pkg.service), why: `the registry binary for an image made without Docker Hub (its own ${pkg.service} service is stopped and disabled: the container serves instead)` }],
       secondPass: true,
     };
   }

@@ -1,6 +1,6 @@
 import { HostRefusal } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import { serviceManager } from '../knowledge/service-managers.js';
+import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
@@ -50,7 +50,7 @@ function refuseUnknownDaemon(facts: HostFacts): void {
 }
 
 function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', unitsChanged: boolean): { daemon: DaemonAction[]; outcome: DaemonOutcome } {
-  const manager = serviceManager(facts.init);
+  const manager = managerOf(facts);
   const daemon: DaemonAction[] = [];
   const unitReload = manager.reloadUnits();
   if (unitsChanged && unitReload) daemon.push({ kind: 'daemon', op: 'unit-reload', via: unitReload, why: 'systemd re-reads the changed docker.service drop-in' });
@@ -77,7 +77,7 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
 
 /** Under systemd, a --restart always container only comes back after a reboot if docker.service starts at boot. */
 export function enableAtBoot(facts: HostFacts): DaemonAction[] {
-  const enable = serviceManager(facts.init).enableAtBoot();
+  const enable = managerOf(facts).enableAtBoot();
   return enable && facts.startup.unitEnabled === false
     ? [{ kind: 'daemon', op: 'enable', via: enable, why: 'a --restart always registry only comes back after a reboot if docker.service starts at boot' }]
     : [];

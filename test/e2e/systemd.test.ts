@@ -109,6 +109,36 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect((await host.push(ENTRY, 'rh')).ok).toBe(true);
   });
 
+  it("dockerd as another unit, as snap names it (snap.docker.dockerd, no ExecReload, its own daemon.json): SIGHUP to its pid, that unit enabled; docker.service untouched", async () => {
+    host = await SystemdHost.create();
+    const SNAP_JSON = '/var/snap/docker/current/config/daemon.json';
+    host.writeFile(SNAP_JSON, '{"log-driver": "json-file"}\n');
+    host.writeFile(
+      '/etc/systemd/system/snap.docker.dockerd.service',
+      '[Unit]\nDescription=Docker, under the name snap gives it\nAfter=containerd.service\n\n[Service]\n' +
+        `ExecStart=/usr/sbin/dockerd -H unix:///var/run/docker.sock --containerd=/run/containerd/containerd.sock --config-file=${SNAP_JSON}\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n`,
+    );
+    await host.exec(['systemctl', 'disable', '--now', 'docker.socket', 'docker.service']);
+    await host.exec(['systemctl', 'mask', 'docker.socket', 'docker.service']);
+    await host.exec(['systemctl', 'daemon-reload']);
+    expect((await host.exec(['systemctl', 'start', 'snap.docker.dockerd'])).exitCode).toBe(0);
+    await host.waitForDocker();
+    const mainPid = async () => Number((await host!.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'snap.docker.dockerd'])).stdout.trim());
+    const pid = await mainPid();
+    expect(pid).toBeGreaterThan(0);
+
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`kill -HUP ${pid}`);
+    expect(JSON.parse(host.readFile(SNAP_JSON)!)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [ENTRY] });
+    expect(host.readFile('/etc/docker/daemon.json')).toBeNull();
+    expect(await mainPid()).toBe(pid);
+    expect((await host.exec(['systemctl', 'is-enabled', 'snap.docker.dockerd'])).stdout.trim()).toBe('enabled');
+    expect((await host.exec(['systemctl', 'is-active', 'docker.service'])).stdout.trim()).not.toBe('active');
+    expect((await host.push(ENTRY, 'snap')).ok).toBe(true);
+    expect((await host.tool('check')).exitCode).toBe(0);
+  });
+
   it('a host without Docker: --install-docker installs docker.io from the distro, --offline-image installs docker-registry and builds the image; push works', async () => {
     host = await SystemdHost.create({ registryImage: false });
     expect((await host.exec(['dpkg', '-r', 'docker.io'])).exitCode).toBe(0);

@@ -7,6 +7,7 @@ import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
 import { nextLink } from '../../src/registry-api.js';
 import { demuxLogs } from '../../src/formats/docker-logs.js';
+import { unitOfCgroup } from '../../src/facts/dockerd-process.js';
 
 describe('daemon.json', () => {
   it('names the file, line and column of a syntax error', () => {
@@ -125,6 +126,18 @@ describe('registry API', () => {
     expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"', 'http://10.0.0.5:5000/v2/_catalog?n=2')).toBe('http://10.0.0.5:5000/v2/_catalog?last=b&n=2');
     expect(nextLink(null, 'http://x/')).toBeNull();
     expect(nextLink('<http://x/a>; rel="prev"', 'http://x/')).toBeNull();
+  });
+});
+
+describe("dockerd's systemd unit, from /proc/PID/cgroup", () => {
+  it('reads the innermost service of cgroup v2 or of v1 name=systemd, only when it is named for Docker', () => {
+    expect(unitOfCgroup('0::/system.slice/snap.docker.dockerd.service\n')).toBe('snap.docker.dockerd.service');
+    expect(unitOfCgroup('12:cpu,cpuacct:/system.slice/docker.service\n1:name=systemd:/system.slice/docker.service\n0::/system.slice/docker.service\n')).toBe('docker.service');
+    expect(unitOfCgroup('1:name=systemd:/machine.slice/nspawn.service/payload/system.slice/docker.service\n')).toBe('docker.service');
+    // dockerd started by hand: in a session, or inside another service's cgroup
+    expect(unitOfCgroup('0::/user.slice/user-0.slice/session-3.scope\n')).toBeNull();
+    expect(unitOfCgroup('0::/system.slice/ssh.service\n')).toBeNull();
+    expect(unitOfCgroup('')).toBeNull();
   });
 });
 

@@ -24,6 +24,8 @@ export interface FixtureSpec {
   dockerCeRepo?: boolean;
   imageName?: string | null;
   tls?: HostFacts['tls'];
+  /** the systemd service dockerd runs as (default docker.service) */
+  unit?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ async function readFixture(root: string, spec: FixtureSpec): Promise<HostFacts> 
     error: null,
     ...spec.docker,
   };
-  const startup = await startupFacts(files, init, distro, docker.argv);
+  const startup = await startupFacts(files, init, distro, docker.argv, spec.unit);
   const daemonJson = await readDaemonJson(hostPorts(root), daemonJsonPath(docker.argv, startup));
   return {
     distro,

@@ -273,6 +273,18 @@ describe('install planner (pure: facts in, actions out)', () => {
     });
   });
 
+  it("dockerd under another unit (snap's, without ExecReload): reloaded by SIGHUP, enabled and logged under its own name", async () => {
+    const unit = fixture('units/debian-docker.io.service').replace(/^ExecReload=.*\n/m, '');
+    const facts = await factsFrom({ init: 'systemd', unit: 'snap.docker.dockerd.service', files: { '/etc/systemd/system/snap.docker.dockerd.service': unit, '/var/snap/docker/current/config/daemon.json': '{}\n' }, docker: { argv: ['/snap/docker/current/bin/dockerd', '--config-file=/var/snap/docker/current/config/daemon.json'] } });
+    const plan = planInstall(facts, wanted, templates);
+    expect(writes(plan.actions)[0]!.path).toBe('/var/snap/docker/current/config/daemon.json');
+    expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { signal: 'SIGHUP', pid: 4242 } });
+    expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'enable')).toMatchObject({ via: { argv: ['systemctl', 'enable', 'snap.docker.dockerd'] } });
+    // with ExecReload, systemctl reload of that unit
+    const reloadable = await factsFrom({ init: 'systemd', unit: 'snap.docker.dockerd.service', files: { '/etc/systemd/system/snap.docker.dockerd.service': fixture('units/debian-docker.io.service') } });
+    expect(planInstall(reloadable, wanted, templates).actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { argv: ['systemctl', 'reload', 'snap.docker.dockerd'] } });
+  });
+
   it('--config-file on the dockerd command line decides which daemon.json is edited', async () => {
     const facts = await factsFrom({ files: { '/srv/docker.json': '{"debug": true}' }, docker: { argv: ['/usr/sbin/dockerd', '--config-file=/srv/docker.json'] } });
     const plan = planInstall(facts, wanted, templates);

@@ -26,7 +26,7 @@ function envFlagMethod(name: MethodName, file: string, variable: string): TrustM
     unusable(facts) {
       if (readsIt(facts)) return null;
       return facts.init === 'systemd'
-        ? `docker.service does not read ${variable} from ${file} (the unit's ExecStart does not use it; moby#23040), so a flag there would be ignored`
+        ? `${facts.startup.unit} does not read ${variable} from ${file} (the unit's ExecStart does not use it; moby#23040), so a flag there would be ignored`
         : `this host's docker init script does not read ${file}`;
     },
     configured: (facts) => insecureRegistryFlags(current(facts)),

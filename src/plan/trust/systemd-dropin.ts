@@ -7,7 +7,12 @@ import { fill, type Templates } from '../../templates.js';
 import type { WriteFile } from '../actions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
 
-export const DROP_IN = '/etc/systemd/system/docker.service.d/setup-registry.conf';
+/** Our drop-in for the unit dockerd runs as. */
+export function dropInPath(unit: string): string {
+  return `/etc/systemd/system/${unit}.d/setup-registry.conf`;
+}
+
+export const DROP_IN = dropInPath('docker.service');
 
 /**
  * Our drop-in resets ExecStart and sets the full command line: the ExecStart in force without our
@@ -15,22 +20,23 @@ export const DROP_IN = '/etc/systemd/system/docker.service.d/setup-registry.conf
  */
 export function dropInWrite(facts: HostFacts, templates: Templates, why: string, edit: (execStart: string) => string): WriteFile | null {
   const sources = facts.startup.unitSources;
-  const ours = sources.find((s) => s.path === DROP_IN);
+  const path = dropInPath(facts.startup.unit);
+  const ours = sources.find((s) => s.path === path);
   const later = sources.filter((s) => s.path.includes('.service.d/') && s.path.split('/').pop()! > 'setup-registry.conf');
   const base = effectiveService(sources.filter((s) => s !== ours && !later.includes(s))).execStart;
-  if (!base) throw new HostRefusal('docker.service has no ExecStart to extend');
+  if (!base) throw new HostRefusal(`${facts.startup.unit} has no ExecStart to extend`);
   if (effectiveService(later).execStart) {
-    throw new HostRefusal(`${later.map((s) => s.path).join(', ')} sets ExecStart after ${DROP_IN}, so a drop-in of ours would not take effect`);
+    throw new HostRefusal(`${later.map((s) => s.path).join(', ')} sets ExecStart after ${path}, so a drop-in of ours would not take effect`);
   }
   const after = fill(templates.systemdDropIn, { why, execStart: edit(base) });
   if (ours?.text === after) return null;
-  return { kind: 'write-file', path: DROP_IN, before: ours?.text ?? null, after, mode: 0o644, why };
+  return { kind: 'write-file', path, before: ours?.text ?? null, after, mode: 0o644, why };
 }
 
 export const systemdDropInMethod: TrustMethod = {
   name: 'systemd-dropin',
-  unusable: (facts) => (facts.init !== 'systemd' ? 'this host does not run systemd' : facts.startup.unitSources.length === 0 ? 'no docker.service unit found' : null),
-  configured: (facts) => insecureRegistryFlags(facts.startup.unitSources.find((s) => s.path === DROP_IN)?.text ?? ''),
+  unusable: (facts) => (facts.init !== 'systemd' ? 'this host does not run systemd' : facts.startup.unitSources.length === 0 ? `no ${facts.startup.unit} unit found` : null),
+  configured: (facts) => insecureRegistryFlags(facts.startup.unitSources.find((s) => s.path === dropInPath(facts.startup.unit))?.text ?? ''),
   plan({ facts, templates, add, remove }: TrustRequest): TrustChange {
     const inFile = facts.daemonJson.config ? insecureRegistriesOf(facts.daemonJson.config) : [];
     if (inFile.length > 0 && add.length > 0) {
