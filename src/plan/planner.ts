@@ -36,20 +36,7 @@ export interface Plan {
 export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templates): Plan {
   const entry = entryOf(wanted);
   if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
-  if (facts.otherRecorded) {
-    // One state file records one registry: replacing its record would leave that registry behind,
-    // and a later uninstall would take its trust away while it still serves.
-    const other = facts.otherRecorded;
-    throw new HostRefusal(
-      `setup-registry already manages the registry ${other.name} (${other.entry}) on this host, and manages one per host; to change that one, run again with --name ${other.name}; for another, uninstall it first`,
-    );
-  }
-  if (facts.portHolder && !facts.portHolder.ours) throw new HostRefusal(portTaken(facts.portHolder, wanted.port));
-  if (facts.addressLookup && 'error' in facts.addressLookup) {
-    throw new HostRefusal(
-      `--address ${wanted.address} does not resolve on this host (${facts.addressLookup.error}), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address`,
-    );
-  }
+  refuseHarm(facts, wanted);
   const elsewhere = facts.addressLookup && 'local' in facts.addressLookup && !facts.addressLookup.local ? facts.addressLookup.addresses : null;
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
@@ -111,6 +98,24 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     secondPass,
     state,
   };
+}
+
+/** What the host already has that an install must not run over: refused before anything is planned. */
+function refuseHarm(facts: HostFacts, wanted: Wanted): void {
+  if (facts.otherRecorded) {
+    // One state file records one registry: replacing its record would leave that registry behind,
+    // and a later uninstall would take its trust away while it still serves.
+    const other = facts.otherRecorded;
+    throw new HostRefusal(
+      `setup-registry already manages the registry ${other.name} (${other.entry}) on this host, and manages one per host; to change that one, run again with --name ${other.name}; for another, uninstall it first`,
+    );
+  }
+  if (facts.portHolder && !facts.portHolder.ours) throw new HostRefusal(portTaken(facts.portHolder, wanted.port));
+  if (facts.addressLookup && 'error' in facts.addressLookup) {
+    throw new HostRefusal(
+      `--address ${wanted.address} does not resolve on this host (${facts.addressLookup.error}), and dockerd here pushes to the registry by that name to prove it works; add it to DNS or /etc/hosts, or use an IP address`,
+    );
+  }
 }
 
 /** Names what holds the port; a registry run by hand under another name can be taken over with --name. */
