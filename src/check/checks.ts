@@ -68,7 +68,9 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts }) =>
       facts.docker.running
         ? ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`)
-        : facts.docker.denied
+        : facts.docker.podman
+          ? fail('the docker command here is Podman (podman-docker): there is no dockerd', "install Docker (docker-ce from Docker's repository, or moby-engine on Fedora)")
+          : facts.docker.denied
           ? fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)')
           : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${facts.init === 'systemd' ? 'systemctl start docker' : 'service docker start'})`),
   },

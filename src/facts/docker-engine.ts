@@ -8,6 +8,8 @@ export interface EngineFacts {
   serverVersion: string | null;
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
   error: string | null;
+  /** `docker` is Podman's stand-in (podman-docker, the default on RHEL 8+ and Fedora): there is no dockerd. */
+  podman?: boolean;
 }
 
 interface RegistryConfig {
@@ -16,10 +18,10 @@ interface RegistryConfig {
 }
 
 /** The docker CLI's own version (no daemon needed: `docker --version`), which also says it is installed. */
-export async function clientFacts(proc: Processes): Promise<{ installed: boolean; clientVersion: string | null }> {
+export async function clientFacts(proc: Processes): Promise<{ installed: boolean; clientVersion: string | null; podman: boolean }> {
   const r = await proc.probe(['docker', '--version']);
-  if (r.notFound) return { installed: false, clientVersion: null };
-  return { installed: true, clientVersion: /version ([^\s,]+)/.exec(r.stdout)?.[1] ?? null };
+  if (r.notFound) return { installed: false, clientVersion: null, podman: false };
+  return { installed: true, clientVersion: /version ([^\s,]+)/.exec(r.stdout)?.[1] ?? null, podman: /^podman\b/i.test(r.stdout.trim()) };
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */

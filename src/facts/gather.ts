@@ -68,6 +68,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       liveInsecure: engine.liveInsecure,
       error: engine.error,
       denied: /\bEACCES\b|\bEPERM\b/.test(engine.error ?? ''),
+      podman: Boolean(engine.podman),
     },
     daemonJson,
     startup,

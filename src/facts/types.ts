@@ -47,6 +47,8 @@ export interface DockerFacts {
   error: string | null;
   /** dockerd's socket is there but not open to this user: whether dockerd runs is unknown, not "no". */
   denied?: boolean;
+  /** `docker` is Podman's stand-in (podman-docker): there is no dockerd to configure. */
+  podman?: boolean;
 }
 
 export interface DaemonJsonFacts {

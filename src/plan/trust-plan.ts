@@ -46,6 +46,11 @@ export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
 
 /** Without dockerd's answers a plan would start a dockerd that may well be running: no plan at all. */
 function refuseUnknownDaemon(facts: HostFacts): void {
+  if (facts.docker.podman) {
+    throw new HostRefusal(
+      'the docker command here is Podman (podman-docker), which has no dockerd to trust a registry: install Docker (docker-ce from Docker\'s repository, or moby-engine on Fedora) and run again; Podman itself reads /etc/containers/registries.conf',
+    );
+  }
   if (facts.docker.denied) throw new HostRefusal(`cannot ask dockerd: its socket is not open to this user (${facts.docker.error}); run as root (for --dry-run, membership of the docker group will do)`);
 }
 

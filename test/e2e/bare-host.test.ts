@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
-import { TEST_ADDRESS } from './harness/host.js';
+import { hostEnv, REPO, TEST_ADDRESS } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 
@@ -56,6 +56,22 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     expect(r.stdout).toContain('looking at the host again');
     expect(await host.dockerdPid()).toBeGreaterThan(0);
     expect((await host.push(ENTRY, 'started')).ok).toBe(true);
+  });
+
+  it("Podman's docker stand-in (podman-docker, RHEL 8+ and Fedora) is named: no dockerd to configure, nothing changed", async () => {
+    host = await TestHost.create({ daemonJson: '{}\n' });
+    await host.exec(['service', 'docker', 'stop']);
+    // The stand-in's answer, on a PATH of the host's own (/run is private to it).
+    host.writeFile('/run/podman-docker/docker', '#!/bin/sh\necho "podman version 4.9.4"\n');
+    await host.exec(['chmod', '+x', '/run/podman-docker/docker']);
+    const path = `PATH=/run/podman-docker:${hostEnv().PATH}`;
+    const r = await host.exec(['env', path, 'node', `${REPO}/bin/setup-registry.cjs`, '--yes', '--address', TEST_ADDRESS]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('the docker command here is Podman (podman-docker), which has no dockerd to trust a registry: install Docker');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    expect(await host.dockerdPid()).toBeNull();
+    const check = await host.exec(['env', path, 'node', `${REPO}/bin/setup-registry.cjs`, 'check', '--only', 'dockerd-running', '--address', TEST_ADDRESS]);
+    expect(check.stdout).toContain('the docker command here is Podman (podman-docker): there is no dockerd');
   });
 
   it('dockerd that does not come up: the last lines of its log and nothing left changed', async () => {

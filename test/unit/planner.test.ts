@@ -181,6 +181,9 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(() => planInstall({ ...sysv, otherRecorded: { name: 'registry', entry: '10.0.0.5:5000' } }, { ...wanted, name: 'cache', port: 5001 }, templates)).toThrow(
       'setup-registry already manages the registry registry (10.0.0.5:5000) on this host, and manages one per host; to change that one, run again with --name registry; for another, uninstall it first',
     );
+    // Podman's docker stand-in: no dockerd to trust anything
+    const podman = await factsFrom({ docker: { running: false, serverVersion: null, podman: true, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock (ENOENT)' } });
+    expect(() => planInstall(podman, wanted, templates)).toThrow(/the docker command here is Podman \(podman-docker\), which has no dockerd/);
     // dockerd's socket closed to this user: whether it runs is unknown, so no plan (not a "start dockerd")
     const denied = await factsFrom({ docker: { running: false, serverVersion: null, denied: true, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock (EACCES)' } });
     expect(() => planInstall(denied, wanted, templates)).toThrow(/cannot ask dockerd: its socket is not open to this user \(.*EACCES\)\); run as root/);
