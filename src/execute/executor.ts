@@ -5,6 +5,8 @@ import { buildOfflineImage } from './offline-image.js';
 import { createCa, issueServerCert } from '../tls/openssl.js';
 import { CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import { serverFacts } from '../facts/docker-engine.js';
+import { getJson } from '../ports/docker-api.js';
+import { MANAGED_LABEL } from '../plan/container.js';
 import { trace } from '../trace.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
@@ -265,7 +267,16 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
       await send('DELETE', `/volumes/${action.argv.at(-1)}`);
       return;
     case 'run': {
-      const { Id } = JSON.parse(await send('POST', action.create!.path, action.create!.body)) as { Id: string };
+      const create = () => send('POST', action.create!.path, action.create!.body);
+      const created = await create().catch(async (err: Error) => {
+        // A run killed while dockerd was still creating its container leaves that container behind,
+        // made after this run's facts were read: one of ours (by its label) goes, and the create is sent again.
+        const other = /HTTP 409/.test(err.message) ? await getJson<{ Config: { Labels: Record<string, string> | null } }>(ports.docker, `/containers/${name}/json`).catch(() => null) : null;
+        if (other?.Config.Labels?.[MANAGED_LABEL] !== 'true') throw err;
+        await send('DELETE', `/containers/${name}?force=1`);
+        return create();
+      });
+      const { Id } = JSON.parse(created) as { Id: string };
       onCreated(Id);
       await send('POST', `/containers/${Id}/start`);
       return;

@@ -99,4 +99,28 @@ describe('execute', () => {
     expect(log).toContain('DELETE /containers/c0ffee?force=1');
     expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe(before);
   });
+
+  it('a container of ours that appeared after the facts (left by a killed run) is removed and the create sent again; anyone else\'s is not', async () => {
+    for (const labels of [{ 'io.github.setup-registry.managed': 'true' }, {}]) {
+      const { log, ports } = fakeHost(0);
+      let creates = 0;
+      const real = ports.docker.request.bind(ports.docker);
+      ports.docker.request = async (method, p, opts) => {
+        if (p.startsWith('/containers/create') && creates++ === 0) {
+          log.push(`${method} ${p}`);
+          return { status: 409, text: '{"message":"Conflict. The container name \\"/registry\\" is already in use"}' };
+        }
+        if (p === '/containers/registry/json') return { status: 200, text: JSON.stringify({ Config: { Labels: labels } }) };
+        return real(method, p, opts);
+      };
+      const report = await execute(ports, [{ ...run, early: false }], [], { renderer: 'silent', timeoutMs: 5000 });
+      if (Object.keys(labels).length) {
+        expect(report.failure).toBeNull();
+        expect(log.filter((l) => l.startsWith('POST /containers/create') || l.startsWith('DELETE'))).toEqual(['POST /containers/create?name=registry', 'DELETE /containers/registry?force=1', 'POST /containers/create?name=registry']);
+      } else {
+        expect(report.failure?.message).toContain('HTTP 409');
+        expect(log.some((l) => l.startsWith('DELETE /containers/registry'))).toBe(false);
+      }
+    }
+  });
 });
