@@ -246,7 +246,7 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
   const send = async (method: string, path: string, body?: unknown) => {
     const r = await ports.docker.request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
     if (r.status >= 300 && !(method === 'POST' && r.status === 304)) {
-      throw new Error(`${action.argv.join(' ')}: ${method} ${path}: HTTP ${r.status} ${r.text.trim()}`);
+      throw Object.assign(new Error(`${action.argv.join(' ')}: ${method} ${path}: HTTP ${r.status} ${r.text.trim()}`), { status: r.status });
     }
     return r.text;
   };
@@ -268,10 +268,10 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
       return;
     case 'run': {
       const create = () => send('POST', action.create!.path, action.create!.body);
-      const created = await create().catch(async (err: Error) => {
+      const created = await create().catch(async (err: Error & { status?: number }) => {
         // A run killed while dockerd was still creating its container leaves that container behind,
         // made after this run's facts were read: one of ours (by its label) goes, and the create is sent again.
-        const other = /HTTP 409/.test(err.message) ? await getJson<{ Config: { Labels: Record<string, string> | null } }>(ports.docker, `/containers/${name}/json`).catch(() => null) : null;
+        const other = err.status === 409 ? await getJson<{ Config: { Labels: Record<string, string> | null } }>(ports.docker, `/containers/${name}/json`).catch(() => null) : null;
         if (other?.Config.Labels?.[MANAGED_LABEL] !== 'true') throw err;
         await send('DELETE', `/containers/${name}?force=1`);
         return create();

@@ -2,13 +2,16 @@ import http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { https } from '../lazy-builtins.js';
 
-/** HTTP goes through this port; the registry's v2 API is the only HTTP the tool speaks. */
 export interface HttpResponse {
   status: number;
   headers: { get(name: string): string | null };
   text: string;
 }
 
+/**
+ * The network goes through this port: HTTP (the registry's v2 API is the only HTTP the tool
+ * speaks), and the name resolution and own addresses that decide where that HTTP goes.
+ */
 export interface Http {
   request(url: string, init?: { method?: string; headers?: Record<string, string>; timeoutMs?: number; ca?: string }): Promise<HttpResponse>;
   /** The addresses a host name resolves to here, as dockerd and the v2 client will resolve it (getaddrinfo). */
