@@ -4,6 +4,8 @@ import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
 import { containerDifferences, type ContainerWanted } from '../plan/container.js';
 import { describeDataDir, isVolume } from '../plan/wanted.js';
+import { commandOf } from '../plan/actions.js';
+import { managerOf } from '../knowledge/service-managers.js';
 import { registriesInFlags } from '../plan/trust/flag-sites.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
@@ -72,12 +74,12 @@ export const CHECKS: readonly Check[] = [
           ? fail('the docker command here is Podman (podman-docker): there is no dockerd', "install Docker (docker-ce from Docker's repository, or moby-engine on Fedora)")
           : facts.docker.denied
           ? fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)')
-          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${facts.init === 'systemd' ? 'systemctl start docker' : 'service docker start'})`),
+          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${commandOf(managerOf(facts).start())})`),
   },
   {
     id: 'docker-enabled',
     run: ({ facts }) =>
-      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok(`${facts.startup.unit} starts at boot`) : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, `systemctl enable ${facts.startup.unit.replace(/\.service$/, '')}`),
+      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok(`${facts.startup.unit} starts at boot`) : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!)),
   },
   {
     id: 'daemon-json-valid',

@@ -142,7 +142,7 @@ interface ContainerState {
  * What to say when a registry container stopped, or restarted (its restart count grew since the
  * first look: an old count from before is no news), instead of serving; null while it runs.
  */
-export async function containerGaveUp(api: DockerApi, name: string, restarts: { seen: number | null }): Promise<string | null> {
+async function containerGaveUp(api: DockerApi, name: string, restarts: { seen: number | null }): Promise<string | null> {
   const c = await getJson<ContainerState>(api, `/containers/${name}/json`).catch(() => null);
   if (!c) return null;
   const first = restarts.seen ?? c.RestartCount;

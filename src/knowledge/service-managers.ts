@@ -55,12 +55,10 @@ const SYSVINIT: ServiceManager = {
   logs: ['tail', '-n', '15', '/var/log/docker.log'],
 };
 
-/** The manager of this host's dockerd: its init system, and under systemd the unit it runs as. */
-export function serviceManager(init: InitSystem, service?: { unit: string; reloadable: boolean }): ServiceManager {
-  return init === 'systemd' ? systemd(service?.unit ?? 'docker.service', service?.reloadable ?? true) : SYSVINIT;
-}
-
-/** The same, from gathered facts: a unit whose files were not found is taken to reload as docker.service does. */
+/**
+ * The manager of this host's dockerd, from gathered facts: its init system, and under systemd the
+ * unit it runs as (a unit whose files were not found is taken to reload as docker.service does).
+ */
 export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null } }): ServiceManager {
-  return serviceManager(facts.init, { unit: facts.startup.unit, reloadable: facts.startup.service?.execReload ?? true });
+  return facts.init === 'systemd' ? systemd(facts.startup.unit, facts.startup.service?.execReload ?? true) : SYSVINIT;
 }

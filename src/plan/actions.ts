@@ -82,6 +82,11 @@ export interface ContainerAction {
   early?: boolean;
 }
 
+/** A daemon operation as the command an operator would type. */
+export function commandOf(via: Invocation): string {
+  return 'argv' in via ? via.argv.join(' ') : `kill -HUP ${via.pid}`;
+}
+
 /** A short title for the task list: what and why, without the full command line. */
 export function title(action: Action): string {
   switch (action.kind) {
@@ -108,7 +113,7 @@ export function describe(action: Action): string {
     case 'write-file':
       return `${action.before === null ? 'create' : 'edit'} ${action.path}: ${action.why}`;
     case 'daemon':
-      return `${'argv' in action.via ? action.via.argv.join(' ') : `kill -HUP ${action.via.pid}`}: ${action.why}`;
+      return `${commandOf(action.via)}: ${action.why}`;
     case 'container':
       return `${action.argv.join(' ')}: ${action.why}`;
     case 'remove-path':
