@@ -6,7 +6,8 @@ import { containerDifferences, type ContainerWanted } from '../plan/container.js
 import { describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
-import { registriesInFlags } from '../plan/trust/flag-sites.js';
+import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
+import { flagConflicts } from '../knowledge/dockerd-options.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
@@ -93,8 +94,16 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts }) => {
       const flags = registriesInFlags(facts);
       const inFile = facts.daemonJson.config?.[INSECURE_KEY];
-      return flags.length > 0 && Array.isArray(inFile) && inFile.length > 0
-        ? fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, REPAIR)
+      if (flags.length > 0 && Array.isArray(inFile) && inFile.length > 0) {
+        return fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, REPAIR);
+      }
+      // Any other directive in both places: which of the two the operator meant is theirs to say.
+      const other = flagConflicts([...flagSources(facts, 'start')], facts.daemonJson.config).find((c) => c.key !== INSECURE_KEY);
+      return other
+        ? fail(
+            `"${other.key}" is in ${facts.daemonJson.path} and also given as ${other.flag} (${other.where}): dockerd refuses that file at its next reload, restart or boot`,
+            `keep one of the two: remove "${other.key}" from ${facts.daemonJson.path}, or ${other.flag} from ${other.where.replace(/^the running dockerd's command line$/, "dockerd's command line")}`,
+          )
         : ok('no directive is both a flag and in daemon.json');
     },
   },

@@ -14,7 +14,7 @@ import { containerFacts } from '../facts/docker-engine.js';
 import { onLoopback } from '../plan/trust/daemon-json.js';
 import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
-import { isRegistryAnswer, pingOnce, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, reloadLogOf, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput, type Output } from '../output.js';
@@ -197,7 +197,7 @@ export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Want
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, w: Pick<Wanted, 'name' | 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 'actions'>, w: Pick<Wanted, 'name' | 'timeoutMs' | 'tls' | 'auth'>): Step[] {
   if (w.tls) {
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
@@ -207,8 +207,9 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon'>, 
   }
   // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
   const reloadedSince = plan.daemon === 'reload' ? Date.now() : undefined;
+  const reloadLog = reloadLogOf(plan.actions, reloadedSince);
   let trust: Promise<void> | null = null;
-  const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, { signal, reloadedSince }));
+  const confirmTrust = (signal?: AbortSignal) => (trust ??= waitForTrust(ports, plan.entry, w.timeoutMs, { signal, reloadedSince, reloadLog }));
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs, w.name)) },

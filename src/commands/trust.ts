@@ -13,7 +13,7 @@ import { planTrust } from '../plan/trust-plan.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
-import { isRegistryAnswer, pingOnce, waitForTrust } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, reloadLogOf, waitForTrust } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
@@ -115,11 +115,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     return 0;
   }
   const warnings: string[] = [];
+  const reloadLog = reloadLogOf(plan.daemon, Date.now());
   const verify: Step[] =
     mode === 'untrust'
       ? []
       : [
-          ...(ca ? [] : entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs) }))),
+          ...(ca ? [] : entries.map((e) => ({ title: `confirm ${e} is trusted by the live dockerd (docker info)`, run: () => waitForTrust(ports, e, timeoutMs, { reloadLog }) }))),
           {
             // A registry that is down right now is no reason to undo the trust: say so and keep it.
             title: `GET /v2/ of ${entries.join(', ')}`,

@@ -3,6 +3,8 @@ import { serverFacts } from '../facts/docker-engine.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DockerApiError, getJson, type DockerApi } from '../ports/docker-api.js';
 import { demuxLogs } from '../formats/docker-logs.js';
+import { reloadRefusal } from '../formats/dockerd-log.js';
+import type { Action } from '../plan/actions.js';
 import { emptyImageArchive } from './tiny-image.js';
 import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } from '../registry-endpoint.js';
 
@@ -58,12 +60,19 @@ export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<vo
  * container that runs meanwhile. `docker info` is still asked every tenth time (and every time when
  * the plan did not reload), since an init script may carry a reload out as a restart.
  */
-export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, opts: { signal?: AbortSignal; reloadedSince?: number } = {}): Promise<void> {
+export async function waitForTrust(ports: Ports, entry: string, timeoutMs: number, opts: { signal?: AbortSignal; reloadedSince?: number; reloadLog?: { argv: string[]; since: number } } = {}): Promise<void> {
   let reloaded: string[] | null = null;
   let seen = 'no reload yet';
   let attempts = 0;
+  let logReadAt = opts.reloadLog?.since ?? 0;
   const via = opts.reloadedSince === undefined ? 'docker info' : "dockerd's reload event or docker info";
   await poll(`${entry} trusted by the live dockerd (${via})`, timeoutMs, async () => {
+    // A reload dockerd refused sends no event: its log says why, so the run need not wait out the timeout.
+    if (opts.reloadLog && Date.now() - logReadAt >= 500) {
+      logReadAt = Date.now();
+      const refused = reloadRefusal((await ports.processes.probe(opts.reloadLog.argv)).stdout, opts.reloadLog.since);
+      if (refused) throw new Error(`dockerd refused the new configuration (${opts.reloadLog.argv.join(' ')}): ${refused}`);
+    }
     if (opts.reloadedSince !== undefined && ++attempts % 10 !== 0) {
       reloaded = (await reloadEvents(ports.docker, opts.reloadedSince).catch(() => [])).at(-1) ?? reloaded;
       return reloaded && trustedLive({ registries: reloaded, cidrs: reloaded.filter((r) => r.includes('/')) }, entry) ? true : null;
@@ -72,6 +81,12 @@ export async function waitForTrust(ports: Ports, entry: string, timeoutMs: numbe
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
     return trustedLive(e.liveInsecure, entry) ? true : null;
   }, () => (reloaded ? `insecure registries after the reload: ${reloaded.join(', ') || 'none'}` : seen), { quick: false, signal: opts.signal });
+}
+
+/** Where a refused reload would be logged, for a plan that reloads dockerd (see waitForTrust). */
+export function reloadLogOf(actions: readonly Action[], since: number | undefined): { argv: string[]; since: number } | undefined {
+  const reload = actions.find((a) => a.kind === 'daemon' && a.op === 'reload');
+  return reload?.kind === 'daemon' && reload.logs && since !== undefined ? { argv: reload.logs, since } : undefined;
 }
 
 /** The insecure registries of each reload dockerd logged since `sinceMs` (epoch ms), oldest first. */

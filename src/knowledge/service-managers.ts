@@ -19,8 +19,8 @@ export interface ServiceManager {
   enableAtBoot(): Invocation | null;
   /** Stops another service now and at boot (a package's own registry service, when we only want its binary). */
   stopAndDisable(service: string): string[][];
-  /** dockerd's last log lines, for when it does not come up. */
-  logs: string[];
+  /** The command that prints dockerd's last log lines: why it did not come up, or refused a reload. */
+  logs(lines?: number): string[];
 }
 
 /**
@@ -39,7 +39,7 @@ function systemd(unit: string, reloadable: boolean): ServiceManager {
     reloadUnits: () => ({ argv: ['systemctl', 'daemon-reload'] }),
     enableAtBoot: () => ({ argv: ['systemctl', 'enable', name] }),
     stopAndDisable: (service) => [['systemctl', 'disable', '--now', service]],
-    logs: ['journalctl', '-u', name, '--no-pager', '-n', '15', '-o', 'cat'],
+    logs: (lines = 15) => ['journalctl', '-u', name, '--no-pager', '-n', String(lines), '-o', 'cat'],
   };
 }
 
@@ -52,7 +52,7 @@ const SYSVINIT: ServiceManager = {
   reloadUnits: () => null,
   enableAtBoot: () => null,
   stopAndDisable: (service) => [['service', service, 'stop'], ['update-rc.d', service, 'disable']],
-  logs: ['tail', '-n', '15', '/var/log/docker.log'],
+  logs: (lines = 15) => ['tail', '-n', String(lines), '/var/log/docker.log'],
 };
 
 /**

@@ -60,7 +60,7 @@ export interface DaemonAction {
   op: 'reload' | 'restart' | 'start' | 'clear-failure' | 'unit-reload' | 'enable';
   via: Invocation;
   why: string;
-  /** Shows dockerd's last log lines when it does not come up (journalctl, or /var/log/docker.log). */
+  /** Prints dockerd's last log lines (journalctl, or /var/log/docker.log): why it did not come up, or refused a reload. */
   logs?: string[];
 }
 

@@ -136,7 +136,7 @@ function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Pla
   }
   const manager = managerOf(facts);
   const install: PackageAction = { kind: 'package', packages: [pkg.name], install: packages.install, refresh: packages.refresh, after: [], why: `install Docker: ${pkg.why}` };
-  const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs }];
+  const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs() }];
   const enable = manager.enableAtBoot();
   if (enable) daemon.push({ kind: 'daemon', op: 'enable', via: enable, why: 'start Docker at boot' });
   return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', dataDir: wanted.dataDir ?? DEFAULTS.dataDir, secondPass: true, state: null };

@@ -5,6 +5,9 @@ import type { Templates } from '../templates.js';
 import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { trustedLive } from './trust/daemon-json.js';
+import { flagSources } from './trust/flag-sites.js';
+import { flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
+import { INSECURE_KEY } from '../formats/daemon-json.js';
 import type { MethodName, TrustMethod } from './trust/types.js';
 
 export type DaemonOutcome = 'none' | 'reload' | 'restart' | 'start';
@@ -35,13 +38,15 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
     notes.push(`${notLive.join(', ')} configured but not live in dockerd: it will be ${effect === 'reload' ? 'reloaded' : 'restarted'}`);
   }
   const { daemon, outcome } = daemonActions(facts, effect, change.unitsChanged);
+  notes.push(...refuseFlagConflicts(facts, outcome));
   return { method, writes: change.writes, daemon, outcome, notes };
 }
 
 /** No trust change (a TLS registry is trusted through certs.d): only start dockerd when it is down. */
 export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
   refuseUnknownDaemon(facts);
-  return { method: chooseMethod(facts, 'auto'), writes: [], ...daemonActions(facts, 'none', false), notes };
+  const actions = daemonActions(facts, 'none', false);
+  return { method: chooseMethod(facts, 'auto'), writes: [], ...actions, notes: [...notes, ...refuseFlagConflicts(facts, actions.outcome)] };
 }
 
 /** Without dockerd's answers a plan would start a dockerd that may well be running: no plan at all. */
@@ -54,6 +59,27 @@ function refuseUnknownDaemon(facts: HostFacts): void {
   if (facts.docker.denied) throw new HostRefusal(`cannot ask dockerd: its socket is not open to this user (${facts.docker.error}); run as root (for --dry-run, membership of the docker group will do)`);
 }
 
+/**
+ * A directive both given as a flag and in daemon.json makes dockerd refuse the file: a reload then
+ * fails (and the change never takes effect), a start fails (and a restart leaves dockerd down, with
+ * no earlier configuration to roll back to: the conflict is already in it). So a plan that needs
+ * either is refused, nothing changed; one that does not gets a note. The trust's own key is left
+ * to the methods, which move the entries out of the way.
+ */
+function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[] {
+  const config = facts.daemonJson.config;
+  const conflictsAt = (at: 'reload' | 'start') => flagConflicts(flagSources(facts, at), config).filter((c) => c.key !== INSECURE_KEY);
+  const describe = (cs: FlagConflict[]) => cs.map((c) => `"${c.key}" is in ${facts.daemonJson.path} and also given as ${c.flag} (${c.where})`).join('; ');
+  const fatal = outcome === 'none' ? [] : conflictsAt(outcome === 'reload' ? 'reload' : 'start');
+  if (fatal.length > 0) {
+    const when = outcome === 'start' ? 'dockerd cannot start' : `dockerd would refuse its configuration at the ${outcome} this needs`;
+    const since = outcome === 'start' ? '' : ', and runs now only because it has not re-read them since it started';
+    throw new HostRefusal(`${when}: ${describe(fatal)}${since}; keep one of the two, then run again`);
+  }
+  const latent = conflictsAt('start');
+  return latent.length ? [`${describe(latent)}: dockerd will refuse to start at its next restart or boot; keep one of the two`] : [];
+}
+
 function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', unitsChanged: boolean): { daemon: DaemonAction[]; outcome: DaemonOutcome } {
   const manager = managerOf(facts);
   const daemon: DaemonAction[] = [];
@@ -64,16 +90,17 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
     outcome = 'start';
     const clear = manager.clearFailure();
     if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: 'a docker.service that failed to start is refused until reset' });
-    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running', logs: manager.logs });
+    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running', logs: manager.logs() });
   } else if (effect === 'restart') {
     outcome = 'restart';
-    daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start', logs: manager.logs });
+    daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start', logs: manager.logs() });
   } else if (effect === 'reload') {
     const via = manager.reload(facts.docker.pid);
     outcome = via ? 'reload' : 'restart';
     daemon.push(
       via
-        ? { kind: 'daemon', op: 'reload', via, why: 'dockerd re-reads daemon.json on SIGHUP; running containers are not touched' }
+        ? // A refused reload leaves only a log line: enough of the log to find it.
+          { kind: 'daemon', op: 'reload', via, why: 'dockerd re-reads daemon.json on SIGHUP; running containers are not touched', logs: manager.logs(200) }
         : { kind: 'daemon', op: 'restart', via: manager.restart(), why: 'the running dockerd was not found to signal' },
     );
   }

@@ -115,6 +115,24 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertSound(host, 'old');
   });
 
+  it('dockerd refuses the reload (a key it does not know, written after it started): the failure quotes its log at once, and is rolled back', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    // Valid JSON, and no key both a flag and in the file, but a misspelt key (the plural is right):
+    // dockerd runs only because it has not re-read the file since.
+    const latent = `${JSON.stringify({ ...KEYS, 'max-concurrent-upload': 3 }, null, 2)}\n`;
+    host.writeFile('/etc/docker/daemon.json', latent);
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("dockerd refused the new configuration (tail -n 200 /var/log/docker.log): unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives don't match any configuration option: max-concurrent-upload");
+    expect(r.stderr).not.toContain('not after 60 s');
+    expect(r.stderr).toContain('restored /etc/docker/daemon.json');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(latent);
+    expect(await host.dockerdPid()).toBe(pid);
+    await assertNoRegistryContainer(host);
+    expect(ENTRY in (await host.liveInsecure())).toBe(false);
+  });
+
   it('SIGTERM during an install rolls back like a failure', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const run = host.tool('--yes', '--address', TEST_ADDRESS);

@@ -305,6 +305,35 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(await idOf('hub')).toBe(hub);
   });
 
+  it('a directive both a flag and in daemon.json (-H and "hosts"): refused at once, dockerd untouched; check names the fix, which works', async () => {
+    // dockerd started with -H; "hosts" went into daemon.json later, so only its next reload or start would fail
+    host = await TestHost.create({ defaultDocker: 'DOCKER_OPTS="-H unix:///var/run/docker.sock"\n', daemonJson: '{"log-driver": "json-file"}\n' });
+    const conflicting = '{"log-driver": "json-file", "hosts": ["unix:///var/run/docker.sock"]}\n';
+    host.writeFile('/etc/docker/daemon.json', conflicting);
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`dockerd would refuse its configuration at the reload this needs: "hosts" is in /etc/docker/daemon.json and also given as -H (the running dockerd's command line)`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(conflicting);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect(await host.dockerdPid()).toBe(pid);
+    expect((await host.docker('ps', '-aq', '--filter', 'name=^registry$')).stdout.trim()).toBe('');
+    // the trust command plans the same reload: refused the same way
+    expect((await host.tool('trust', ENTRY, '--yes')).stderr).toContain('"hosts" is in /etc/docker/daemon.json and also given as -H');
+    const check = JSON.parse((await host.tool('check', '--json', '--address', TEST_ADDRESS)).stdout);
+    expect(check.checks.find((c: { id: string }) => c.id === 'daemon-flag-conflict')).toMatchObject({
+      status: 'fail',
+      fix: 'keep one of the two: remove "hosts" from /etc/docker/daemon.json, or -H from DOCKER_OPTS in /etc/default/docker',
+    });
+    // the fix, as check gives it
+    host.writeFile('/etc/docker/daemon.json', '{"log-driver": "json-file"}\n');
+    const fixed = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
+    expect(await host.dockerdPid()).toBe(pid);
+    expect((await host.push(ENTRY, 'after-fix')).ok).toBe(true);
+  });
+
   it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {
     host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
     const term = host.terminal();

@@ -5,8 +5,10 @@ import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutI
 import { effectiveService, execWords, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
+import { flagConflicts, keyOfFlagWord, keysInFile } from '../../src/knowledge/dockerd-options.js';
 import { nextLink } from '../../src/registry-api.js';
 import { demuxLogs } from '../../src/formats/docker-logs.js';
+import { reloadRefusal } from '../../src/formats/dockerd-log.js';
 import { unitOfCgroup } from '../../src/facts/dockerd-process.js';
 
 describe('daemon.json', () => {
@@ -73,6 +75,22 @@ describe('dockerd flags', () => {
     expect(withInsecureRegistryFlag('--debug', 'a:1')).toBe('--debug --insecure-registry a:1');
     expect(withInsecureRegistryFlag('--debug --insecure-registry=a:1', 'a:1')).toBe('--debug --insecure-registry=a:1');
   });
+  it("names each flag's daemon.json key the way dockerd does: long name, plural list options, one-letter flags", () => {
+    expect(['-H', 'fd://', '--host=tcp://0.0.0.0:2375', '--label', 'a=b', '-D', '--log-level=warn', '-p/var/run/docker.pid', '--oom-score-adjust', '-500', '$DOCKER_OPTS', '/usr/bin/dockerd'].map(keyOfFlagWord)).toEqual([
+      'hosts', null, 'hosts', 'labels', null, 'debug', 'log-level', 'pidfile', 'oom-score-adjust', null, null, null,
+    ]);
+  });
+  it('finds the directives dockerd refuses (a flag and a daemon.json key), nested objects flattened, its map options and runtimes not', () => {
+    const sources = [{ words: ['/usr/bin/dockerd', '-H', 'fd://', '--add-runtime', 'x=/y', '--log-opt', 'max-size=1m', '--http-proxy', 'http://p'], where: 'ExecStart in u' }];
+    expect(flagConflicts(sources, { hosts: ['unix:///var/run/docker.sock'], runtimes: { x: { path: '/y' } }, 'log-opts': { 'max-size': '1m' }, proxies: { 'http-proxy': 'http://q' } })).toEqual([
+      { key: 'hosts', flag: '-H', where: 'ExecStart in u' },
+      { key: 'log-opts', flag: '--log-opt', where: 'ExecStart in u' },
+      { key: 'http-proxy', flag: '--http-proxy', where: 'ExecStart in u' },
+    ]);
+    expect(keysInFile({ 'log-opts': { 'max-size': '1m' }, proxies: { 'no-proxy': 'x' }, debug: true })).toEqual(['log-opts', 'no-proxy', 'debug']);
+    expect(flagConflicts(sources, { 'log-driver': 'json-file' })).toEqual([]);
+    expect(flagConflicts(sources, null)).toEqual([]);
+  });
   it('reads option values from an argv', () => {
     expect(optionValues(['dockerd', '-p', '/run/d.pid', '--config-file=/x.json'], ['-p', '--pidfile'])).toEqual(['/run/d.pid']);
     expect(optionValues(['dockerd', '--config-file=/x.json'], ['--config-file'])).toEqual(['/x.json']);
@@ -118,6 +136,25 @@ describe('daemon.json edits keep the file as the operator wrote it', () => {
   it('names the line and column of errors JSON.parse does not place (Node 20)', () => {
     expect(() => parseDaemonJson('{"a": }', 'f')).toThrow(/^f:1:7: not valid JSON \(value expected\)/);
     expect(() => parseDaemonJson('{\n  // comment\n  "a": 1\n}', 'f')).toThrow(/^f:2:3: not valid JSON/);
+  });
+});
+
+describe("dockerd's log (a refused reload leaves only a log line)", () => {
+  const at = Date.parse('2026-11-29T03:03:44Z');
+  const asked = 'time="2026-11-29T03:03:44.229790689Z" level=info msg="Got signal to reload configuration, reloading from: /etc/docker/daemon.json"';
+  const refused =
+    'time="2026-11-29T03:03:44.237239470Z" level=error msg="unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives are specified both as a flag and in the configuration file: hosts: (from flag: [unix:///var/run/docker.sock], from file: [unix:///var/run/docker.sock])"';
+  const reloaded = 'time="2026-11-29T03:03:44.759245542Z" level=info msg="Reloaded configuration: {\\"mtu\\":1500}"';
+  it("finds the error right after the reload it asked for, in the file's and the journal's lines", () => {
+    expect(reloadRefusal([asked, refused].join('\n'), at)).toMatch(/^unable to configure the Docker daemon with file \/etc\/docker\/daemon\.json: the following directives are specified both as a flag and in the configuration file: hosts: \(from flag/);
+    expect(reloadRefusal([`Nov 29 03:03:44 h dockerd[53]: ${asked}`, `Nov 29 03:03:44 h dockerd[53]: ${refused}`].join('\n'), at)).toMatch(/^unable to configure/);
+  });
+  it('is null for a reload that worked, one not logged yet, and an older refusal', () => {
+    expect(reloadRefusal([asked, reloaded].join('\n'), at)).toBeNull();
+    expect(reloadRefusal('time="2026-11-29T03:03:40Z" level=info msg="API listen on /var/run/docker.sock"', at)).toBeNull();
+    expect(reloadRefusal([asked, refused].join('\n'), at + 60_000)).toBeNull();
+    // the earlier refusal, then this run's reload that worked
+    expect(reloadRefusal([asked, refused, asked.replace('03:03:44.2', '03:04:44.2'), reloaded.replace('03:03:44.7', '03:04:44.7')].join('\n'), at + 60_000)).toBeNull();
   });
 });
 

@@ -332,6 +332,35 @@ describe('install planner: bare hosts and images without Docker Hub', () => {
   });
 });
 
+describe('install planner: directives dockerd would refuse (a flag and a daemon.json key)', () => {
+  const hosts = '{"hosts": ["unix:///var/run/docker.sock"], "debug": true}\n';
+  it('a reload would fail (the running dockerd has -H and daemon.json has "hosts"): refused, before anything is planned', async () => {
+    const facts = await factsFrom({ files: { '/etc/docker/daemon.json': hosts }, docker: { argv: ['/usr/sbin/dockerd', '-H', 'unix:///var/run/docker.sock'] } });
+    expect(() => planInstall(facts, wanted, templates)).toThrow(
+      /^dockerd would refuse its configuration at the reload this needs: "hosts" is in \/etc\/docker\/daemon\.json and also given as -H \(the running dockerd's command line\), and runs now only because/,
+    );
+  });
+  it("under systemd, the unit's -H fd:// counts for a restart; for a reload only the running command line does (the unit's is a note)", async () => {
+    const unit = { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service') };
+    // dockerd was started before the unit got -H: the reload works, the next start will not
+    const reload = await factsFrom({ init: 'systemd', files: { ...unit, '/etc/docker/daemon.json': hosts }, docker: { argv: ['/usr/bin/dockerd'] } });
+    const plan = planInstall(reload, wanted, templates);
+    expect(plan.daemon).toBe('reload');
+    expect(plan.notes.join('\n')).toContain('"hosts" is in /etc/docker/daemon.json and also given as -H (ExecStart in /lib/systemd/system/docker.service): dockerd will refuse to start at its next restart or boot');
+    // --method systemd-dropin restarts dockerd: refused
+    expect(() => planInstall(reload, { ...wanted, method: 'systemd-dropin' }, templates)).toThrow(/at the restart this needs: "hosts" .* -H \(ExecStart in \/lib\/systemd\/system\/docker\.service\)/);
+    // dockerd is down: it cannot start
+    expect(() => planInstall({ ...reload, docker: { ...reload.docker, running: false, pid: null, argv: null } }, wanted, templates)).toThrow(/^dockerd cannot start: "hosts"/);
+  });
+  it('DOCKER_OPTS flags count for the restart that moves --insecure-registry into daemon.json; the trust key itself is left to the move', async () => {
+    const files = { '/etc/default/docker': 'DOCKER_OPTS="-D --insecure-registry 10.1.2.3:5000"\n', '/etc/docker/daemon.json': '{"debug": true, "insecure-registries": ["10.9.9.9:5000"]}\n' };
+    const facts = await factsFrom({ files, docker: { argv: ['/usr/sbin/dockerd', '-p', '/var/run/docker.pid'] } });
+    expect(() => planInstall(facts, wanted, templates)).toThrow(/at the restart this needs: "debug" is in \/etc\/docker\/daemon\.json and also given as -D \(DOCKER_OPTS in \/etc\/default\/docker\)/);
+    const withoutDebug = await factsFrom({ files: { ...files, '/etc/docker/daemon.json': '{"insecure-registries": ["10.9.9.9:5000"]}\n' } });
+    expect(planInstall(withoutDebug, wanted, templates).daemon).toBe('restart');
+  });
+});
+
 describe('install planner: a secure registry', () => {
   it('--tls on a fresh host: CA, certificate for every SAN, CA into certs.d; no insecure entry and no daemon reload', async () => {
     const plan = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"debug": true}' } }), { ...wanted, tls: { sans: ['registry.example.internal'] } }, templates);

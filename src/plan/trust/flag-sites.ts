@@ -11,6 +11,24 @@ export function effectiveFileSites(facts: HostFacts): FlagSite[] {
   return facts.startup.flagSites.filter((s) => s.effective && s.kind !== 'command-line' && s.registries.length > 0);
 }
 
+/**
+ * Where dockerd's flags come from: its running command line is what a reload checks daemon.json
+ * against; a start or restart reads the unit's ExecStart and the variables it expands (the running
+ * command line counts too: it holds what the init script adds on its own).
+ */
+export function flagSources(facts: HostFacts, at: 'reload' | 'start'): { words: string[]; where: string }[] {
+  const running = facts.docker.argv ? [{ words: facts.docker.argv, where: "the running dockerd's command line" }] : [];
+  if (at === 'reload') return running;
+  const files = facts.startup.flagSites
+    .filter((s) => s.effective && s.kind !== 'command-line')
+    .map((s) =>
+      s.kind === 'exec-start'
+        ? { words: execWords(s.value), where: `ExecStart in ${s.file}` }
+        : { words: s.value.split(/\s+/).map((w) => w.replace(/^(['"])(.*)\1$/, '$2')), where: `${s.variable} in ${s.file}` },
+    );
+  return [...files, ...running];
+}
+
 export function registriesInFlags(facts: HostFacts): string[] {
   return unique(effectiveFileSites(facts).flatMap((s) => s.registries));
 }
