@@ -8,6 +8,7 @@ import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
 import { flagConflicts } from '../knowledge/dockerd-options.js';
+import { describeProxyRoute, proxyRoute } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
@@ -136,6 +137,15 @@ export const CHECKS: readonly Check[] = [
           : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, REPAIR),
   },
   {
+    id: 'dockerd-proxy',
+    run: ({ facts, target }) => {
+      const route = proxyRoute(facts, target.entry, Boolean(target.tls));
+      return route
+        ? warn(`${describeProxyRoute(route)}: pushes go through that proxy, and fail if it cannot reach the registry`, route.fix)
+        : ok(facts.docker.proxy ? `dockerd's proxy is not used for ${target.entry} (NO_PROXY, or loopback)` : 'dockerd has no proxy');
+    },
+  },
+  {
     id: 'registry-configured',
     run: ({ facts, target }) => {
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
@@ -232,7 +242,8 @@ export const CHECKS: readonly Check[] = [
         const endpoint = endpointOf(target, facts, credentials ?? null);
         return ok(`pushed and deleted ${await smokePush(ports, endpoint.entry, () => endpoint).run()}`);
       } catch (err) {
-        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}`, REPAIR);
+        const route = proxyRoute(facts, target.entry, Boolean(target.tls));
+        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : REPAIR);
       }
     },
   },

@@ -9,6 +9,7 @@ import type { ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
 import { hostPorts, type Ports } from '../ports/index.js';
 import { planInstall, type Plan } from '../plan/planner.js';
+import { describeProxyRoute, type ProxyRoute } from '../plan/proxy.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { containerFacts } from '../facts/docker-engine.js';
 import { onLoopback } from '../plan/trust/daemon-json.js';
@@ -197,12 +198,12 @@ export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Want
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */
-export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 'actions'>, w: Pick<Wanted, 'name' | 'timeoutMs' | 'tls' | 'auth'>): Step[] {
+export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 'actions' | 'proxy'>, w: Pick<Wanted, 'name' | 'timeoutMs' | 'tls' | 'auth'>): Step[] {
   if (w.tls) {
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
     const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs, w.name)) }];
-    if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`));
+    if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`, plan.proxy));
     return steps;
   }
   // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
@@ -213,12 +214,18 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs, w.name)) },
-    smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`),
+    smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`, plan.proxy),
   ];
 }
 
-function smokeStep(smoke: ReturnType<typeof smokePush>, title: string): Step {
-  return { title, run: async () => void (await smoke.run()), prepare: smoke.prepare, cleanup: smoke.cleanup };
+/** A push that went through dockerd's proxy and failed most likely failed there: the message says so, with the fix. */
+function smokeStep(smoke: ReturnType<typeof smokePush>, title: string, proxy: ProxyRoute | null): Step {
+  const run = async () => {
+    await smoke.run().catch((err: Error) => {
+      throw proxy ? new Error(`${err.message}\nlikely cause: ${describeProxyRoute(proxy)}; ${proxy.fix}`) : err;
+    });
+  };
+  return { title, run, prepare: smoke.prepare, cleanup: smoke.cleanup };
 }
 
 async function ask(ports: Ports, w: Wanted): Promise<Wanted> {

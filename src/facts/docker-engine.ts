@@ -7,9 +7,17 @@ export interface EngineFacts {
   clientVersion: string | null;
   serverVersion: string | null;
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
+  /** dockerd's own proxy settings (its environment, or daemon.json "proxies"), credentials masked */
+  proxy?: DockerProxy | null;
   error: string | null;
   /** `docker` is Podman's stand-in (podman-docker, the default on RHEL 8+ and Fedora): there is no dockerd. */
   podman?: boolean;
+}
+
+export interface DockerProxy {
+  http: string | null;
+  https: string | null;
+  noProxy: string;
 }
 
 interface RegistryConfig {
@@ -25,11 +33,12 @@ export async function clientFacts(proc: Processes): Promise<{ installed: boolean
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */
-export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'error'>> {
+export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'error'>> {
   try {
-    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null }>(api, '/info');
+    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string }>(api, '/info');
     if (!info) return { serverVersion: null, liveInsecure: null, error: 'GET /info: 404' };
-    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), error: null };
+    const proxy = info.HttpProxy || info.HttpsProxy ? { http: info.HttpProxy || null, https: info.HttpsProxy || null, noProxy: info.NoProxy ?? '' } : null;
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, error: null };
   } catch (err) {
     return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
   }

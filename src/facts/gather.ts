@@ -66,6 +66,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       pid: dockerd?.pid ?? null,
       argv,
       liveInsecure: engine.liveInsecure,
+      proxy: engine.proxy ?? null,
       error: engine.error,
       denied: /\bEACCES\b|\bEPERM\b/.test(engine.error ?? ''),
       podman: Boolean(engine.podman),

@@ -1,3 +1,4 @@
+import type { DockerProxy } from './docker-engine.js';
 import type { Distro } from '../knowledge/distros.js';
 import type { InitSystem } from '../knowledge/service-managers.js';
 import type { DaemonConfig } from '../formats/daemon-json.js';
@@ -43,6 +44,8 @@ export interface DockerFacts {
   argv: string[] | null;
   /** Registries the live daemon treats as insecure (docker info). */
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
+  /** dockerd's proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY of its environment or daemon.json), from docker info; null without one. */
+  proxy?: DockerProxy | null;
   /** What `docker info` said when it failed. */
   error: string | null;
   /** dockerd's socket is there but not open to this user: whether dockerd runs is unknown, not "no". */

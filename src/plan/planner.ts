@@ -11,6 +11,7 @@ import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './t
 import { onLoopback } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
+import { describeProxyRoute, proxyRoute, type ProxyRoute } from './proxy.js';
 import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
@@ -26,6 +27,8 @@ export interface Plan {
   dataDir: string;
   /** The rest can only be planned after this plan ran (dockerd or a package was missing): look again, plan again. */
   secondPass: boolean;
+  /** dockerd's requests to the registry, the smoke push among them, go through its proxy. */
+  proxy: ProxyRoute | null;
   state: InstallState | null;
 }
 
@@ -56,6 +59,8 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed`);
+  const proxy = proxyRoute(facts, entry, Boolean(secure));
+  if (proxy) notes.push(`${describeProxyRoute(proxy)}: the push that proves the registry goes through it too; if that proxy cannot reach the registry, ${proxy.fix}`);
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);
   notes.push(...image.notes);
@@ -96,6 +101,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     daemon: trust.outcome,
     dataDir,
     secondPass,
+    proxy,
     state,
   };
 }
@@ -139,7 +145,7 @@ function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Pla
   const daemon: DaemonAction[] = [{ kind: 'daemon', op: 'start', via: manager.start(), why: 'start the freshly installed dockerd', logs: manager.logs() }];
   const enable = manager.enableAtBoot();
   if (enable) daemon.push({ kind: 'daemon', op: 'enable', via: enable, why: 'start Docker at boot' });
-  return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', dataDir: wanted.dataDir ?? DEFAULTS.dataDir, secondPass: true, state: null };
+  return { entry, method: null, actions: [install, ...daemon], notes: ['the trust and the registry are planned once dockerd runs'], daemon: 'start', dataDir: wanted.dataDir ?? DEFAULTS.dataDir, secondPass: true, proxy: null, state: null };
 }
 
 interface ImagePlan {

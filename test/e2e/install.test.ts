@@ -334,6 +334,33 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.push(ENTRY, 'after-fix')).ok).toBe(true);
   });
 
+  it("dockerd behind a proxy that cannot reach the registry: the plan says so, the failed push names the proxy and the fix, which works", async () => {
+    // The Debian way: /etc/default/docker exports the proxy to dockerd. Nothing listens on that port.
+    const proxied = 'export HTTP_PROXY="http://127.0.0.1:3128"\n';
+    host = await TestHost.create({ defaultDocker: proxied, daemonJson: '{"log-driver": "json-file"}\n' });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    const route = `dockerd reaches ${ENTRY} through the proxy http://127.0.0.1:3128 (its HTTP_PROXY, set in /etc/default/docker; NO_PROXY does not cover ${TEST_ADDRESS})`;
+    const fix = `add ${TEST_ADDRESS} to dockerd's NO_PROXY in /etc/default/docker, then: service docker restart`;
+    expect(r.stdout).toContain(`${route}: the push that proves the registry goes through it too; if that proxy cannot reach the registry, ${fix}`);
+    expect(r.stderr).toContain('proxyconnect tcp: dial tcp 127.0.0.1:3128');
+    expect(r.stderr).toContain(`likely cause: ${route}; ${fix}`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"log-driver": "json-file"}\n');
+    const proxyCheck = async () => JSON.parse((await host!.tool('check', '--json', '--address', TEST_ADDRESS)).stdout).checks.find((c: { id: string }) => c.id === 'dockerd-proxy');
+    expect(await proxyCheck()).toMatchObject({ status: 'warn', fix });
+    // a client host's trust says the same
+    expect((await host.tool('trust', ENTRY, '--dry-run')).stdout).toContain(`${route}: pushes from this host go through that proxy; if it cannot reach the registry, ${fix}`);
+    // the fix, as given
+    host.writeFile('/etc/default/docker', `${proxied}export NO_PROXY="${TEST_ADDRESS}"\n`);
+    expect((await host.exec(['service', 'docker', 'restart'])).exitCode).toBe(0);
+    await host.waitForDocker();
+    const fixed = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).not.toContain('through the proxy');
+    expect((await host.push(ENTRY, 'direct')).ok).toBe(true);
+    expect(await proxyCheck()).toMatchObject({ status: 'ok' });
+  });
+
   it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {
     host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
     const term = host.terminal();

@@ -9,6 +9,7 @@ import { flagConflicts, keyOfFlagWord, keysInFile } from '../../src/knowledge/do
 import { nextLink } from '../../src/registry-api.js';
 import { demuxLogs } from '../../src/formats/docker-logs.js';
 import { reloadRefusal } from '../../src/formats/dockerd-log.js';
+import { goesThroughProxy } from '../../src/formats/no-proxy.js';
 import { unitOfCgroup } from '../../src/facts/dockerd-process.js';
 
 describe('daemon.json', () => {
@@ -155,6 +156,27 @@ describe("dockerd's log (a refused reload leaves only a log line)", () => {
     expect(reloadRefusal([asked, refused].join('\n'), at + 60_000)).toBeNull();
     // the earlier refusal, then this run's reload that worked
     expect(reloadRefusal([asked, refused, asked.replace('03:03:44.2', '03:04:44.2'), reloaded.replace('03:03:44.7', '03:04:44.7')].join('\n'), at + 60_000)).toBeNull();
+  });
+});
+
+describe("NO_PROXY as dockerd's Go client reads it", () => {
+  it('IP addresses, CIDR blocks, domains with their subdomains, ports, *, and never loopback', () => {
+    const via = (noProxy: string, host = '198.18.0.1', port = '5000') => goesThroughProxy(noProxy, host, port);
+    expect(via('')).toBe(true);
+    expect(via('*')).toBe(false);
+    expect(via('localhost,198.18.0.1')).toBe(false);
+    expect(via('198.18.0.1:5000')).toBe(false);
+    expect(via('198.18.0.1:80')).toBe(true);
+    expect(via('198.18.0.0/16')).toBe(false);
+    expect(via('10.0.0.0/8, 192.168.0.0/16')).toBe(true);
+    expect(via(' Example.COM ,x', 'registry.example.com')).toBe(false);
+    expect(via('example.com', 'example.com')).toBe(false);
+    expect(via('.example.com', 'example.com')).toBe(true);
+    expect(via('.example.com', 'r.example.com')).toBe(false);
+    expect(via('*.example.com', 'example.com')).toBe(true);
+    expect(via('example.com', 'notexample.com')).toBe(true);
+    expect(via('', 'localhost')).toBe(false);
+    expect(via('', '127.0.0.1')).toBe(false);
   });
 });
 

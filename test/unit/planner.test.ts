@@ -361,6 +361,21 @@ describe('install planner: directives dockerd would refuse (a flag and a daemon.
   });
 });
 
+describe("install planner: dockerd's proxy", () => {
+  it('a registry NO_PROXY does not cover gets a note naming the proxy, where it is set and the fix; one it covers, or TLS without HTTPS_PROXY, none', async () => {
+    const dropIn = { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), '/etc/systemd/system/docker.service.d/http-proxy.conf': '[Service]\nEnvironment="HTTP_PROXY=http://proxy.corp:3128"\n' };
+    const facts = await factsFrom({ init: 'systemd', files: dropIn, docker: { proxy: { http: 'http://proxy.corp:3128', https: null, noProxy: 'localhost,.corp' } } });
+    const plan = planInstall(facts, wanted, templates);
+    expect(plan.proxy).toMatchObject({ host: '10.0.0.5', variable: 'HTTP_PROXY', setIn: '/etc/systemd/system/docker.service.d/http-proxy.conf' });
+    expect(plan.notes.join('\n')).toContain(
+      "dockerd reaches 10.0.0.5:5000 through the proxy http://proxy.corp:3128 (its HTTP_PROXY, set in /etc/systemd/system/docker.service.d/http-proxy.conf; NO_PROXY does not cover 10.0.0.5): the push that proves the registry goes through it too; if that proxy cannot reach the registry, add 10.0.0.5 to dockerd's NO_PROXY in /etc/systemd/system/docker.service.d/http-proxy.conf, then: systemctl daemon-reload && systemctl restart docker",
+    );
+    expect(planInstall({ ...facts, docker: { ...facts.docker, proxy: { http: 'http://proxy.corp:3128', https: null, noProxy: '10.0.0.0/8' } } }, wanted, templates).proxy).toBeNull();
+    expect(planInstall(facts, { ...wanted, address: 'registry.corp' }, templates).proxy).toBeNull();
+    expect(planInstall(facts, { ...wanted, address: '127.0.0.1' }, templates).proxy).toBeNull();
+  });
+});
+
 describe('install planner: a secure registry', () => {
   it('--tls on a fresh host: CA, certificate for every SAN, CA into certs.d; no insecure entry and no daemon reload', async () => {
     const plan = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"debug": true}' } }), { ...wanted, tls: { sans: ['registry.example.internal'] } }, templates);
