@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences, type ContainerWanted } from '../plan/container.js';
+import { containerDifferences, describePublished, publishedIp, type ContainerWanted } from '../plan/container.js';
 import { describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
@@ -165,7 +165,14 @@ export const CHECKS: readonly Check[] = [
   { id: 'container-exists', run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
   { id: 'container-running', run: (ctx) => container(ctx, (c) => (c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))) },
   { id: 'container-restart-policy', run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
-  { id: 'container-port', run: (ctx) => container(ctx, (c) => (c.hostPort === String(ctx.target.port) ? ok(`port ${c.hostPort} published`) : fail(`port ${ctx.target.port} is not published (${c.hostPort ?? 'none'})`, REPAIR))) },
+  {
+    id: 'container-port',
+    run: (ctx) =>
+      container(ctx, (c) => {
+        const wanted = describePublished(publishedIp(ctx.target), ctx.target.port);
+        return c.hostPort === String(ctx.target.port) && c.hostIp === publishedIp(ctx.target) ? ok(`${wanted} published`) : fail(`${wanted} is not published (${describePublished(c.hostIp, c.hostPort)})`, REPAIR);
+      }),
+  },
   { id: 'container-data-dir', run: (ctx) => container(ctx, (c) => (c.dataDir === ctx.target.dataDir ? ok(`${describeDataDir(c.dataDir)} mounted`) : fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR))) },
   {
     id: 'container-image',

@@ -81,6 +81,8 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     image: c.Config.Image,
     restartPolicy: c.HostConfig.RestartPolicy?.Name ?? '',
     hostPort: c.HostConfig.PortBindings?.['5000/tcp']?.[0]?.HostPort ?? null,
+    // '' and 0.0.0.0 both mean every interface (docker's default)
+    hostIp: c.HostConfig.PortBindings?.['5000/tcp']?.[0]?.HostIp?.replace(/^(0\.0\.0\.0)?$/, '') || null,
     // A volume is named, not pathed: its directory is Docker's business, and binding that path would
     // leave the volume unused in Docker's eyes (and `docker volume prune` deletes unused volumes).
     dataDir: data ? (data.Type === 'volume' && data.Name ? data.Name : data.Source) : null,

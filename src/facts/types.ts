@@ -94,6 +94,8 @@ export interface ContainerFacts {
   image: string;
   restartPolicy: string;
   hostPort: string | null;
+  /** The one address the port is published on; null for every interface. */
+  hostIp: string | null;
   /** What holds the images (mounted at /var/lib/registry): a host directory, or a Docker volume's name. */
   dataDir: string | null;
   /** Where those images are on the host (for a volume, its directory under Docker's root). */

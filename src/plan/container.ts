@@ -24,12 +24,28 @@ function bindsOf(w: ContainerWanted): string[] {
   return binds;
 }
 
+/**
+ * A registry its clients reach on loopback is published on loopback only. Published on every
+ * interface (docker's default), a registry meant for this host alone would be open to the network,
+ * with no auth.
+ */
+export function publishedIp(w: Pick<Wanted, 'address'>): string | null {
+  if (w.address === 'localhost') return '127.0.0.1';
+  return /^127\.\d+\.\d+\.\d+$/.test(w.address) ? w.address : null;
+}
+
+/** As `docker run -p` and `docker port` write it. */
+export function describePublished(ip: string | null, port: string | number | null): string {
+  return port === null ? 'none' : `${ip ?? '0.0.0.0'}:${port}`;
+}
+
 export function runArgv(w: ContainerWanted): string[] {
+  const ip = publishedIp(w);
   return [
     'docker', 'run', '-d',
     '--name', w.name,
     '--restart', 'always',
-    '-p', `${w.port}:5000`,
+    '-p', `${ip ? `${ip}:` : ''}${w.port}:5000`,
     ...bindsOf(w).flatMap((b) => ['-v', b]),
     ...envOf(w).flatMap((e) => ['-e', e]),
     '--label', `${MANAGED_LABEL}=true`,
@@ -48,7 +64,7 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
       ExposedPorts: { '5000/tcp': {} },
       HostConfig: {
         RestartPolicy: { Name: 'always' },
-        PortBindings: { '5000/tcp': [{ HostIp: '', HostPort: String(w.port) }] },
+        PortBindings: { '5000/tcp': [{ HostIp: publishedIp(w) ?? '', HostPort: String(w.port) }] },
         Binds: bindsOf(w),
       },
     },
@@ -60,7 +76,8 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   const out: string[] = [];
   if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
-  if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
+  if (c.hostIp !== publishedIp(w)) out.push(`port ${describePublished(c.hostIp, c.hostPort)} -> ${describePublished(publishedIp(w), w.port)}`);
+  else if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
   if (c.dataDir !== w.dataDir) out.push(`data ${c.dataDir ? describeDataDir(c.dataDir) : 'none'} -> ${describeDataDir(w.dataDir)}`);
   for (const e of envOf(w)) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
   const stale = c.env.filter((e) => /^REGISTRY_(HTTP_TLS|AUTH)/.test(e) && !envOf(w).includes(e));

@@ -4,7 +4,7 @@ import { dockerPackage } from '../knowledge/distros.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
-import { planContainer } from './container.js';
+import { planContainer, publishedIp } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
@@ -58,7 +58,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
-  if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed`);
+  if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   const proxy = proxyRoute(facts, entry, Boolean(secure));
   if (proxy) notes.push(`${describeProxyRoute(proxy)}: the push that proves the registry goes through it too; if that proxy cannot reach the registry, ${proxy.fix}`);
   let secondPass = !facts.docker.running;

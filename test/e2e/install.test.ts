@@ -226,7 +226,7 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.push('registry.test:5000', 'named')).ok).toBe(true);
   });
 
-  it('a registry on loopback (localhost): daemon.json untouched, no reload, and a push works', async () => {
+  it('a registry on loopback (localhost): daemon.json untouched, no reload, published on loopback only, and a push works', async () => {
     host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
     const before = host.readFile('/etc/docker/daemon.json');
     const pid = await host.dockerdPid();
@@ -240,6 +240,9 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(events.stdout).toContain('container start');
     expect(events.stdout).not.toContain('daemon reload');
     expect((await host.push('localhost:5000', 'local')).ok).toBe(true);
+    // published on loopback only: not on the host's other address, which the network would reach
+    expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe('127.0.0.1:5000');
+    expect((await host.exec(['curl', '-sf', '-o', '/dev/null', `http://${ENTRY}/v2/`])).exitCode).not.toBe(0);
     expect((await host.tool('check')).exitCode).toBe(0);
     expect((await host.tool('--yes', '--address', 'localhost')).stdout).toContain('already configured');
   });

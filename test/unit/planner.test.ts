@@ -19,7 +19,7 @@ const templates = loadTemplates();
 const ENTRY = '10.0.0.5:5000';
 const writes = (actions: Action[]) => actions.filter((a): a is WriteFile => a.kind === 'write-file');
 const ops = (actions: Action[]) => actions.flatMap((a) => (a.kind === 'daemon' ? [`daemon:${a.op}`] : a.kind === 'container' ? [`container:${a.op}`] : []));
-const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', dataDir: '/var/lib/registry', dataPath: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {}, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry' }] };
+const healthyContainer = { id: 'c1', running: true, status: 'running', image: 'registry:3', restartPolicy: 'always', hostPort: '5000', hostIp: null, dataDir: '/var/lib/registry', dataPath: '/var/lib/registry', env: ['REGISTRY_STORAGE_DELETE_ENABLED=true'], labels: {}, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry' }] };
 
 describe('install planner (pure: facts in, actions out)', () => {
   it('fresh sysvinit host: merges daemon.json, reloads by SIGHUP, runs the container, records state', async () => {
@@ -58,9 +58,14 @@ describe('install planner (pure: facts in, actions out)', () => {
       const plan = planInstall(facts, { ...wanted, address }, templates);
       expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
       expect(ops(plan.actions)).toEqual(['container:run']);
-      expect(plan.notes).toContain(`${address}:5000 is on loopback, which dockerd always trusts: no configuration needed`);
+      expect(plan.notes.join('\n')).toContain(`${address}:5000 is on loopback, which dockerd always trusts: no configuration needed; the registry is published on 127.0.0.1 only`);
+      expect(plan.actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '127.0.0.1:5000:5000']) });
       expect(trustedLive({ registries: [], cidrs: ['127.0.0.0/8'] }, `${address}:5000`)).toBe(true);
     }
+    // the same container, published on every interface before: recreated on loopback only
+    const open = await factsFrom({ container: healthyContainer });
+    expect(renderPlan(planInstall(open, { ...wanted, address: '127.0.0.1' }, templates))).toContain('port 0.0.0.0:5000 -> 127.0.0.1:5000');
+    expect(ops(planInstall(await factsFrom({ container: { ...healthyContainer, hostIp: '127.0.0.1' } }), { ...wanted, address: 'localhost' }, templates).actions)).toEqual([]);
     expect(trustedLive({ registries: [], cidrs: ['127.0.0.0/8'] }, 'registry.test:5000')).toBe(false);
   });
 
