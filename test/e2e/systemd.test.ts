@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { describeE2E, SYSTEMD_HOST } from './harness/prerequisites.js';
 import { SystemdHost } from './harness/systemd-host.js';
-import { OS_RELEASE, TEST_ADDRESS } from './harness/host.js';
+import { OS_RELEASE, TEST_ADDRESS, waitForValue } from './harness/host.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const DROP_IN = '/etc/systemd/system/docker.service.d/setup-registry.conf';
@@ -38,6 +38,23 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('already configured');
     expect(await host.dockerdPid()).toBe(pid);
+  });
+
+  it('after a reboot the registry is back by itself (docker enabled by the install): its images served, pushes trusted, check passes', async () => {
+    host = await SystemdHost.create({ persistent: true });
+    // Docker started by hand after its package, but not enabled: the registry would not come back.
+    await host.exec(['systemctl', 'disable', 'docker']);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await host.push(ENTRY, 'before-reboot')).ok).toBe(true);
+
+    host = await host.reboot();
+    // Nothing is started by the test after the boot: systemd starts dockerd, dockerd the registry.
+    const catalog = await waitForValue(async () => ((await host!.exec(['curl', '-sf', `http://${ENTRY}/v2/_catalog`])).stdout || null), 30_000).catch(() => '{"repositories": ["(no answer 30 s after the boot)"]}');
+    expect(JSON.parse(catalog).repositories).toContain('before-reboot');
+    expect((await host.push(ENTRY, 'after-reboot')).ok).toBe(true);
+    const check = await host.tool('check');
+    expect(check.exitCode, check.stdout).toBe(0);
   });
 
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {

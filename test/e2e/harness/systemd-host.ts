@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { execa } from 'execa';
 import { DockerHost, endHost, initOf, REPO, TEST_ADDRESS, waitForValue } from './host.js';
 
@@ -77,7 +77,34 @@ export interface SystemdHostOptions {
   /** restart docker.service after writing the files (default: when files are given) */
   restartDocker?: boolean;
   registryImage?: boolean;
+  /** keep what the host writes across a reboot (see reboot()), instead of a fresh host every boot */
+  persistent?: boolean;
 }
+
+/**
+ * A host that keeps its writes: its root is an overlay of the tree with an upper directory of its
+ * own, mounted in a private mount namespace of the launcher, and /var/lib/docker a directory of its own.
+ */
+interface Persistent {
+  dir: string;
+}
+
+/**
+ * nspawn mounts the cgroup v1 controllers read-only, and dockerd needs them writable to start
+ * containers. The first boot's set-up remounts them from outside; after a reboot dockerd starts the
+ * registry at boot, before any set-up could run, so a unit of the test host's own does it first.
+ */
+const CGROUPS_WRITABLE = '/etc/systemd/system/sr-test-cgroups-writable.service';
+const CGROUPS_WRITABLE_UNIT = `[Unit]
+Description=test host: cgroup controllers writable, as on a real machine
+DefaultDependencies=no
+Before=containerd.service docker.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'for m in /sys/fs/cgroup/*/; do case $m in */unified/|*/systemd/) ;; *) mount -o remount,bind,rw "$m";; esac; done'
+[Install]
+WantedBy=sysinit.target
+`;
 
 let counter = 0;
 
@@ -93,6 +120,7 @@ export class SystemdHost extends DockerHost {
     private readonly nspawn: ChildProcess,
     pid1: number,
     private readonly cgroup: string,
+    private persistent: Persistent | null,
   ) {
     super(pid1, '/opt/setup-registry');
   }
@@ -103,16 +131,21 @@ export class SystemdHost extends DockerHost {
 
   static async create(opts: SystemdHostOptions = {}): Promise<SystemdHost> {
     const tree = await ensureSystemdTree();
-    const host = await SystemdHost.boot(tree).catch(async (err: Error) => {
+    const persistent = opts.persistent ? newPersistent() : null;
+    const host = await SystemdHost.boot(tree, persistent).catch(async (err: Error) => {
       // A boot that stalls is the machine's hiccup, not the product's: one fresh boot more, said in the log.
       console.warn(`systemd test host did not boot (${err.message}); booting a fresh one`);
-      return SystemdHost.boot(tree);
+      if (persistent) resetPersistent(persistent);
+      return SystemdHost.boot(tree, persistent);
     });
     try {
       // Containers need the cgroup v1 controllers writable; nspawn mounts them read-only.
       await host.sh('for m in /sys/fs/cgroup/*/; do case $m in */unified/|*/systemd/) ;; *) mount -o remount,bind,rw "$m";; esac; done');
-      await host.exec(['ip', 'link', 'set', 'lo', 'up']);
-      await host.exec(['ip', 'addr', 'add', `${TEST_ADDRESS}/32`, 'dev', 'lo']);
+      if (persistent) {
+        host.writeFile(CGROUPS_WRITABLE, CGROUPS_WRITABLE_UNIT);
+        await host.exec(['systemctl', 'enable', 'sr-test-cgroups-writable']);
+      }
+      await host.network();
       for (const [p, text] of Object.entries(opts.files ?? {})) host.writeFile(p, text);
       if (opts.restartDocker ?? Boolean(opts.files)) {
         await host.exec(['systemctl', 'daemon-reload']);
@@ -129,24 +162,49 @@ export class SystemdHost extends DockerHost {
     return host;
   }
 
+  /** Its own loopback address, which --private-network does not keep across boots. */
+  private async network(): Promise<void> {
+    await this.exec(['ip', 'link', 'set', 'lo', 'up']);
+    await this.exec(['ip', 'addr', 'add', `${TEST_ADDRESS}/32`, 'dev', 'lo']);
+  }
+
+  /**
+   * Shuts the host down as an operator's reboot would (systemd stops dockerd and its containers),
+   * and boots it again from what it wrote: only what starts at boot runs. A persistent host only.
+   */
+  async reboot(): Promise<SystemdHost> {
+    const persistent = this.persistent;
+    if (!persistent) throw new Error('reboot() needs a host created with persistent: true');
+    await this.exec(['systemctl', 'poweroff'], { timeoutMs: 5000 });
+    await waitForValue(async () => (this.nspawn.exitCode !== null || this.nspawn.signalCode !== null ? true : null), 60_000);
+    this.persistent = null;
+    await this.destroy();
+    const host = await SystemdHost.boot(await ensureSystemdTree(), persistent);
+    await host.network();
+    return host;
+  }
+
   /** Boots the tree until systemd says the system is up; destroys what it started when that does not happen within 30 s. */
-  private static async boot(tree: string): Promise<SystemdHost> {
+  private static async boot(tree: string, persistent: Persistent | null): Promise<SystemdHost> {
     const name = `srsd-${process.pid}-${++counter}`;
     const cgroup = `sr-${name}`;
-    const script = [
-      `for h in systemd unified; do mkdir -p /sys/fs/cgroup/$h/${cgroup} && echo $$ > /sys/fs/cgroup/$h/${cgroup}/cgroup.procs; done`,
-      `exec systemd-nspawn -q -D ${tree} -M ${name} -b --private-network --register=no --keep-unit --console=passive` +
-        ` --volatile=overlay --tmpfs=/var/lib/docker --capability=all --system-call-filter='@keyring bpf'` +
-        ` --bind-ro=${REPO}:/opt/setup-registry --bind-ro=${process.execPath}:/usr/local/bin/node`,
-    ].join('\n');
-    const nspawn = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const common =
+      `-q -M ${name} -b --private-network --register=no --keep-unit --console=passive --capability=all --system-call-filter='@keyring bpf'` +
+      ` --bind-ro=${REPO}:/opt/setup-registry --bind-ro=${process.execPath}:/usr/local/bin/node`;
+    const nspawn = persistent
+      ? // The overlay is mounted in the launcher's own mount namespace: it goes when the host does.
+        `exec unshare -m --propagation private sh -c "mount -t overlay sr-sd -o lowerdir=${tree},upperdir=${persistent.dir}/upper,workdir=${persistent.dir}/work ${persistent.dir}/root` +
+        ` && exec systemd-nspawn -D ${persistent.dir}/root ${common.replace(/"/g, '\\"')} --bind=${persistent.dir}/docker:/var/lib/docker"`
+      : `exec systemd-nspawn -D ${tree} ${common} --volatile=overlay --tmpfs=/var/lib/docker`;
+    const script = [`for h in systemd unified; do mkdir -p /sys/fs/cgroup/$h/${cgroup} && echo $$ > /sys/fs/cgroup/$h/${cgroup}/cgroup.procs; done`, nspawn].join('\n');
+    const launcher = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    nspawn.stderr!.on('data', (d) => (stderr += d));
-    const pid1 = await initOf(nspawn, 15_000, () => stderr, 'systemd').catch(async (err: Error) => {
-      await endHost(nspawn, 0);
+    launcher.stderr!.on('data', (d) => (stderr += d));
+    const pid1 = await initOf(launcher, 15_000, () => stderr, 'systemd').catch(async (err: Error) => {
+      await endHost(launcher, 0);
       throw err;
     });
-    const host = new SystemdHost(nspawn, pid1, cgroup);
+    const host = new SystemdHost(launcher, pid1, cgroup, persistent);
     try {
       // Early in boot `systemctl` can block talking to systemd: each try is cut short and retried.
       await waitForValue(async () => (/^(running|degraded)/.test((await host.exec(['systemctl', 'is-system-running'], { timeoutMs: 5000 })).stdout) ? true : null), 30_000);
@@ -178,6 +236,20 @@ export class SystemdHost extends DockerHost {
     this.forget();
     await endHost(this.nspawn, this.pid1);
     for (const h of ['systemd', 'unified']) removeCgroup(`/sys/fs/cgroup/${h}/${this.cgroup}`);
+    if (this.persistent) rmSync(this.persistent.dir, { recursive: true, force: true });
+  }
+}
+
+function newPersistent(): Persistent {
+  const dir = mkdtempSync('/tmp/sr-sd-');
+  resetPersistent({ dir });
+  return { dir };
+}
+
+function resetPersistent(p: Persistent): void {
+  for (const d of ['upper', 'work', 'root', 'docker']) {
+    rmSync(`${p.dir}/${d}`, { recursive: true, force: true });
+    mkdirSync(`${p.dir}/${d}`);
   }
 }
 
