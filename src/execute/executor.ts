@@ -49,6 +49,8 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const report: ExecutionReport = { applied: [], backups: [], rolledBack: [], failure: null };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const written: WriteFile[] = [];
+  // Files changed by openssl or removed: what they hold after this run is not one known text.
+  const unknownAfter = new Set<WriteFile>();
   const daemonOps: Action[] = [];
   // Containers this run created, taken away again on rollback (by id: never one someone else made).
   const created: { id: string; name: string; replacedOne: boolean }[] = [];
@@ -81,8 +83,9 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
     await apply(ports, action, stamp, report, opts, progress, onCreated);
     if (action.kind === 'container' && action.op === 'remove') removedNames.add(containerName(action));
     if (action.kind === 'write-file') written.push(action);
-    written.push(...tlsBefore);
-    if (action.kind === 'remove-path' && removedText !== null) written.push({ kind: 'write-file', path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' });
+    const snapshots = [...tlsBefore, ...(action.kind === 'remove-path' && removedText !== null ? [{ kind: 'write-file' as const, path: action.path, before: removedText, after: '', mode: 0o644, why: 'removed' }] : [])];
+    for (const w of snapshots) unknownAfter.add(w);
+    written.push(...snapshots);
   };
 
   // Verification work starts early only when dockerd stays up throughout: no install, start or restart under it.
@@ -125,7 +128,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
     endOfRun.abort(); // no verification work starts during a rollback
     // A container started early may still be on its way: what it created is known once it settles.
     await Promise.allSettled(startedEarly.values());
-    await rollBack(ports, written, daemonOps, report, opts);
+    await rollBack(ports, written, unknownAfter, daemonOps, report, opts);
     await removeCreated(ports, created, report);
   } finally {
     process.off('SIGINT', onSignal);
@@ -185,6 +188,11 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
   const { timeoutMs } = opts;
   switch (action.kind) {
     case 'write-file': {
+      // The edit was planned from what the file held when it was read: a change made since (another
+      // program, or an edit while the plan waited for its confirmation) would be lost under it.
+      if ((await ports.files.read(action.path)) !== action.before) {
+        throw new Error(`${action.path} changed since setup-registry read it (another program, or an edit meanwhile); it was left as it is: run again to plan from what it holds now`);
+      }
       const backup = await ports.files.backup(action.path, stamp);
       if (backup) report.backups.push(backup);
       await ports.files.writeAtomic(action.path, action.after, { mode: action.mode });
@@ -305,10 +313,15 @@ async function invoke(ports: Ports, via: Invocation, timeoutMs: number): Promise
   else ports.processes.signal(via.pid, via.signal);
 }
 
-async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[], report: ExecutionReport, opts: ExecuteOptions): Promise<void> {
+async function rollBack(ports: Ports, written: WriteFile[], unknownAfter: Set<WriteFile>, daemonOps: Action[], report: ExecutionReport, opts: ExecuteOptions): Promise<void> {
   const { timeoutMs } = opts;
-  const restore = async (w: WriteFile, text: string | null) => {
+  /** `expected`: what this run left in the file; a file changed again since is someone else's now, and is left alone. */
+  const restore = async (w: WriteFile, text: string | null, expected?: string) => {
     try {
+      if (expected !== undefined && (await ports.files.read(w.path)) !== expected) {
+        report.rolledBack.push(`did NOT restore ${w.path}: it changed again after this run wrote it (another program?); left as it is, its version from before this run is in the backup`);
+        return false;
+      }
       if (text === null) await ports.files.remove(w.path);
       else await ports.files.writeAtomic(w.path, text);
       return true;
@@ -321,7 +334,7 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
   // Files a reload alone cannot take back go through an interim version first (see WriteFile.rollbackVia).
   const interim = reloaded ? written.filter((w) => w.rollbackVia) : [];
   for (const w of [...written].reverse()) {
-    if (await restore(w, interim.includes(w) ? w.rollbackVia!.text : w.before)) {
+    if (await restore(w, interim.includes(w) ? w.rollbackVia!.text : w.before, unknownAfter.has(w) ? undefined : w.after)) {
       if (!interim.includes(w)) report.rolledBack.push(w.before === null ? `removed ${w.path}` : `restored ${w.path}`);
     }
   }
@@ -349,7 +362,7 @@ async function rollBack(ports: Ports, written: WriteFile[], daemonOps: Action[],
   if (interim.length > 0) {
     const dropped = interim.flatMap((w) => w.rollbackVia!.dropped);
     await waitUntilDropped(ports, dropped, timeoutMs).catch(() => report.rolledBack.push(`dockerd may still trust ${dropped.join(', ')} until its next restart`));
-    for (const w of interim) if (await restore(w, w.before)) report.rolledBack.push(`restored ${w.path}`);
+    for (const w of interim) if (await restore(w, w.before, w.rollbackVia!.text)) report.rolledBack.push(`restored ${w.path}`);
   }
 }
 

@@ -381,6 +381,30 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await pushWorks(host, 'typed')).ok).toBe(true);
   });
 
+  it('daemon.json edited while the plan waits for its confirmation: that edit is kept, nothing else is left changed', async () => {
+    host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    const pid = await host.dockerdPid();
+    const term = host.terminal();
+    await term.answer('Address clients will use', `${TEST_ADDRESS}\r`);
+    await term.answer('Port', '\r');
+    await term.answer('Storage directory', '\r');
+    expect(await term.expectText('Apply this plan?'), term.screen).toBe(true);
+    // someone else's change, made while the operator reads the plan
+    const theirs = '{"log-driver": "json-file", "log-level": "warn"}\n';
+    host.writeFile('/etc/docker/daemon.json', theirs);
+    term.type('y\r');
+    expect(await term.done()).toBe(1);
+    expect(term.screen).toContain('/etc/docker/daemon.json changed since setup-registry read it (another program, or an edit meanwhile); it was left as it is: run again to plan from what it holds now');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(theirs);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect((await host.docker('ps', '-aq', '--filter', 'name=^registry$')).stdout.trim()).toBe('');
+    expect(await host.dockerdPid()).toBe(pid);
+    // run again: planned from what it holds now, their key kept
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file', 'log-level': 'warn', 'insecure-registries': [ENTRY] });
+  });
+
   it('no registry image and no way to pull one: a clear error naming --image, nothing changed', async () => {
     host = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);

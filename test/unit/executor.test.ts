@@ -100,6 +100,34 @@ describe('execute', () => {
     expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe(before);
   });
 
+  it('a file changed since the facts were read is not written over: the run fails naming it, and what it wrote before is put back', async () => {
+    const { root, ports } = fakeHost(0);
+    writeFileSync(path.join(root, 'etc/docker/daemon.json'), '{"log-driver": "json-file", "debug": true}\n');
+    const env: Action = { kind: 'write-file', path: '/etc/default/docker', before: null, after: 'DOCKER_OPTS=""\n', mode: 0o644, why: 'test' };
+    const report = await execute(ports, [env, edit('{"log-driver": "json-file"}\n'), reload], [], { renderer: 'silent', timeoutMs: 5000 });
+    expect(report.failure?.message).toBe('/etc/docker/daemon.json changed since setup-registry read it (another program, or an edit meanwhile); it was left as it is: run again to plan from what it holds now');
+    expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe('{"log-driver": "json-file", "debug": true}\n');
+    expect(report.rolledBack).toContain('removed /etc/default/docker');
+    expect(report.backups).toEqual([]);
+  });
+
+  it("a rollback leaves alone a file changed again after this run wrote it (someone else's change now), and says so", async () => {
+    const { root, log, ports } = fakeHost(0);
+    const before = '{"log-driver": "json-file"}\n';
+    const meddler: Step = {
+      title: 'verify',
+      run: async () => {
+        writeFileSync(path.join(root, 'etc/docker/daemon.json'), '{"mine": 1}\n');
+        throw new Error('the registry does not answer');
+      },
+    };
+    const report = await execute(ports, [edit(before), reload], [meddler], { renderer: 'silent', timeoutMs: 5000 });
+    expect(report.failure?.message).toBe('the registry does not answer');
+    expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe('{"mine": 1}\n');
+    expect(report.rolledBack[0]).toMatch(/^did NOT restore \/etc\/docker\/daemon\.json: it changed again after this run wrote it/);
+    expect(log.filter((l) => l === 'SIGHUP 4242')).toHaveLength(2);
+  });
+
   it('a container of ours that appeared after the facts (left by a killed run) is removed and the create sent again; anyone else\'s is not', async () => {
     for (const labels of [{ 'io.github.setup-registry.managed': 'true' }, {}]) {
       const { log, ports } = fakeHost(0);
