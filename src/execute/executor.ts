@@ -123,6 +123,7 @@ export async function execute(ports: Ports, actions: readonly Action[], verify: 
   const early = daemonSteady ? verify.map((s) => earlyCreated.then(() => (endOfRun.signal.aborted ? undefined : s.prepare?.(endOfRun.signal))).catch(() => undefined)) : [];
   try {
     await runSteps([...steps, ...checked], opts.renderer);
+    await pruneBackups(ports, report.backups).catch(() => undefined);
   } catch (err) {
     report.failure = err as Error;
     endOfRun.abort(); // no verification work starts during a rollback
@@ -363,6 +364,21 @@ async function rollBack(ports: Ports, written: WriteFile[], unknownAfter: Set<Wr
     const dropped = interim.flatMap((w) => w.rollbackVia!.dropped);
     await waitUntilDropped(ports, dropped, timeoutMs).catch(() => report.rolledBack.push(`dockerd may still trust ${dropped.join(', ')} until its next restart`));
     for (const w of interim) if (await restore(w, w.before, w.rollbackVia!.text)) report.rolledBack.push(`restored ${w.path}`);
+  }
+}
+
+/** Backups kept per file: enough to go back several changes, without a run on every provisioning pass filling /etc. */
+export const BACKUPS_KEPT = 10;
+
+/** After a run that succeeded: the newest BACKUPS_KEPT backups of each file it backed up stay, older ones (by their stamp) go. */
+async function pruneBackups(ports: Ports, backups: readonly string[]): Promise<void> {
+  for (const backup of backups) {
+    const m = /^(.*)\/([^/]+)\.\d{8}T\d{6}Z\.bak$/.exec(backup);
+    if (!m) continue;
+    const [, dir, name] = m;
+    const ofFile = new RegExp(`^${name!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d{8}T\\d{6}Z\\.bak$`);
+    const old = (await ports.files.list(dir!)).filter((n) => ofFile.test(n)).sort().reverse().slice(BACKUPS_KEPT);
+    for (const n of old) await ports.files.remove(`${dir}/${n}`);
   }
 }
 

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execute, type Step } from '../../src/execute/executor.js';
+import { BACKUPS_KEPT, execute, type Step } from '../../src/execute/executor.js';
 import { hostFiles } from '../../src/ports/files.js';
 import type { Ports } from '../../src/ports/index.js';
 import type { Action } from '../../src/plan/actions.js';
@@ -126,6 +126,22 @@ describe('execute', () => {
     expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe('{"mine": 1}\n');
     expect(report.rolledBack[0]).toMatch(/^did NOT restore \/etc\/docker\/daemon\.json: it changed again after this run wrote it/);
     expect(log.filter((l) => l === 'SIGHUP 4242')).toHaveLength(2);
+  });
+
+  it(`keeps the newest ${BACKUPS_KEPT} backups of a file after a run that succeeded; other files' and other names stay`, async () => {
+    const { root, ports } = fakeHost(0);
+    const dir = path.join(root, 'etc/docker');
+    const old = Array.from({ length: 12 }, (_, i) => `daemon.json.2025010${Math.floor(i / 6) + 1}T0${i % 6}0000Z.bak`);
+    for (const n of [...old, 'daemon.json.mine.bak', 'key.json.20250101T000000Z.bak']) writeFileSync(path.join(dir, n), '{}');
+    const report = await execute(ports, [edit('{"log-driver": "json-file"}\n')], [], { renderer: 'silent', timeoutMs: 5000 });
+    expect(report.failure).toBeNull();
+    const left = readdirSync(dir).filter((n) => n.endsWith('.bak')).sort();
+    const ours = left.filter((n) => /^daemon\.json\.\d{8}T\d{6}Z\.bak$/.test(n));
+    expect(ours).toHaveLength(BACKUPS_KEPT);
+    expect(ours).toContain(path.basename(report.backups[0]!));
+    expect(ours).not.toContain(old[0]);
+    expect(left).toContain('daemon.json.mine.bak');
+    expect(left).toContain('key.json.20250101T000000Z.bak');
   });
 
   it('a container of ours that appeared after the facts (left by a killed run) is removed and the create sent again; anyone else\'s is not', async () => {
