@@ -8,7 +8,7 @@ import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
 import { flagConflicts } from '../knowledge/dockerd-options.js';
-import { describeProxyRoute, proxyRoute } from '../plan/proxy.js';
+import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
@@ -99,7 +99,7 @@ export const CHECKS: readonly Check[] = [
         return fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, REPAIR);
       }
       // Any other directive in both places: which of the two the operator meant is theirs to say.
-      const other = flagConflicts([...flagSources(facts, 'start')], facts.daemonJson.config).find((c) => c.key !== INSECURE_KEY);
+      const other = flagConflicts(flagSources(facts, 'start'), facts.daemonJson.config).find((c) => c.key !== INSECURE_KEY);
       return other
         ? fail(
             `"${other.key}" is in ${facts.daemonJson.path} and also given as ${other.flag} (${other.where}): dockerd refuses that file at its next reload, restart or boot`,
@@ -141,7 +141,7 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts, target }) => {
       const route = proxyRoute(facts, target.entry, Boolean(target.tls));
       return route
-        ? warn(`${describeProxyRoute(route)}: pushes go through that proxy, and fail if it cannot reach the registry`, route.fix)
+        ? warn(proxyWarning(route), route.fix)
         : ok(!facts.docker.running ? 'dockerd is not running: its proxy is not known' : facts.docker.proxy ? `dockerd's proxy is not used for ${target.entry} (NO_PROXY, or loopback)` : 'dockerd has no proxy');
     },
   },

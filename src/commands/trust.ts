@@ -14,7 +14,7 @@ import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, reloadLogOf, waitForTrust } from '../execute/verify.js';
-import { describeProxyRoute, proxyRoute } from '../plan/proxy.js';
+import { proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
@@ -109,7 +109,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
       ? certsD.filter((c) => c.text !== null).map((c) => ({ kind: 'remove-path' as const, path: c.path, why: `stop trusting the CA of ${c.entry}` }))
       : [];
   const proxied = mode === 'trust' ? entries.flatMap((e) => proxyRoute(facts, e, Boolean(ca)) ?? []) : [];
-  const notes = [...plan.notes, ...proxied.map((r) => `${describeProxyRoute(r)}: pushes from this host go through that proxy; if it cannot reach the registry, ${r.fix}`)];
+  const notes = [...plan.notes, ...proxied.map((r) => `${proxyWarning(r)}; to go direct: ${r.fix}`)];
   const change = { actions: [...plan.writes, ...caActions, ...plan.daemon], notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (change.actions.length === 0) {

@@ -11,7 +11,7 @@ import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './t
 import { onLoopback } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
-import { describeProxyRoute, proxyRoute, type ProxyRoute } from './proxy.js';
+import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
 import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
@@ -60,7 +60,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   }
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   const proxy = proxyRoute(facts, entry, Boolean(secure));
-  if (proxy) notes.push(`${describeProxyRoute(proxy)}: the push that proves the registry goes through it too; if that proxy cannot reach the registry, ${proxy.fix}`);
+  if (proxy) notes.push(`${proxyWarning(proxy)}; to go direct: ${proxy.fix}`);
   let secondPass = !facts.docker.running;
   const image = planImage(facts, wanted);
   notes.push(...image.notes);

@@ -49,7 +49,12 @@ function proxyFix(facts: HostFacts, r: Omit<ProxyRoute, 'fix'>): string {
   return `add ${r.host} to dockerd's NO_PROXY${r.setIn ? ` in ${r.setIn}` : ''}, then: ${restart}`;
 }
 
-/** Said in the plan, by check, and when a push through the proxy failed. */
+/** Said when a push through the proxy failed, as its likely cause. */
 export function describeProxyRoute(r: ProxyRoute): string {
   return `dockerd reaches ${r.entry} through the proxy ${r.proxy} (its ${r.variable}${r.setIn ? `, set in ${r.setIn}` : ''}; NO_PROXY does not cover ${r.host})`;
+}
+
+/** Said in a plan and by check, before any push failed. */
+export function proxyWarning(r: ProxyRoute): string {
+  return `${describeProxyRoute(r)}: pushes go through that proxy, and fail if it cannot reach the registry`;
 }

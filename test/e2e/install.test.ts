@@ -345,14 +345,14 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(r.exitCode).toBe(1);
     const route = `dockerd reaches ${ENTRY} through the proxy http://127.0.0.1:3128 (its HTTP_PROXY, set in /etc/default/docker; NO_PROXY does not cover ${TEST_ADDRESS})`;
     const fix = `add ${TEST_ADDRESS} to dockerd's NO_PROXY in /etc/default/docker, then: service docker restart`;
-    expect(r.stdout).toContain(`${route}: the push that proves the registry goes through it too; if that proxy cannot reach the registry, ${fix}`);
+    expect(r.stdout).toContain(`${route}: pushes go through that proxy, and fail if it cannot reach the registry; to go direct: ${fix}`);
     expect(r.stderr).toContain('proxyconnect tcp: dial tcp 127.0.0.1:3128');
     expect(r.stderr).toContain(`likely cause: ${route}; ${fix}`);
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{"log-driver": "json-file"}\n');
     const proxyCheck = async () => JSON.parse((await host!.tool('check', '--json', '--address', TEST_ADDRESS)).stdout).checks.find((c: { id: string }) => c.id === 'dockerd-proxy');
     expect(await proxyCheck()).toMatchObject({ status: 'warn', fix });
     // a client host's trust says the same
-    expect((await host.tool('trust', ENTRY, '--dry-run')).stdout).toContain(`${route}: pushes from this host go through that proxy; if it cannot reach the registry, ${fix}`);
+    expect((await host.tool('trust', ENTRY, '--dry-run')).stdout).toContain(`${route}: pushes go through that proxy, and fail if it cannot reach the registry; to go direct: ${fix}`);
     // the fix, as given
     host.writeFile('/etc/default/docker', `${proxied}export NO_PROXY="${TEST_ADDRESS}"\n`);
     expect((await host.exec(['service', 'docker', 'restart'])).exitCode).toBe(0);

@@ -373,7 +373,7 @@ describe("install planner: dockerd's proxy", () => {
     const plan = planInstall(facts, wanted, templates);
     expect(plan.proxy).toMatchObject({ host: '10.0.0.5', variable: 'HTTP_PROXY', setIn: '/etc/systemd/system/docker.service.d/http-proxy.conf' });
     expect(plan.notes.join('\n')).toContain(
-      "dockerd reaches 10.0.0.5:5000 through the proxy http://proxy.corp:3128 (its HTTP_PROXY, set in /etc/systemd/system/docker.service.d/http-proxy.conf; NO_PROXY does not cover 10.0.0.5): the push that proves the registry goes through it too; if that proxy cannot reach the registry, add 10.0.0.5 to dockerd's NO_PROXY in /etc/systemd/system/docker.service.d/http-proxy.conf, then: systemctl daemon-reload && systemctl restart docker",
+      "dockerd reaches 10.0.0.5:5000 through the proxy http://proxy.corp:3128 (its HTTP_PROXY, set in /etc/systemd/system/docker.service.d/http-proxy.conf; NO_PROXY does not cover 10.0.0.5): pushes go through that proxy, and fail if it cannot reach the registry; to go direct: add 10.0.0.5 to dockerd's NO_PROXY in /etc/systemd/system/docker.service.d/http-proxy.conf, then: systemctl daemon-reload && systemctl restart docker",
     );
     expect(planInstall({ ...facts, docker: { ...facts.docker, proxy: { http: 'http://proxy.corp:3128', https: null, noProxy: '10.0.0.0/8' } } }, wanted, templates).proxy).toBeNull();
     expect(planInstall(facts, { ...wanted, address: 'registry.corp' }, templates).proxy).toBeNull();
