@@ -57,6 +57,23 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(check.exitCode, check.stdout).toBe(0);
   });
 
+  it('"hosts" in daemon.json while the unit passes -H fd:// (the classic): refused before the reload, dockerd untouched; check names both places', async () => {
+    // written after dockerd started: only its next reload or start would meet it
+    const conflicting = '{"hosts": ["unix:///var/run/docker.sock"]}\n';
+    host = await SystemdHost.create({ files: { '/etc/docker/daemon.json': conflicting }, restartDocker: false });
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`dockerd would refuse its configuration at the reload this needs: "hosts" is in /etc/docker/daemon.json and also given as -H (the running dockerd's command line)`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(conflicting);
+    expect(await host.dockerdPid()).toBe(pid);
+    const check = JSON.parse((await host.tool('check', '--json', '--address', TEST_ADDRESS)).stdout);
+    expect(check.checks.find((c: { id: string }) => c.id === 'daemon-flag-conflict')).toMatchObject({
+      status: 'fail',
+      fix: 'keep one of the two: remove "hosts" from /etc/docker/daemon.json, or -H from ExecStart in /usr/lib/systemd/system/docker.service',
+    });
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },
