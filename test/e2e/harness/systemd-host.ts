@@ -179,7 +179,10 @@ export class SystemdHost extends DockerHost {
     await waitForValue(async () => (this.nspawn.exitCode !== null || this.nspawn.signalCode !== null ? true : null), 60_000);
     this.persistent = null;
     await this.destroy();
-    const host = await SystemdHost.boot(await ensureSystemdTree(), persistent);
+    const host = await SystemdHost.boot(await ensureSystemdTree(), persistent).catch((err: Error) => {
+      rmSync(persistent.dir, { recursive: true, force: true });
+      throw err;
+    });
     await host.network();
     return host;
   }
