@@ -59,6 +59,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
+  // Said once, in the plan that creates it: the docs' recipe serves anyone the same way, silently.
+  if (!wanted.auth && !onLoopback(entry) && !facts.container) {
+    notes.push(`the registry will take pushes and pulls from anyone who reaches port ${wanted.port} of this host (${secure ? 'TLS' : 'plain HTTP'}, no auth): to restrict it, ${secure ? '--auth USER' : '--tls --auth USER'}, or a firewall`);
+  }
   const proxy = proxyRoute(facts, entry, Boolean(secure));
   if (proxy) notes.push(`${proxyWarning(proxy)}; to go direct: ${proxy.fix}`);
   let secondPass = !facts.docker.running;

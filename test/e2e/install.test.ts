@@ -38,6 +38,7 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.stderr + r.stdout).toContain('registry ready');
     expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('the registry will take pushes and pulls from anyone who reaches port 5000 of this host (plain HTTP, no auth): to restrict it, --tls --auth USER, or a firewall');
 
     const config = JSON.parse(host.readFile('/etc/docker/daemon.json')!);
     expect(config).toEqual({ ...UNRELATED, 'insecure-registries': [ENTRY] });

@@ -15,6 +15,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     const host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
     const r = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('anyone who reaches port');
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file' });
     expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(host.readFile(CA));
     const unauth = await host.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', CA, `https://${ENTRY}/v2/`]);

@@ -34,6 +34,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(plan.actions)).toEqual(['daemon:reload', 'container:run']);
     expect(JSON.parse(state!.after)).toMatchObject({ address: '10.0.0.5', port: 5000, method: 'daemon-json', added: [{ entry: ENTRY, method: 'daemon-json', file: '/etc/docker/daemon.json' }] });
     expect(renderPlan(plan)).toContain(`+  "insecure-registries": [`);
+    expect(plan.notes).toContain('the registry will take pushes and pulls from anyone who reaches port 5000 of this host (plain HTTP, no auth): to restrict it, --tls --auth USER, or a firewall');
   });
 
   it('the registry container starts early only when it needs nothing from the steps before it and dockerd stays up', async () => {
