@@ -232,6 +232,7 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       const backup = await ports.files.backup(action.path, stamp).catch(() => null);
       if (backup) report.backups.push(backup);
       await ports.files.removeTree(action.path);
+      for (const dir of action.thenIfEmpty ?? []) if (!(await ports.files.removeIfEmpty(dir))) break;
       return;
     }
     case 'container':

@@ -34,6 +34,8 @@ export interface RemovePath {
   kind: 'remove-path';
   path: string;
   why: string;
+  /** Directories removed afterwards only when nothing else is left in them, innermost first. */
+  thenIfEmpty?: string[];
 }
 
 /** Installs distro packages; when the install fails (stale package lists), refreshes them and tries once more. Not rolled back. */
@@ -117,7 +119,7 @@ export function describe(action: Action): string {
     case 'container':
       return `${action.argv.join(' ')}: ${action.why}`;
     case 'remove-path':
-      return `remove ${action.path}: ${action.why}`;
+      return `remove ${action.path}${action.thenIfEmpty?.length ? `, then ${action.thenIfEmpty.join(' and ')} if empty` : ''}: ${action.why}`;
     case 'package':
       return `${action.install.join(' ')} ${action.packages.join(' ')}: ${action.why}${action.after.length ? ` (then: ${action.after.map((a) => a.join(' ')).join('; ')})` : ''}`;
     case 'image':

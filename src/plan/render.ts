@@ -37,7 +37,7 @@ export function actionSummary(a: Action): Record<string, unknown> {
     case 'container':
       return { kind: a.kind, op: a.op, command: a.argv, why: a.why };
     case 'remove-path':
-      return { kind: a.kind, path: a.path, why: a.why };
+      return { kind: a.kind, path: a.path, ...(a.thenIfEmpty ? { thenIfEmpty: a.thenIfEmpty } : {}), why: a.why };
     case 'package':
       return { kind: a.kind, packages: a.packages, command: [...a.install, ...a.packages], why: a.why };
     case 'tls':

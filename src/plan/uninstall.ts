@@ -1,7 +1,7 @@
 import { describeDataDir, entryOf, isVolume } from './wanted.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Templates } from '../templates.js';
-import type { Action } from './actions.js';
+import type { Action, RemovePath } from './actions.js';
 import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
 import { planTrust, type DaemonOutcome } from './trust-plan.js';
@@ -49,7 +49,10 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
   }
   if (state) {
     const why = '--purge: delete the pushed images';
-    if (opts.purge) actions.push(isVolume(state.dataDir) ? { kind: 'container', op: 'remove-volume', argv: ['docker', 'volume', 'rm', state.dataDir], why } : { kind: 'remove-path', path: state.dataDir, why });
+    // Only the registry's own tree goes: a data directory taken over or given may hold other things too.
+    const dir = state.dataDir.replace(/\/+$/, '');
+    const registryFiles: RemovePath = { kind: 'remove-path', path: `${dir}/docker/registry`, thenIfEmpty: [`${dir}/docker`, ...(dir ? [dir] : [])], why };
+    if (opts.purge) actions.push(isVolume(state.dataDir) ? { kind: 'container', op: 'remove-volume', argv: ['docker', 'volume', 'rm', state.dataDir], why } : registryFiles);
     // A volume no container uses is what `docker volume prune` deletes: the operator should know.
     else kept.push(`the registry's data in ${describeDataDir(state.dataDir)} (delete it with --purge${isVolume(state.dataDir) ? '; unused now, so `docker volume prune` would delete it too' : ''})`);
     actions.push({ kind: 'remove-path', path: STATE_FILE, why: 'forget the install' });

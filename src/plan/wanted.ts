@@ -54,9 +54,23 @@ export function parseImage(value: string): string {
   return value;
 }
 
+/**
+ * Directories the registry must not be given: mounted into it, it would write its tree into the
+ * system's own, and `uninstall --purge` would look there. Subdirectories of the last ones are
+ * refused too (kernel and runtime file systems, Docker's own state).
+ */
+const SYSTEM_DIRS = ['/', '/bin', '/boot', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/root', '/sbin', '/tmp', '/usr', '/var', '/var/lib'];
+const SYSTEM_TREES = ['/dev', '/proc', '/sys', '/run', '/var/run', '/var/lib/docker', '/var/lib/containerd'];
+
 export function parseDataDir(value: string): string {
-  if (!value.startsWith('/') || /[\s:'"`$\\]/.test(value)) throw new UsageError(`--data-dir: "${printable(value)}" must be an absolute path without spaces, quotes or colons`);
-  return value.replace(/\/+$/, '') || '/';
+  if (!value.startsWith('/') || /[\s:'"`$\\]/.test(value) || /(^|\/)\.\.?(\/|$)/.test(value)) {
+    throw new UsageError(`--data-dir: "${printable(value)}" must be an absolute path without spaces, quotes, colons, . or ..`);
+  }
+  const dir = value.replace(/\/+/g, '/').replace(/\/+$/, '') || '/';
+  if (SYSTEM_DIRS.includes(dir) || SYSTEM_TREES.some((t) => dir === t || dir.startsWith(`${t}/`))) {
+    throw new UsageError(`--data-dir: ${dir} is a system directory; give the registry a directory of its own, such as /var/lib/registry or /srv/registry`);
+  }
+  return dir;
 }
 
 /**

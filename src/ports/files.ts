@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -19,6 +19,8 @@ export interface HostFiles {
   backup(file: string, stamp: string): Promise<string | null>;
   remove(file: string): Promise<void>;
   removeTree(dir: string): Promise<void>;
+  /** Removes a directory only when it is empty; false when it is not, or is not there. */
+  removeIfEmpty(dir: string): Promise<boolean>;
   /** Creates a file only if it does not exist yet; false when it does (for locks). */
   createExclusive(file: string, text: string): Promise<boolean>;
   readlink(file: string): Promise<string | null>;
@@ -141,6 +143,15 @@ export function hostFiles(root = '/'): HostFiles {
     },
     async removeTree(dir) {
       await fs.rm(real(dir), { recursive: true, force: true });
+    },
+    async removeIfEmpty(dir) {
+      try {
+        rmdirSync(real(dir));
+        return true;
+      } catch (err) {
+        if (isNotFound(err) || ['ENOTEMPTY', 'EEXIST', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
+        throw err;
+      }
     },
     async ensureDir(dir, mode) {
       mkdirSync(real(dir), { recursive: true, mode });

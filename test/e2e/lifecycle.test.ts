@@ -149,6 +149,16 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await host.tool('uninstall', '--yes')).stdout).toContain('nothing to uninstall');
   });
 
+  it("uninstall --purge deletes the registry's own files, never what else the data directory holds", async () => {
+    // someone else's file in the directory the registry was given
+    host.writeFile('/var/lib/registry/NOTES.txt', 'not the registry\'s\n');
+    const r = await host.tool('uninstall', '--yes', '--purge');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('remove /var/lib/registry/docker/registry, then /var/lib/registry/docker and /var/lib/registry if empty');
+    expect((await host.sh('ls -A /var/lib/registry')).stdout.trim()).toBe('NOTES.txt');
+    expect(host.readFile('/var/lib/registry/NOTES.txt')).toBe("not the registry's\n");
+  });
+
   it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
     const client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
     const net = await connect(host, client);

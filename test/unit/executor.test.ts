@@ -144,6 +144,17 @@ describe('execute', () => {
     expect(left).toContain('key.json.20250101T000000Z.bak');
   });
 
+  it('a removal takes its tree, then each following directory only while it is empty', async () => {
+    const { root, ports } = fakeHost(0);
+    for (const d of ['data/docker/registry/v2', 'shared/docker/registry/v2']) mkdirSync(path.join(root, d), { recursive: true });
+    writeFileSync(path.join(root, 'shared/other'), 'x');
+    const purge = (dir: string): Action => ({ kind: 'remove-path', path: `/${dir}/docker/registry`, thenIfEmpty: [`/${dir}/docker`, `/${dir}`], why: 'purge' });
+    const report = await execute(ports, [purge('data'), purge('shared')], [], { renderer: 'silent', timeoutMs: 5000 });
+    expect(report.failure).toBeNull();
+    expect(readdirSync(root)).not.toContain('data');
+    expect(readdirSync(path.join(root, 'shared'))).toEqual(['other']);
+  });
+
   it('a container of ours that appeared after the facts (left by a killed run) is removed and the create sent again; anyone else\'s is not', async () => {
     for (const labels of [{ 'io.github.setup-registry.managed': 'true' }, {}]) {
       const { log, ports } = fakeHost(0);

@@ -9,7 +9,7 @@ import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
 import { trustedLive } from '../../src/plan/trust/daemon-json.js';
-import type { Wanted } from '../../src/plan/wanted.js';
+import { parseDataDir, type Wanted } from '../../src/plan/wanted.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
 
@@ -457,5 +457,19 @@ describe('install planner: a secure registry', () => {
     expect(htpasswd).toMatchObject({ mode: 0o600, secret: true });
     expect(renderPlan(plan)).not.toContain('$2b$10$abc');
     await expect(factsFrom({}).then((f) => planInstall(f, { ...wanted, auth: { htpasswd: 'x' } }, templates))).rejects.toThrow(/--auth needs --tls/);
+  });
+});
+
+describe('--data-dir', () => {
+  it('refuses system directories (mounted into the registry, and looked into by uninstall --purge), and . or ..', () => {
+    for (const bad of ['/', '/etc', '/var/lib/', '/var/lib/docker/volumes/x', '/proc/1', '/run/registry', '/srv/../etc', 'relative', '/a b']) expect(() => parseDataDir(bad), bad).toThrow(/^--data-dir: /);
+    expect(parseDataDir('/srv/registry/')).toBe('/srv/registry');
+    expect(parseDataDir('/data//registry')).toBe('/data/registry');
+    expect(parseDataDir('/var/lib/registry')).toBe('/var/lib/registry');
+  });
+  it("uninstall --purge takes the registry's own tree, and the directory only when nothing else is in it", async () => {
+    const state = { version: 1, address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', imageSource: 'x', dataDir: '/srv/shared', method: 'daemon-json', added: [] } as unknown as Parameters<typeof planUninstall>[1];
+    const plan = planUninstall(await factsFrom({}), state, templates, { purge: true });
+    expect(plan.actions.find((a) => a.kind === 'remove-path' && a.path.startsWith('/srv'))).toEqual({ kind: 'remove-path', path: '/srv/shared/docker/registry', thenIfEmpty: ['/srv/shared/docker', '/srv/shared'], why: '--purge: delete the pushed images' });
   });
 });
