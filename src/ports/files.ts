@@ -19,7 +19,7 @@ export interface HostFiles {
   backup(file: string, stamp: string): Promise<string | null>;
   remove(file: string): Promise<void>;
   removeTree(dir: string): Promise<void>;
-  /** Removes a directory only when it is empty; false when it is not, or is not there. */
+  /** Removes a directory only when it is empty; false when it is not, is not there, or is a mount point (a disk of its own). */
   removeIfEmpty(dir: string): Promise<boolean>;
   /** Creates a file only if it does not exist yet; false when it does (for locks). */
   createExclusive(file: string, text: string): Promise<boolean>;
@@ -149,7 +149,7 @@ export function hostFiles(root = '/'): HostFiles {
         rmdirSync(real(dir));
         return true;
       } catch (err) {
-        if (isNotFound(err) || ['ENOTEMPTY', 'EEXIST', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
+        if (isNotFound(err) || ['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EBUSY'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
         throw err;
       }
     },
