@@ -159,6 +159,17 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(host.readFile('/var/lib/registry/NOTES.txt')).toBe("not the registry's\n");
   });
 
+  it('uninstall --purge of a data directory that is a disk of its own (a mount point): emptied, the mount point stays', async () => {
+    await host.sh('mkdir -p /var/lib/regdisk && mount -t tmpfs regdisk /var/lib/regdisk');
+    const moved = await host.tool('--yes', '--address', TEST_ADDRESS, '--data-dir', '/var/lib/regdisk');
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect((await host.push(ENTRY, 'on-disk')).ok).toBe(true);
+    const r = await host.tool('uninstall', '--yes', '--purge');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect((await host.exec(['mountpoint', '-q', '/var/lib/regdisk'])).exitCode).toBe(0);
+    expect((await host.sh('ls -A /var/lib/regdisk')).stdout.trim()).toBe('');
+  });
+
   it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
     const client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
     const net = await connect(host, client);
