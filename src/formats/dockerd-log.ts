@@ -12,9 +12,12 @@ interface LogLine {
 function parseLine(line: string): LogLine | null {
   const time = /\btime="([^"]+)"/.exec(line)?.[1];
   const level = /\blevel=(\w+)/.exec(line)?.[1];
-  const msg = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+  const quoted = (field: string) => new RegExp(`\\b${field}="((?:[^"\\\\]|\\\\.)*)"`).exec(line)?.[1]?.replace(/\\(.)/g, '$1');
+  const msg = quoted('msg');
   if (!time || !level || msg === undefined) return null;
-  return { time: Date.parse(time), level, msg: msg.replace(/\\(.)/g, '$1') };
+  // Newer dockerd logs the cause in a field of its own: `msg="Error reloading configuration" error="..."`.
+  const error = quoted('error');
+  return { time: Date.parse(time), level, msg: error ? `${msg}: ${error}` : msg };
 }
 
 /** Why dockerd refused the last reload it was asked for at or after `sinceMs` (epoch ms), or null when it has not (yet). */

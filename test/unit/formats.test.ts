@@ -150,6 +150,12 @@ describe("dockerd's log (a refused reload leaves only a log line)", () => {
     expect(reloadRefusal([asked, refused].join('\n'), at)).toMatch(/^unable to configure the Docker daemon with file \/etc\/docker\/daemon\.json: the following directives are specified both as a flag and in the configuration file: hosts: \(from flag/);
     expect(reloadRefusal([`Nov 29 03:03:44 h dockerd[53]: ${asked}`, `Nov 29 03:03:44 h dockerd[53]: ${refused}`].join('\n'), at)).toMatch(/^unable to configure/);
   });
+  it("takes the cause from the error field where newer dockerd logs it", () => {
+    const newer = 'time="2026-11-29T03:03:44.237Z" level=error msg="Error reloading configuration" error="unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives don\'t match any configuration option: max-concurrent-upload"';
+    expect(reloadRefusal([asked, newer].join('\n'), at)).toBe(
+      "Error reloading configuration: unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives don't match any configuration option: max-concurrent-upload",
+    );
+  });
   it('is null for a reload that worked, one not logged yet, and an older refusal', () => {
     expect(reloadRefusal([asked, reloaded].join('\n'), at)).toBeNull();
     expect(reloadRefusal('time="2026-11-29T03:03:40Z" level=info msg="API listen on /var/run/docker.sock"', at)).toBeNull();
