@@ -3,7 +3,7 @@ import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
 import { containerDifferences, describePublished, publishedIp, type ContainerWanted } from '../plan/container.js';
-import { describeDataDir, isVolume } from '../plan/wanted.js';
+import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
@@ -58,6 +58,10 @@ function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container
 }
 
 /** Every check, in the order they are reported. Each reads the facts gathered once; none writes. */
+/** statfs(2) f_type of the file systems that live in memory. */
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
 export const CHECKS: readonly Check[] = [
   {
     id: 'distro-supported',
@@ -230,6 +234,8 @@ export const CHECKS: readonly Check[] = [
       try {
         if (!path) throw new Error('not mounted');
         const s = statfsSync(ports.files.real(path));
+        // tmpfs and ramfs live in memory: what the registry keeps there is gone at the next boot.
+        if (s.type === TMPFS_MAGIC || s.type === RAMFS_MAGIC) return warn(`${where} is in memory (tmpfs): its images are lost at every reboot`, `install again with --data-dir on a disk, e.g. ${DEFAULTS.dataDir}`);
         const free = s.bavail / s.blocks;
         const text = `${(free * 100).toFixed(0)}% free in ${where}`;
         return free < 0.1 ? warn(text, `free space, or: docker exec ${target.name} registry garbage-collect /etc/docker/registry/config.yml`) : ok(text);

@@ -164,6 +164,9 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const moved = await host.tool('--yes', '--address', TEST_ADDRESS, '--data-dir', '/var/lib/regdisk');
     expect(moved.exitCode, moved.stderr).toBe(0);
     expect((await host.push(ENTRY, 'on-disk')).ok).toBe(true);
+    // that disk is a tmpfs here: check says what a reboot would do to it
+    const space = JSON.parse((await host.tool('check', '--json', '--only', 'data-dir-space')).stdout).checks[0];
+    expect(space).toMatchObject({ status: 'warn', message: '/var/lib/regdisk is in memory (tmpfs): its images are lost at every reboot' });
     const r = await host.tool('uninstall', '--yes', '--purge');
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect((await host.exec(['mountpoint', '-q', '/var/lib/regdisk'])).exitCode).toBe(0);
