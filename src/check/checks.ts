@@ -57,11 +57,11 @@ function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container
   return what(c);
 }
 
-/** Every check, in the order they are reported. Each reads the facts gathered once; none writes. */
 /** statfs(2) f_type of the file systems that live in memory. */
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
 
+/** Every check, in the order they are reported. Each reads the facts gathered once; none writes. */
 export const CHECKS: readonly Check[] = [
   {
     id: 'distro-supported',

@@ -34,6 +34,11 @@ function findInsecureFlags(value: string): { registry: string; start: number; en
   return found;
 }
 
+/** The words dockerd gets from such a string, each with its quotes taken off. */
+export function flagWords(value: string): string[] {
+  return words(value).map((w) => unquote(w.text));
+}
+
 export function insecureRegistryFlags(value: string): string[] {
   return findInsecureFlags(value).map((f) => f.registry);
 }

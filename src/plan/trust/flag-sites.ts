@@ -1,7 +1,7 @@
 import type { FlagSite, HostFacts } from '../../facts/types.js';
 import type { WriteFile } from '../actions.js';
 import { setVariable } from '../../formats/env-file.js';
-import { withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { flagWords, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { execWords } from '../../formats/systemd-unit.js';
 import type { Templates } from '../../templates.js';
 import { dropInWrite } from './systemd-dropin.js';
@@ -24,7 +24,7 @@ export function flagSources(facts: HostFacts, at: 'reload' | 'start'): { words: 
     .map((s) =>
       s.kind === 'exec-start'
         ? { words: execWords(s.value), where: `ExecStart in ${s.file}` }
-        : { words: s.value.split(/\s+/).map((w) => w.replace(/^(['"])(.*)\1$/, '$2')), where: `${s.variable} in ${s.file}` },
+        : { words: flagWords(s.value), where: `${s.variable} in ${s.file}` },
     );
   return [...files, ...running];
 }
