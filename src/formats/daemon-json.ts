@@ -85,10 +85,25 @@ export function setInsecureRegistries(text: string | null, list: readonly string
   const bom = text?.startsWith('\uFEFF') ? '\uFEFF' : '';
   const body = (text ?? '').slice(bom.length);
   if (body.trim() === '') return list === undefined ? body : renderDaemonJson(next);
-  const edits = modify(body, [INSECURE_KEY], next[INSECURE_KEY], {
+  // A file on one line (as JSON.stringify, jq -c or a configuration-management template writes it)
+  // stays on one line: formatting the edit would re-indent the whole file. `{}` has no style to keep.
+  if (!body.trimEnd().includes('\n') && !/^\s*\{\s*\}\s*$/.test(body)) return bom + applyEdits(body, modify(body, [INSECURE_KEY], list, {}).map((e) => ({ ...e, content: inLineStyle(e.content, body, list) })));
+  const edits = modify(body, [INSECURE_KEY], list, {
     formattingOptions: { insertSpaces: !/^\t/m.test(body), tabSize: indentOf(body), eol: body.includes('\r\n') ? '\r\n' : '\n' },
   });
   return bom + applyEdits(body, edits);
+}
+
+/** An unformatted edit's text, spaced as the one-line file is: `{"a": 1, "b": 2}` or `{"a":1,"b":2}`. */
+function inLineStyle(content: string, body: string, list: readonly string[] | undefined): string {
+  if (!content || !list) return content;
+  const colon = /"\s*:\s/.test(body) ? ': ' : ':';
+  const comma = /,\s/.test(body) || (colon === ': ' && !body.includes(',')) ? ', ' : ',';
+  return content
+    .replace(JSON.stringify(list), `[${list.map((e) => JSON.stringify(e)).join(comma)}]`)
+    .replace(`${JSON.stringify(INSECURE_KEY)}: `, `${JSON.stringify(INSECURE_KEY)}${colon}`)
+    .replace(/^,/, comma)
+    .replace(/,$/, comma);
 }
 
 function indentOf(text: string): number {

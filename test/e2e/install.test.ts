@@ -90,6 +90,8 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}' });
     const first = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(first.exitCode).toBe(0);
+    // A file on one line stays one line, spaced as it was (and still without a final newline).
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(`{"log-driver": "json-file", "insecure-registries": ["${ENTRY}"]}`);
     const stat = async () => (await host!.sh('stat -c %i.%Y.%Z /etc/docker/daemon.json /etc/setup-registry/state.json')).stdout;
     const statBefore = await stat();
     const pid = await host.dockerdPid();
@@ -145,7 +147,8 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     host = await TestHost.create({ daemonJson: '{"debug": true}\n' });
     const r = await host.tool('--dry-run', '--address', TEST_ADDRESS);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain(`+  "insecure-registries": [`);
+    expect(r.stdout).toContain(`-{"debug": true}\n`);
+    expect(r.stdout).toContain(`+{"debug": true, "insecure-registries": ["${ENTRY}"]}\n`);
     expect(r.stdout).toContain('docker run -d --name registry');
     expect(r.stdout).not.toContain('is not an address of this host');
     // an address this host does not have: the plan says where the verification will go

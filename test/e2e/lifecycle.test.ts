@@ -74,7 +74,8 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await new Promise((r) => setTimeout(r, 500));
     // dockerd keeps a registry trusted when the key disappears on reload; the file no longer has it.
     await breakCheckRepair(['registry-configured']);
-    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] });
+    // written by JSON.stringify (one line, no spaces): repaired in the same style
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(`${JSON.stringify({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] })}\n`);
   });
 
   it('a conflicting DOCKER_OPTS flag: dockerd refuses to start after a restart', async () => {

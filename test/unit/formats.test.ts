@@ -128,6 +128,14 @@ describe('daemon.json edits keep the file as the operator wrote it', () => {
     const after = editInsecureRegistries(text, parseDaemonJson(text, 'f').config, ['b:2']);
     expect(after).toBe('{\n    "log-driver": "json-file",\n    "insecure-registries": [\n        "a:1",\n        "b:2"\n    ]\n}\n');
   });
+  it('keeps a one-line file on one line, spaced as it is (jq -c and JSON.stringify, or json.dumps)', () => {
+    const edit = (text: string, add: string[], remove: string[] = []) => editInsecureRegistries(text, parseDaemonJson(text, 'f').config, add, remove);
+    expect(edit('{"a":1,"b":[1,2]}\n', ['x:5', 'y:6'])).toBe('{"a":1,"b":[1,2],"insecure-registries":["x:5","y:6"]}\n');
+    expect(edit('{"log-driver": "json-file", "features": {"buildkit": true}}', ['x:5'])).toBe('{"log-driver": "json-file", "features": {"buildkit": true}, "insecure-registries": ["x:5"]}');
+    expect(edit('{"debug": true}\n', ['x:5'])).toBe('{"debug": true, "insecure-registries": ["x:5"]}\n');
+    expect(edit('{"insecure-registries": ["a:1"], "debug": true}\n', ['x:5'], ['a:1'])).toBe('{"insecure-registries": ["x:5"], "debug": true}\n');
+    expect(edit('{}\n', ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
+  });
   it('creates 2-space JSON for a missing or empty file, keeps a BOM, empties the list on removal', () => {
     expect(editInsecureRegistries(null, {}, ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
     expect(editInsecureRegistries('\uFEFF{"debug": true}', { debug: true }, ['x:5']).startsWith('\uFEFF{')).toBe(true);

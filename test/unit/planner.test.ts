@@ -33,7 +33,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(plan.actions.find((a) => a.kind === 'daemon')).toMatchObject({ op: 'reload', via: { signal: 'SIGHUP', pid: 4242 } });
     expect(ops(plan.actions)).toEqual(['daemon:reload', 'container:run']);
     expect(JSON.parse(state!.after)).toMatchObject({ address: '10.0.0.5', port: 5000, method: 'daemon-json', added: [{ entry: ENTRY, method: 'daemon-json', file: '/etc/docker/daemon.json' }] });
-    expect(renderPlan(plan)).toContain(`+  "insecure-registries": [`);
+    expect(renderPlan(plan)).toContain(`+{"log-driver": "json-file", "insecure-registries": ["${ENTRY}"]}`);
     expect(plan.notes).toContain('the registry will take pushes and pulls from anyone who reaches port 5000 of this host (plain HTTP, no auth): to restrict it, --tls --auth USER, or a firewall');
   });
 

@@ -27,6 +27,8 @@ describe('daemon.json editor (property-based)', () => {
         expect(others(next)).toEqual(others(parsed));
         for (const k of others(parsed)) expect(next[k]).toEqual(parsed[k]);
         expect(next[INSECURE_KEY]).toEqual([...had, ...add.filter((e) => !had.includes(e))]);
+        // a file on one line stays one line (`{}` excepted: it has no style to keep)
+        if (indent === 0 && Object.keys(parsed).length > 0) expect(after.trimEnd()).not.toContain('\n');
         // idempotent
         expect(editInsecureRegistries(after, next, add)).toBe(after);
         // round trip: removing what was added gives the original settings back
