@@ -177,7 +177,15 @@ export const CHECKS: readonly Check[] = [
         return c.hostPort === String(ctx.target.port) && c.hostIp === publishedIp(ctx.target) ? ok(`${wanted} published`) : fail(`${wanted} is not published (${describePublished(c.hostIp, c.hostPort)})`, REPAIR);
       }),
   },
-  { id: 'container-data-dir', run: (ctx) => container(ctx, (c) => (c.dataDir === ctx.target.dataDir ? ok(`${describeDataDir(c.dataDir)} mounted`) : fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR))) },
+  {
+    id: 'container-data-dir',
+    run: (ctx) =>
+      container(ctx, (c) => {
+        if (c.dataDir !== ctx.target.dataDir) return fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR);
+        const unlabeled = containerDifferences(c, { ...ctx.target, selinux: ctx.facts.docker.selinux }).find((d) => d.includes('SELinux'));
+        return unlabeled ? fail(`${unlabeled.replace(/^data /, '')}: dockerd labels containers for SELinux`, REPAIR) : ok(`${describeDataDir(c.dataDir)} mounted`);
+      }),
+  },
   {
     id: 'container-image',
     run: (ctx) => container(ctx, (c) => (containerDifferences(c, ctx.target).some((d) => d.startsWith('image')) ? warn(`image is ${c.image}, ${ctx.target.image} recorded`, REPAIR) : ok(c.image))),

@@ -70,6 +70,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       error: engine.error,
       denied: /\bEACCES\b|\bEPERM\b/.test(engine.error ?? ''),
       podman: Boolean(engine.podman),
+      selinux: Boolean(engine.selinux),
     },
     daemonJson,
     startup,

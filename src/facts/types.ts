@@ -52,6 +52,8 @@ export interface DockerFacts {
   denied?: boolean;
   /** `docker` is Podman's stand-in (podman-docker): there is no dockerd to configure. */
   podman?: boolean;
+  /** dockerd labels containers for SELinux (docker info: name=selinux): a bound host directory needs relabeling (:Z) to be written. */
+  selinux?: boolean;
 }
 
 export interface DaemonJsonFacts {
@@ -102,7 +104,8 @@ export interface ContainerFacts {
   dataPath: string | null;
   env: string[];
   labels: Record<string, string>;
-  mounts: { source: string; destination: string }[];
+  /** mode: what followed the paths in -v (ro, z, Z), as docker inspect gives it */
+  mounts: { source: string; destination: string; mode?: string }[];
 }
 
 export interface PortHolder {

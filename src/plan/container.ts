@@ -4,8 +4,8 @@ import { describeDataDir, type Wanted } from './wanted.js';
 import { AUTH_DIR, TLS_DIR } from '../tls/paths.js';
 import { HostRefusal } from '../errors.js';
 
-/** What the container needs to know: the wanted state with its image and data location resolved. */
-export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & { image: string; dataDir: string };
+/** What the container needs to know: the wanted state with its image and data location resolved, and whether dockerd labels for SELinux. */
+export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & { image: string; dataDir: string; selinux?: boolean };
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
 
@@ -17,11 +17,24 @@ function envOf(w: ContainerWanted): string[] {
   return env;
 }
 
+/**
+ * Under an SELinux-enabled dockerd, a container may only write a host directory labeled for it:
+ * without `:Z` the registry answers its ping, then fails every push (mkdir: permission denied).
+ * Z relabels the directory for this container alone: they are the registry's own. A volume is
+ * labeled by Docker already.
+ */
 function bindsOf(w: ContainerWanted): string[] {
-  const binds = [`${w.dataDir}:/var/lib/registry`];
-  if (w.tls) binds.push(`${TLS_DIR}:/certs:ro`);
-  if (w.auth) binds.push(`${AUTH_DIR}:/auth:ro`);
+  const label = (path: string, mode: string) => (w.selinux && path.startsWith('/') ? [mode, 'Z'].filter(Boolean).join(',') : mode);
+  const bind = (source: string, target: string, mode = '') => `${source}:${target}${label(source, mode) ? `:${label(source, mode)}` : ''}`;
+  const binds = [bind(w.dataDir, '/var/lib/registry')];
+  if (w.tls) binds.push(bind(TLS_DIR, '/certs', 'ro'));
+  if (w.auth) binds.push(bind(AUTH_DIR, '/auth', 'ro'));
   return binds;
+}
+
+/** A bind without z or Z, under an SELinux-enabled dockerd, is not labeled for the container. */
+function unlabeled(mode: string): boolean {
+  return !mode.split(',').some((o) => o === 'z' || o === 'Z');
 }
 
 /**
@@ -79,6 +92,7 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   if (c.hostIp !== publishedIp(w)) out.push(`port ${describePublished(c.hostIp, c.hostPort)} -> ${describePublished(publishedIp(w), w.port)}`);
   else if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
   if (c.dataDir !== w.dataDir) out.push(`data ${c.dataDir ? describeDataDir(c.dataDir) : 'none'} -> ${describeDataDir(w.dataDir)}`);
+  else if (w.selinux && w.dataDir.startsWith('/') && unlabeled(c.mounts.find((m) => m.destination === '/var/lib/registry')?.mode ?? '')) out.push(`data ${w.dataDir} not labeled for SELinux (:Z): the registry cannot write it`);
   for (const e of envOf(w)) if (!c.env.includes(e)) out.push(`environment lacks ${e}`);
   const stale = c.env.filter((e) => /^REGISTRY_(HTTP_TLS|AUTH)/.test(e) && !envOf(w).includes(e));
   if (stale.length) out.push(`environment has ${stale.map((e) => e.split('=')[0]).join(', ')} no longer wanted`);

@@ -72,7 +72,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name! }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
   // A new certificate or password file is only read when the registry starts.
   if (secure?.reloadRegistry && facts.container && !container.some((a) => a.op === 'run') && !secondPass) {
     const start = container.findIndex((a) => a.op === 'start');

@@ -230,6 +230,26 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(stopped.actions)).toEqual(['container:start']);
   });
 
+  it('an SELinux-enabled dockerd: host directories are bound with :Z (relabeled for the registry), a volume as it is; an existing bind without it is recreated', async () => {
+    const runOf = (plan: { actions: Action[] }) => plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
+    const fresh = runOf(planInstall(await factsFrom({ docker: { selinux: true } }), { ...wanted, tls: { sans: [] } }, templates));
+    expect(fresh.argv).toEqual(expect.arrayContaining(['/var/lib/registry:/var/lib/registry:Z', '/etc/setup-registry/tls:/certs:ro,Z']));
+    expect(fresh.create!.body).toMatchObject({ HostConfig: { Binds: ['/var/lib/registry:/var/lib/registry:Z', '/etc/setup-registry/tls:/certs:ro,Z'] } });
+    // without SELinux in dockerd, as before
+    expect(runOf(planInstall(await factsFrom({}), wanted, templates)).argv).toContain('/var/lib/registry:/var/lib/registry');
+
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] }, selinux: true };
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const unlabeled = planInstall(await factsFrom({ files, docker: live, container: healthyContainer }), wanted, templates);
+    expect(ops(unlabeled.actions)).toEqual(['container:remove', 'container:run']);
+    expect(unlabeled.actions.find((a) => a.kind === 'container')!.why).toContain('data /var/lib/registry not labeled for SELinux (:Z)');
+    const labeled = { ...healthyContainer, mounts: [{ source: '/var/lib/registry', destination: '/var/lib/registry', mode: 'z' }] };
+    expect(ops(planInstall(await factsFrom({ files, docker: live, container: labeled }), wanted, templates).actions)).toEqual([]);
+    const inVolume = { ...healthyContainer, dataDir: 'regdata', mounts: [{ source: '/var/lib/docker/volumes/regdata/_data', destination: '/var/lib/registry', mode: 'z' }] };
+    const volumeRun = runOf(planInstall(await factsFrom({ files, docker: live, container: { ...inVolume, restartPolicy: 'no' } }), { ...wanted, dataDir: 'regdata' }, templates));
+    expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
+  });
+
   describe('an existing container keeps its images where they are', () => {
     const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
     const docker = { liveInsecure: { registries: [ENTRY], cidrs: [] } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitForTrust } from '../../src/execute/verify.js';
+import { serverFacts } from '../../src/facts/docker-engine.js';
 import type { Ports } from '../../src/ports/index.js';
 
 /**
@@ -51,5 +52,14 @@ describe('waitForTrust', () => {
     const { asked, ports } = fakeDockerd({ events: '', info: info([ENTRY]) });
     await waitForTrust(ports, ENTRY, 2000);
     expect(asked).toEqual(['/info']);
+  });
+});
+
+describe('what GET /info says about dockerd', () => {
+  const infoWith = (extra: object) => ({ socket: '/fake.sock', request: async () => ({ status: 200, text: JSON.stringify({ ServerVersion: '20.10.24', RegistryConfig: null, ...extra }) }) }) as unknown as Ports['docker'];
+  it('SELinux labeling is on only when dockerd lists name=selinux in its security options', async () => {
+    expect((await serverFacts(infoWith({ SecurityOptions: ['name=seccomp,profile=default', 'name=selinux'] }))).selinux).toBe(true);
+    expect((await serverFacts(infoWith({ SecurityOptions: ['name=apparmor', 'name=seccomp,profile=default'] }))).selinux).toBe(false);
+    expect((await serverFacts(infoWith({ SecurityOptions: null }))).selinux).toBe(false);
   });
 });
