@@ -13,6 +13,7 @@ export interface EngineFacts {
   /** `docker` is Podman's stand-in (podman-docker, the default on RHEL 8+ and Fedora): there is no dockerd. */
   podman?: boolean;
   selinux?: boolean;
+  userns?: boolean;
 }
 
 export interface DockerProxy {
@@ -34,14 +35,15 @@ export async function clientFacts(proc: Processes): Promise<{ installed: boolean
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */
-export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'error'>> {
+export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'userns' | 'error'>> {
   try {
     const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string; SecurityOptions?: string[] | null }>(api, '/info');
     if (!info) return { serverVersion: null, liveInsecure: null, error: 'GET /info: 404' };
     const proxy = info.HttpProxy || info.HttpsProxy ? { http: info.HttpProxy || null, https: info.HttpsProxy || null, noProxy: info.NoProxy ?? '' } : null;
-    // "name=selinux" (Docker 1.13 and newer), only when dockerd runs with --selinux-enabled on an SELinux host.
-    const selinux = (info.SecurityOptions ?? []).some((o) => /^name=selinux(,|$)/.test(o));
-    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux, error: null };
+    // "name=selinux" (Docker 1.13 and newer), only when dockerd runs with --selinux-enabled on an SELinux host;
+    // "name=userns" when it remaps container users (userns-remap).
+    const option = (name: string) => (info.SecurityOptions ?? []).some((o) => o === `name=${name}` || o.startsWith(`name=${name},`));
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns: option('userns'), error: null };
   } catch (err) {
     return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
   }
@@ -69,7 +71,7 @@ interface Inspect {
   Id: string;
   State: { Running: boolean; Status: string };
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
-  HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+  HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null; UsernsMode?: string };
   Mounts: { Type?: string; Name?: string; Source: string; Destination: string; Mode?: string }[] | null;
 }
 
@@ -93,6 +95,7 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     env: c.Config.Env ?? [],
     labels: c.Config.Labels ?? {},
     mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, mode: m.Mode ?? '' })),
+    usernsMode: c.HostConfig.UsernsMode ?? '',
   };
 }
 

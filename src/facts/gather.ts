@@ -71,6 +71,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       denied: /\bEACCES\b|\bEPERM\b/.test(engine.error ?? ''),
       podman: Boolean(engine.podman),
       selinux: Boolean(engine.selinux),
+      userns: Boolean(engine.userns),
     },
     daemonJson,
     startup,

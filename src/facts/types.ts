@@ -54,6 +54,8 @@ export interface DockerFacts {
   podman?: boolean;
   /** dockerd labels containers for SELinux (docker info: name=selinux): a bound host directory needs relabeling (:Z) to be written. */
   selinux?: boolean;
+  /** dockerd remaps container users (userns-remap; docker info: name=userns): a container's root is not root on the host. */
+  userns?: boolean;
 }
 
 export interface DaemonJsonFacts {
@@ -106,6 +108,8 @@ export interface ContainerFacts {
   labels: Record<string, string>;
   /** mode: what followed the paths in -v (ro, z, Z), as docker inspect gives it */
   mounts: { source: string; destination: string; mode?: string }[];
+  /** 'host' when the container is exempt from dockerd's userns-remap (--userns=host) */
+  usernsMode?: string;
 }
 
 export interface PortHolder {

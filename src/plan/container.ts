@@ -4,8 +4,19 @@ import { describeDataDir, type Wanted } from './wanted.js';
 import { AUTH_DIR, TLS_DIR } from '../tls/paths.js';
 import { HostRefusal } from '../errors.js';
 
-/** What the container needs to know: the wanted state with its image and data location resolved, and whether dockerd labels for SELinux. */
-export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & { image: string; dataDir: string; selinux?: boolean };
+/** What the container needs to know: the wanted state with its image and data location resolved, and how dockerd confines containers (SELinux labels, remapped users). */
+export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & {
+  image: string;
+  dataDir: string;
+  selinux?: boolean;
+  /**
+   * dockerd remaps users: a container's root is an unprivileged user on the host, which can neither
+   * write a data directory root owns (one made before, or given with --data-dir) nor read the TLS
+   * key and htpasswd (root's, mode 0600). The registry is exempted (--userns=host, Docker's
+   * per-container opt-out) rather than its files handed to that user: the operator's data keeps its owner.
+   */
+  userns?: boolean;
+};
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
 
@@ -58,6 +69,7 @@ export function runArgv(w: ContainerWanted): string[] {
     'docker', 'run', '-d',
     '--name', w.name,
     '--restart', 'always',
+    ...(w.userns ? ['--userns', 'host'] : []),
     '-p', `${ip ? `${ip}:` : ''}${w.port}:5000`,
     ...bindsOf(w).flatMap((b) => ['-v', b]),
     ...envOf(w).flatMap((e) => ['-e', e]),
@@ -77,6 +89,7 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
       ExposedPorts: { '5000/tcp': {} },
       HostConfig: {
         RestartPolicy: { Name: 'always' },
+        ...(w.userns ? { UsernsMode: 'host' } : {}),
         PortBindings: { '5000/tcp': [{ HostIp: publishedIp(w) ?? '', HostPort: String(w.port) }] },
         Binds: bindsOf(w),
       },
@@ -89,6 +102,7 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   const out: string[] = [];
   if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
+  if (w.userns && c.usernsMode !== 'host') out.push('users remapped (userns-remap) -> --userns host');
   if (c.hostIp !== publishedIp(w)) out.push(`port ${describePublished(c.hostIp, c.hostPort)} -> ${describePublished(publishedIp(w), w.port)}`);
   else if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
   if (c.dataDir !== w.dataDir) out.push(`data ${c.dataDir ? describeDataDir(c.dataDir) : 'none'} -> ${describeDataDir(w.dataDir)}`);

@@ -12,7 +12,7 @@ import { onLoopback } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
-import { dataDirToKeep, DEFAULTS, entryOf, type Wanted } from './wanted.js';
+import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, type Wanted } from './wanted.js';
 
 export type { DaemonOutcome };
 
@@ -72,7 +72,11 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  if (facts.docker.userns && container.some((a) => a.op === 'run')) {
+    const files = [describeDataDir(dataDir), ...(wanted.tls ? ['its TLS key'] : []), ...(wanted.auth ? ['its htpasswd'] : [])];
+    notes.push(`dockerd remaps container users (userns-remap): the registry runs with --userns host, Docker's per-container opt-out, to use ${files.join(', ')} as root owns them on this host`);
+  }
   // A new certificate or password file is only read when the registry starts.
   if (secure?.reloadRegistry && facts.container && !container.some((a) => a.op === 'run') && !secondPass) {
     const start = container.findIndex((a) => a.op === 'start');

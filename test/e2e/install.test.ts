@@ -230,6 +230,21 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.push('registry.test:5000', 'named')).ok).toBe(true);
   });
 
+  it('dockerd with userns-remap, and a data directory root owns: the registry runs unmapped (--userns host), the push works, other containers stay remapped', async () => {
+    host = await TestHost.create({ daemonJson: '{"userns-remap": "default"}\n' });
+    // made before (a first install, by hand): root's, which a remapped container root cannot write
+    await host.sh('mkdir -p /var/lib/registry');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('dockerd remaps container users (userns-remap): the registry runs with --userns host');
+    expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'registry')).stdout.trim()).toBe('host');
+    expect((await host.push(ENTRY, 'remapped')).ok).toBe(true);
+    await host.docker('run', '-d', '--name', 'other', 'registry:3');
+    expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'other')).stdout.trim()).toBe('');
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+    expect((await host.tool('check')).exitCode).toBe(0);
+  });
+
   it('a registry on loopback (localhost): daemon.json untouched, no reload, published on loopback only, and a push works', async () => {
     host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
     const before = host.readFile('/etc/docker/daemon.json');

@@ -250,6 +250,20 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
   });
 
+  it('a dockerd that remaps users (userns-remap): the registry runs with --userns host, said in the plan; one running remapped is recreated', async () => {
+    const plan = planInstall(await factsFrom({ docker: { userns: true } }), wanted, templates);
+    const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
+    expect(run.argv.join(' ')).toContain('--restart always --userns host -p');
+    expect(run.create!.body).toMatchObject({ HostConfig: { UsernsMode: 'host' } });
+    expect(plan.notes.join('\n')).toContain("the registry runs with --userns host, Docker's per-container opt-out, to use /var/lib/registry as root owns them on this host");
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] }, userns: true };
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const remapped = planInstall(await factsFrom({ files, docker: live, container: healthyContainer }), wanted, templates);
+    expect(remapped.actions.find((a) => a.kind === 'container')!.why).toContain('users remapped (userns-remap) -> --userns host');
+    expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, usernsMode: 'host' } }), wanted, templates).actions)).toEqual([]);
+    expect(planInstall(await factsFrom({}), wanted, templates).notes.join('\n')).not.toContain('userns');
+  });
+
   describe('an existing container keeps its images where they are', () => {
     const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
     const docker = { liveInsecure: { registries: [ENTRY], cidrs: [] } };

@@ -62,4 +62,8 @@ describe('what GET /info says about dockerd', () => {
     expect((await serverFacts(infoWith({ SecurityOptions: ['name=apparmor', 'name=seccomp,profile=default'] }))).selinux).toBe(false);
     expect((await serverFacts(infoWith({ SecurityOptions: null }))).selinux).toBe(false);
   });
+  it('remapped users (userns-remap) show as name=userns', async () => {
+    expect((await serverFacts(infoWith({ SecurityOptions: ['name=seccomp,profile=default', 'name=userns'] }))).userns).toBe(true);
+    expect((await serverFacts(infoWith({ SecurityOptions: ['name=seccomp,profile=default'] }))).userns).toBe(false);
+  });
 });
