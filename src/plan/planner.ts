@@ -75,7 +75,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
   if (facts.docker.userns && container.some((a) => a.op === 'run')) {
     const files = [describeDataDir(dataDir), ...(wanted.tls ? ['its TLS key'] : []), ...(wanted.auth ? ['its htpasswd'] : [])];
-    notes.push(`dockerd remaps container users (userns-remap): the registry runs with --userns host, Docker's per-container opt-out, to use ${files.join(', ')} as root owns them on this host`);
+    notes.push(`dockerd remaps container users (userns-remap): the registry runs with --userns host, Docker's per-container opt-out, to use ${files.length > 1 ? `${files.slice(0, -1).join(', ')} and ${files.at(-1)}` : files[0]} as root owns them on this host`);
   }
   // A new certificate or password file is only read when the registry starts.
   if (secure?.reloadRegistry && facts.container && !container.some((a) => a.op === 'run') && !secondPass) {
