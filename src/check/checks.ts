@@ -10,7 +10,7 @@ import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
 import { flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
-import { onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
+import { cidrTrusting, onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
 import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
@@ -154,6 +154,8 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts, target }) => {
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
       if (onLoopback(target.entry)) return ok(`${target.entry} is on loopback, which dockerd always trusts`);
+      const cidr = facts.daemonJson.error ? null : cidrTrusting(facts, target.entry);
+      if (cidr) return ok(`${target.entry} is trusted by ${cidr} in the configuration, so it survives a restart`);
       if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
       let method;
       try {

@@ -8,7 +8,7 @@ import { planContainer, publishedIp } from './container.js';
 import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
-import { onLoopback } from './trust/daemon-json.js';
+import { cidrTrusting, onLoopback, trustedByCidr } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
@@ -44,10 +44,11 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const loopback = !secure && onLoopback(entry);
+  const cidr = secure || loopback ? null : cidrTrusting(facts, entry);
   const previous = parseState(facts.stateText);
-  const stale = staleEntries(facts, previous, secure || loopback ? null : { entry, method: wanted.method });
+  const stale = staleEntries(facts, previous, secure || loopback || cidr ? null : { entry, method: wanted.method });
   const trust =
-    secure || loopback
+    secure || loopback || cidr
       ? stale.length
         ? planTrust(facts, templates, { method: stale[0]!.method, add: [], remove: stale.map((s) => s.entry) })
         : planDaemonOnly(facts, [])
@@ -58,6 +59,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
+  if (cidr) notes.push(trustedByCidr(entry, cidr));
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   // Said once, in the plan that creates it: the docs' recipe serves anyone the same way, silently.
   if (!wanted.auth && !onLoopback(entry) && !facts.container) {

@@ -245,6 +245,22 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.tool('check')).exitCode).toBe(0);
   });
 
+  it('an address inside a CIDR block dockerd already trusts: daemon.json untouched, no reload, a push works, and uninstall leaves the block', async () => {
+    const config = '{"insecure-registries": ["198.18.0.0/16"]}\n';
+    host = await TestHost.create({ daemonJson: config });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('plan (dockerd: untouched)');
+    expect(r.stdout).toContain(`${ENTRY} is trusted by 198.18.0.0/16 in dockerd's insecure registries: no entry of its own needed`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+    expect((await host.push(ENTRY, 'bycidr')).ok).toBe(true);
+    const check = await host.tool('check', '--only', 'registry-configured,registry-trusted');
+    expect(check.stdout).toContain('is trusted by 198.18.0.0/16 in the configuration, so it survives a restart');
+    expect(check.exitCode).toBe(0);
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+  });
+
   it('a registry on loopback (localhost): daemon.json untouched, no reload, published on loopback only, and a push works', async () => {
     host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
     const before = host.readFile('/etc/docker/daemon.json');

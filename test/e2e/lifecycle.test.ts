@@ -190,6 +190,15 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(u.exitCode, u.stderr).toBe(0);
     expect(JSON.parse(client.readFile('/etc/docker/daemon.json')!)).toEqual({ debug: true, 'insecure-registries': [] });
     expect((await client.liveInsecure())[remote]).toBeUndefined();
+    // a CIDR block in the configuration, live, covers the registry: nothing to add, no reload, and the push works
+    const byBlock = `{"debug": true, "insecure-registries": ["${net.a.replace(/\.\d+$/, '.0')}/24"]}\n`;
+    client.writeFile('/etc/docker/daemon.json', byBlock);
+    await client.exec(['kill', '-HUP', String(pid)]);
+    await expect.poll(async () => (await client.docker('info', '--format', '{{json .RegistryConfig.InsecureRegistryCIDRs}}')).stdout).toContain('/24');
+    const covered = await client.tool('trust', remote, '--yes');
+    expect(covered.stdout).toContain(`already trusted: ${remote} (by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries)`);
+    expect(client.readFile('/etc/docker/daemon.json')).toBe(byBlock);
+    expect((await client.push(remote, 'fromclient')).ok).toBe(true);
     expect((await client.tool('trust', 'not a registry', '--yes')).exitCode).toBe(2);
   });
 });

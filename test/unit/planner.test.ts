@@ -70,6 +70,24 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(trustedLive({ registries: [], cidrs: ['127.0.0.0/8'] }, 'registry.test:5000')).toBe(false);
   });
 
+  it('a CIDR block in the configuration and live in dockerd that holds the address: no entry of its own, no reload; a block only in the file, or none, gets the entry', async () => {
+    const files = { '/etc/docker/daemon.json': '{"insecure-registries": ["10.0.0.0/8"]}\n' };
+    const live = { liveInsecure: { registries: [], cidrs: ['10.0.0.0/8', '127.0.0.0/8'] } };
+    const covered = planInstall(await factsFrom({ files, docker: live }), wanted, templates);
+    expect(writes(covered.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+    expect(ops(covered.actions)).toEqual(['container:run']);
+    expect(covered.notes).toContain(`${ENTRY} is trusted by 10.0.0.0/8 in dockerd's insecure registries: no entry of its own needed`);
+    // in the file but not live (not reloaded since): the entry, as without the block
+    const notLive = planInstall(await factsFrom({ files }), wanted, templates);
+    expect(writes(notLive.actions).map((w) => w.path)).toEqual(['/etc/docker/daemon.json', '/etc/setup-registry/state.json']);
+    // a block elsewhere: the entry
+    const elsewhere = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": ["192.168.0.0/16"]}\n' }, docker: { liveInsecure: { registries: [], cidrs: ['192.168.0.0/16'] } } }), wanted, templates);
+    expect(JSON.parse(writes(elsewhere.actions)[0]!.after)).toEqual({ 'insecure-registries': ['192.168.0.0/16', ENTRY] });
+    // an entry of its own already there is kept: nothing to do
+    const both = { '/etc/docker/daemon.json': `{"insecure-registries": ["10.0.0.0/8", "${ENTRY}"]}\n` };
+    expect(writes(planInstall(await factsFrom({ files: both, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['10.0.0.0/8'] } } }), wanted, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+  });
+
   it('converged host: no actions at all', async () => {
     const first = planInstall(await factsFrom({}), wanted, templates);
     const state = writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after;

@@ -90,6 +90,25 @@ export function trustedLive(live: HostFacts['docker']['liveInsecure'], entry: st
   return live.cidrs.some((cidr) => ipInCidr(host, cidr)) || (host === 'localhost' && live.cidrs.includes(LOOPBACK));
 }
 
+/**
+ * A CIDR block among dockerd's configured insecure registries (daemon.json or its flags), live in
+ * dockerd too, that holds one of the registry's addresses: dockerd trusts the registry by it
+ * (moby isSecureIndex matches every resolved address), so an entry of its own would only repeat it,
+ * and cost a reload.
+ */
+export function cidrTrusting(facts: HostFacts, entry: string): string | null {
+  const host = entry.replace(/:\d+$/, '');
+  const addresses = facts.addressLookup && 'addresses' in facts.addressLookup ? facts.addressLookup.addresses : [host];
+  const configured = [...insecureRegistriesOf(facts.daemonJson.config ?? {}), ...registriesInFlags(facts)];
+  // An entry of its own already there (an earlier install's) stays: nothing to change either way.
+  if (configured.includes(entry)) return null;
+  return configured.find((cidr) => cidr.includes('/') && facts.docker.liveInsecure?.cidrs.includes(cidr) && addresses.some((a) => ipInCidr(a, cidr))) ?? null;
+}
+
+export function trustedByCidr(entry: string, cidr: string): string {
+  return `${entry} is trusted by ${cidr} in dockerd's insecure registries: no entry of its own needed`;
+}
+
 function ipInCidr(ip: string, cidr: string): boolean {
   const [net, bitsText] = cidr.split('/');
   const toInt = (s: string) => {
