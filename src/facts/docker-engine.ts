@@ -79,15 +79,17 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
   const c = await getJson<Inspect>(api, `/containers/${name}/json`).catch(() => null);
   if (!c) return null;
   const data = c.Mounts?.find((m) => m.Destination === '/var/lib/registry');
+  const binding = c.HostConfig.PortBindings?.['5000/tcp']?.[0];
   return {
     id: c.Id,
     running: c.State.Running,
     status: c.State.Status,
     image: c.Config.Image,
     restartPolicy: c.HostConfig.RestartPolicy?.Name ?? '',
-    hostPort: c.HostConfig.PortBindings?.['5000/tcp']?.[0]?.HostPort ?? null,
-    // '' and 0.0.0.0 both mean every interface (docker's default)
-    hostIp: c.HostConfig.PortBindings?.['5000/tcp']?.[0]?.HostIp?.replace(/^(0\.0\.0\.0)?$/, '') || null,
+    hostPort: binding?.HostPort ?? null,
+    // 0.0.0.0 is every interface; '' is dockerd's default, every interface unless "ip" says otherwise
+    hostIp: binding?.HostIp && binding.HostIp !== '0.0.0.0' ? binding.HostIp : null,
+    publishedWithoutIp: binding ? !binding.HostIp : undefined,
     // A volume is named, not pathed: its directory is Docker's business, and binding that path would
     // leave the volume unused in Docker's eyes (and `docker volume prune` deletes unused volumes).
     dataDir: data ? (data.Type === 'volume' && data.Name ? data.Name : data.Source) : null,

@@ -5,6 +5,7 @@ import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
 import { containerFacts, containerPublishing, engineFacts, imagePresent } from './docker-engine.js';
 import { findDockerd } from './dockerd-process.js';
+import { optionValues } from '../formats/dockerd-flags.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { portHolder } from './listeners.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
@@ -46,6 +47,9 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   ]);
   const [local, [engine, container, image]] = await Promise.all([localFacts(ports), answers]);
   const { distro, init, dockerd, argv, startup, daemonJson, stateText } = local;
+  const bindIp = defaultBindIp(daemonJson.config, argv);
+  // A port published without an address is on dockerd's default one: say which.
+  if (container && container.hostIp === null && container.hostPort !== null && container.publishedWithoutIp) container.hostIp = bindIp;
   const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
@@ -72,6 +76,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       podman: Boolean(engine.podman),
       selinux: Boolean(engine.selinux),
       userns: Boolean(engine.userns),
+      bindIp,
     },
     daemonJson,
     startup,
@@ -101,6 +106,12 @@ async function lookUpAddress(ports: Ports, entry: string | undefined): Promise<H
     (addresses) => ({ addresses, local: local(addresses) }),
     (err: NodeJS.ErrnoException) => ({ error: err.code ?? err.message }),
   );
+}
+
+/** The --ip flag wins over daemon.json's "ip" (dockerd refuses both; the flag is what ran). 0.0.0.0 and :: are every interface. */
+function defaultBindIp(config: DaemonJsonFacts['config'], argv: string[] | null): string | null {
+  const ip = (argv ? optionValues(argv, ['--ip']).at(-1) : undefined) ?? (typeof config?.ip === 'string' ? config.ip : undefined);
+  return ip && ip !== '0.0.0.0' && ip !== '::' ? ip : null;
 }
 
 /** What the host's files and processes say, without dockerd: the distro, how dockerd starts, daemon.json. */

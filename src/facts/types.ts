@@ -56,6 +56,11 @@ export interface DockerFacts {
   selinux?: boolean;
   /** dockerd remaps container users (userns-remap; docker info: name=userns): a container's root is not root on the host. */
   userns?: boolean;
+  /**
+   * Where dockerd publishes a port given without an address ("ip" in daemon.json, or --ip), when
+   * that is not every interface: 127.0.0.1 on hosts hardened so. null: every interface (its default).
+   */
+  bindIp?: string | null;
 }
 
 export interface DaemonJsonFacts {
@@ -98,8 +103,10 @@ export interface ContainerFacts {
   image: string;
   restartPolicy: string;
   hostPort: string | null;
-  /** The one address the port is published on; null for every interface. */
+  /** The one address the port is published on (one given without an address: dockerd's default, bindIp); null for every interface. */
   hostIp: string | null;
+  /** published as `-p PORT:5000`, without an address: where is dockerd's to say (bindIp) */
+  publishedWithoutIp?: boolean;
   /** What holds the images (mounted at /var/lib/registry): a host directory, or a Docker volume's name. */
   dataDir: string | null;
   /** Where those images are on the host (for a volume, its directory under Docker's root). */

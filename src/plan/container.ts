@@ -16,6 +16,8 @@ export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & {
    * per-container opt-out) rather than its files handed to that user: the operator's data keeps its owner.
    */
   userns?: boolean;
+  /** dockerd's default address for published ports when it is not every interface (facts.docker.bindIp) */
+  bindIp?: string | null;
 };
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
@@ -58,13 +60,23 @@ export function publishedIp(w: Pick<Wanted, 'address'>): string | null {
   return /^127\.\d+\.\d+\.\d+$/.test(w.address) ? w.address : null;
 }
 
+/**
+ * The address given to `-p`: the loopback one, or every interface. Every interface is said
+ * explicitly (0.0.0.0) only where dockerd's default is another address ("ip": "127.0.0.1"), since
+ * a port given without one would be published there, out of the clients' reach; elsewhere it is
+ * left out, which also publishes on IPv6 where dockerd has it.
+ */
+function hostIpOf(w: ContainerWanted): string {
+  return publishedIp(w) ?? (w.bindIp ? '0.0.0.0' : '');
+}
+
 /** As `docker run -p` and `docker port` write it. */
 export function describePublished(ip: string | null, port: string | number | null): string {
   return port === null ? 'none' : `${ip ?? '0.0.0.0'}:${port}`;
 }
 
 export function runArgv(w: ContainerWanted): string[] {
-  const ip = publishedIp(w);
+  const ip = hostIpOf(w);
   return [
     'docker', 'run', '-d',
     '--name', w.name,
@@ -90,7 +102,7 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
       HostConfig: {
         RestartPolicy: { Name: 'always' },
         ...(w.userns ? { UsernsMode: 'host' } : {}),
-        PortBindings: { '5000/tcp': [{ HostIp: publishedIp(w) ?? '', HostPort: String(w.port) }] },
+        PortBindings: { '5000/tcp': [{ HostIp: hostIpOf(w), HostPort: String(w.port) }] },
         Binds: bindsOf(w),
       },
     },

@@ -74,7 +74,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  if (facts.docker.bindIp && !loopback && container.some((a) => a.op === 'run')) {
+    notes.push(`dockerd publishes ports on ${facts.docker.bindIp} unless told otherwise ("ip" in its configuration): the registry is published on every interface explicitly (-p 0.0.0.0:${wanted.port}:5000), for its clients at ${entry}`);
+  }
   if (facts.docker.userns && container.some((a) => a.op === 'run')) {
     const files = [describeDataDir(dataDir), ...(wanted.tls ? ['its TLS key'] : []), ...(wanted.auth ? ['its htpasswd'] : [])];
     notes.push(`dockerd remaps container users (userns-remap): the registry runs with --userns host, Docker's per-container opt-out, to use ${files.length > 1 ? `${files.slice(0, -1).join(', ')} and ${files.at(-1)}` : files[0]} as root owns them on this host`);

@@ -268,6 +268,23 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
   });
 
+  it('a dockerd that publishes on 127.0.0.1 by default ("ip"): the registry is published on every interface explicitly, said in the plan; loopback stays loopback', async () => {
+    const plan = planInstall(await factsFrom({ docker: { bindIp: '127.0.0.1' } }), wanted, templates);
+    const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
+    expect(run.argv).toEqual(expect.arrayContaining(['-p', '0.0.0.0:5000:5000']));
+    expect(run.create!.body).toMatchObject({ HostConfig: { PortBindings: { '5000/tcp': [{ HostIp: '0.0.0.0', HostPort: '5000' }] } } });
+    expect(plan.notes).toContain(`dockerd publishes ports on 127.0.0.1 unless told otherwise ("ip" in its configuration): the registry is published on every interface explicitly (-p 0.0.0.0:5000:5000), for its clients at ${ENTRY}`);
+    // without it, no address: dockerd's default (every interface, IPv6 too)
+    expect(planInstall(await factsFrom({}), wanted, templates).actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '5000:5000']) });
+    const local = planInstall(await factsFrom({ docker: { bindIp: '127.0.0.1' } }), { ...wanted, address: '127.0.0.1' }, templates);
+    expect(local.actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '127.0.0.1:5000:5000']) });
+    // one published without an address, so on 127.0.0.1 (as the facts resolve it): recreated
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] }, bindIp: '127.0.0.1' };
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const hidden = planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, hostIp: '127.0.0.1' } }), wanted, templates);
+    expect(hidden.actions.find((a) => a.kind === 'container')!.why).toContain('port 127.0.0.1:5000 -> 0.0.0.0:5000');
+  });
+
   it('a dockerd that remaps users (userns-remap): the registry runs with --userns host, said in the plan; one running remapped is recreated', async () => {
     const plan = planInstall(await factsFrom({ docker: { userns: true } }), wanted, templates);
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
