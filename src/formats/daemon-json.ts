@@ -34,7 +34,8 @@ export function parseDaemonJson(text: string, file: string): ParsedDaemonJson {
   }
   const config = value as DaemonConfig;
   const list = config[INSECURE_KEY];
-  if (list !== undefined && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) {
+  // null is what dockerd reads as no list (Go's JSON leaves the slice nil); a template may well write it.
+  if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) {
     throw new HostRefusal(`${file}: "${INSECURE_KEY}" must be a list of strings; fix it by hand, it was left unchanged`);
   }
   return { config, empty: false };

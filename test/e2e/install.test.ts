@@ -278,6 +278,14 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe('0.0.0.0:5000');
   });
 
+  it('"insecure-registries": null (what a template writes for an empty list; dockerd reads it as none): replaced by the list, and a push works', async () => {
+    host = await TestHost.create({ daemonJson: '{"insecure-registries": null, "debug": false}\n' });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(`{"insecure-registries": ["${ENTRY}"], "debug": false}\n`);
+    expect((await host.push(ENTRY, 'fromnull')).ok).toBe(true);
+  });
+
   it('a registry on loopback (localhost): daemon.json untouched, no reload, published on loopback only, and a push works', async () => {
     host = await TestHost.create({ daemonJson: `${JSON.stringify(UNRELATED, null, 2)}\n` });
     const before = host.readFile('/etc/docker/daemon.json');

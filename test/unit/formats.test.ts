@@ -17,12 +17,16 @@ describe('daemon.json', () => {
     expect(() => parseDaemonJson('{\n  "a": 1\n  "b": 2\n}', '/etc/docker/daemon.json')).toThrow(/^\/etc\/docker\/daemon\.json:3:3: not valid JSON/);
     expect(() => parseDaemonJson('{"a": 1', 'f')).toThrow(/^f:1:\d+: not valid JSON/);
   });
-  it('refuses null, arrays and a non-list insecure-registries, and accepts empty files and a BOM', () => {
+  it('refuses null, arrays and a non-list insecure-registries, and accepts empty files, a BOM and a null list', () => {
     expect(() => parseDaemonJson('null', 'f')).toThrow(/holds null/);
     expect(() => parseDaemonJson('[]', 'f')).toThrow(/holds an array/);
     expect(() => parseDaemonJson('{"insecure-registries": "a:1"}', 'f')).toThrow(/must be a list of strings/);
     expect(parseDaemonJson('  \n', 'f')).toEqual({ config: {}, empty: true });
     expect(parseDaemonJson('\uFEFF{"debug": true}', 'f').config).toEqual({ debug: true });
+    // null is no list to dockerd (Go leaves the slice nil): accepted, and replaced by the list
+    const nullList = '{\n  "insecure-registries": null,\n  "debug": true\n}\n';
+    const parsed = parseDaemonJson(nullList, 'f').config;
+    expect(editInsecureRegistries(nullList, parsed, ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ],\n  "debug": true\n}\n');
   });
   it('merges an entry key by key: order, other keys and existing entries kept, no duplicates', () => {
     const config = { 'log-driver': 'json-file', 'insecure-registries': ['a:1'], debug: false };
