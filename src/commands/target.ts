@@ -1,4 +1,4 @@
-import { parseState, type InstallState } from '../plan/state.js';
+import { readState, STATE_FILE, type InstallState } from '../plan/state.js';
 import { DEFAULTS, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort } from '../plan/wanted.js';
 import type { ContainerWanted } from '../plan/container.js';
 import { parseMethod } from '../plan/trust/index.js';
@@ -18,9 +18,13 @@ export interface TargetFlags {
  * in the state file, overridden by flags, else the defaults.
  */
 export function resolveTarget(flags: TargetFlags, stateText: string | null, fallbackAddress: string | null): ContainerWanted & { entry: string; state: InstallState | null } {
-  const state = parseState(stateText);
+  const read = readState(stateText);
+  const state = 'state' in read ? read.state : null;
   const address = flags.address !== undefined ? parseAddress(flags.address) : (state?.address ?? fallbackAddress);
-  if (!address) throw new UsageError('no registry recorded on this host (no /etc/setup-registry/state.json): pass --address');
+  if (!address) {
+    const why = 'problem' in read ? `${STATE_FILE} cannot be read (${read.problem}; an install rewrites it)` : `no ${STATE_FILE}`;
+    throw new UsageError(`no registry recorded on this host (${why}): pass --address`);
+  }
   const w: ContainerWanted = {
     address,
     port: flags.port !== undefined ? parsePort(flags.port) : (state?.port ?? DEFAULTS.port),

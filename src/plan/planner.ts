@@ -5,7 +5,7 @@ import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
 import { planContainer, publishedIp } from './container.js';
-import { parseState, renderState, STATE_FILE, type InstallState } from './state.js';
+import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { cidrTrusting, onLoopback, trustedByCidr } from './trust/daemon-json.js';
@@ -45,7 +45,8 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const loopback = !secure && onLoopback(entry);
   const cidr = secure || loopback ? null : cidrTrusting(facts, entry);
-  const previous = parseState(facts.stateText);
+  const recorded = readState(facts.stateText);
+  const previous = 'state' in recorded ? recorded.state : null;
   const stale = staleEntries(facts, previous, secure || loopback || cidr ? null : { entry, method: wanted.method });
   const trust =
     secure || loopback || cidr
@@ -60,6 +61,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
   if (cidr) notes.push(trustedByCidr(entry, cidr));
+  if ('problem' in recorded) notes.push(`${STATE_FILE} cannot be read (${recorded.problem}): it is written anew, the old one kept as a backup; trust entries it recorded are not known, so uninstall leaves them`);
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   // Said once, in the plan that creates it: the docs' recipe serves anyone the same way, silently.
   if (!wanted.auth && !onLoopback(entry) && !facts.container) {

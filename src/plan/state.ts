@@ -1,4 +1,5 @@
 import type { MethodName } from './trust/types.js';
+import { HostRefusal } from '../errors.js';
 
 /** What install set up, kept in /etc/setup-registry/state.json so check, repair and uninstall know it. */
 export const STATE_FILE = '/etc/setup-registry/state.json';
@@ -20,14 +21,32 @@ export interface InstallState {
   added: { entry: string; method: MethodName; file: string }[];
 }
 
+const STATE_VERSION = 1;
+
 export function parseState(text: string | null): InstallState | null {
-  if (!text) return null;
+  const read = readState(text);
+  return 'state' in read ? read.state : null;
+}
+
+/**
+ * The recorded install, or why a state file that is there cannot be used (then an install
+ * rewrites it, the old one kept as a backup). One from a newer setup-registry is refused: this
+ * version would drop what it does not know, and then undo the wrong things.
+ */
+export function readState(text: string | null): { state: InstallState | null } | { problem: string } {
+  if (text === null) return { state: null };
+  let s: unknown;
   try {
-    const s = JSON.parse(text) as InstallState;
-    return s && s.version === 1 ? s : null;
+    s = JSON.parse(text);
   } catch {
-    return null;
+    return { problem: text.trim() ? 'not valid JSON' : 'empty' };
   }
+  if (!s || typeof s !== 'object' || Array.isArray(s)) return { problem: 'not a JSON object' };
+  const version = (s as { version?: unknown }).version;
+  if (typeof version === 'number' && version > STATE_VERSION) {
+    throw new HostRefusal(`${STATE_FILE} was written by a newer setup-registry (state format ${version}, this one reads ${STATE_VERSION}): run that version; this one would lose what it recorded`);
+  }
+  return version === STATE_VERSION ? { state: s as InstallState } : { problem: `unknown state format ${JSON.stringify(version ?? null)}` };
 }
 
 export function renderState(s: InstallState): string {

@@ -78,6 +78,30 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(host.readFile('/etc/docker/daemon.json')).toBe(`${JSON.stringify({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] })}\n`);
   });
 
+  it('a state file that cannot be read: check says so; install rewrites it (the old one backed up); one from a newer setup-registry is refused, unchanged', async () => {
+    const STATE = '/etc/setup-registry/state.json';
+    host.writeFile(STATE, '{"version": 1, "address": ');
+    const c = await host.tool('check');
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr.trim()).toBe(`setup-registry: no registry recorded on this host (${STATE} cannot be read (not valid JSON; an install rewrites it)): pass --address`);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${STATE} cannot be read (not valid JSON): it is written anew, the old one kept as a backup`);
+    expect(JSON.parse(host.readFile(STATE)!)).toMatchObject({ version: 1, address: TEST_ADDRESS });
+    expect((await host.sh(`cat ${STATE}.*.bak`)).stdout).toContain('{"version": 1, "address": ');
+    expect((await host.tool('check')).exitCode).toBe(0);
+
+    const newer = '{"version": 2, "address": "198.18.0.1", "added": []}\n';
+    host.writeFile(STATE, newer);
+    for (const args of [['--yes', '--address', TEST_ADDRESS], ['check'], ['repair', '--yes'], ['uninstall', '--yes']]) {
+      const refused = await host.tool(...args);
+      expect(refused.exitCode, args.join(' ')).toBe(2);
+      expect(refused.stderr).toContain(`${STATE} was written by a newer setup-registry (state format 2, this one reads 1): run that version`);
+    }
+    expect(host.readFile(STATE)).toBe(newer);
+    expect((await host.docker('inspect', '-f', '{{.State.Running}}', 'registry')).stdout.trim()).toBe('true');
+  });
+
   it('a conflicting DOCKER_OPTS flag: dockerd refuses to start after a restart', async () => {
     host.writeFile('/etc/default/docker', 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n');
     await host.exec(['service', 'docker', 'restart']);

@@ -10,6 +10,8 @@ import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
 import { trustedLive } from '../../src/plan/trust/daemon-json.js';
 import { parseDataDir, type Wanted } from '../../src/plan/wanted.js';
+import { readState } from '../../src/plan/state.js';
+import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
 
@@ -86,6 +88,19 @@ describe('install planner (pure: facts in, actions out)', () => {
     // an entry of its own already there is kept: nothing to do
     const both = { '/etc/docker/daemon.json': `{"insecure-registries": ["10.0.0.0/8", "${ENTRY}"]}\n` };
     expect(writes(planInstall(await factsFrom({ files: both, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['10.0.0.0/8'] } } }), wanted, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+  });
+
+  it('a state file that cannot be read is written anew, saying so; one from a newer setup-registry is refused', async () => {
+    expect(readState(null)).toEqual({ state: null });
+    expect(readState('')).toEqual({ problem: 'empty' });
+    expect(readState('{"version": 1, "address": ')).toEqual({ problem: 'not valid JSON' });
+    expect(readState('[]')).toEqual({ problem: 'not a JSON object' });
+    expect(readState('{"address": "x"}')).toEqual({ problem: 'unknown state format null' });
+    expect(() => readState('{"version": 2}')).toThrow(HostRefusal);
+    expect(() => readState('{"version": 2}')).toThrow('/etc/setup-registry/state.json was written by a newer setup-registry (state format 2, this one reads 1): run that version');
+    const plan = planInstall(await factsFrom({ files: { '/etc/setup-registry/state.json': '{"version": 1, "addr' } }), wanted, templates);
+    expect(plan.notes).toContain('/etc/setup-registry/state.json cannot be read (not valid JSON): it is written anew, the old one kept as a backup; trust entries it recorded are not known, so uninstall leaves them');
+    expect(writes(plan.actions).find((w) => w.path === '/etc/setup-registry/state.json')).toMatchObject({ before: '{"version": 1, "addr' });
   });
 
   it('converged host: no actions at all', async () => {
