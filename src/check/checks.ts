@@ -12,7 +12,7 @@ import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { cidrTrusting, onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
 
-import { isRegistryAnswer, pingOnce, smokePush } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, registryCause, smokePush } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
 import { certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
@@ -261,12 +261,14 @@ export const CHECKS: readonly Check[] = [
       if (target.auth && !credentials) {
         return warn('auth is on, and no credentials to push with', `docker login ${target.entry}, then run check --deep again (or: check --deep --user USER --password-stdin)`);
       }
+      const started = Date.now();
       try {
         const endpoint = endpointOf(target, facts, credentials ?? null);
         return ok(`pushed and deleted ${await smokePush(ports, endpoint.entry, () => endpoint).run()}`);
       } catch (err) {
         const route = proxyRoute(facts, target.entry, Boolean(target.tls));
-        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : REPAIR);
+        const cause = await registryCause(ports.docker, target.name, started);
+        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${cause ? `; ${cause}` : ''}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : REPAIR);
       }
     },
   },

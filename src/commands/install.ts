@@ -15,7 +15,7 @@ import { containerFacts } from '../facts/docker-engine.js';
 import { onLoopback } from '../plan/trust/daemon-json.js';
 import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, parseAddress, parseDataDir, parseImage, parseName, parsePort, parseTimeout, type Wanted } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
-import { isRegistryAnswer, pingOnce, reloadLogOf, smokePush, waitForRegistry, waitForTrust } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, reloadLogOf, smokePush, waitForRegistry, waitForTrust, registryCause } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput, type Output } from '../output.js';
@@ -203,7 +203,7 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 
     // TLS: Docker trusts the registry through its CA in certs.d; prove it with a push (with the credentials when auth is on).
     const endpoint = () => registryEndpoint(ports, plan.entry, w);
     const steps: Step[] = [{ title: `wait for the registry: GET https://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, await endpoint(), w.timeoutMs, w.name)) }];
-    if (!w.auth || w.auth.credentials) steps.push(smokeStep(smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`, plan.proxy));
+    if (!w.auth || w.auth.credentials) steps.push(smokeStep(ports, w.name, smokePush(ports, plan.entry, endpoint), `push a tiny image to ${plan.entry} over TLS${w.auth ? ' as ' + w.auth.credentials!.user : ''} and delete it`, plan.proxy));
     return steps;
   }
   // The trust is watched from the start (a reload is asynchronous), so it is usually confirmed by the time the registry runs.
@@ -214,15 +214,21 @@ export function verifySteps(ports: Ports, plan: Pick<Plan, 'entry' | 'daemon' | 
   return [
     { title: `confirm ${plan.entry} is trusted by the live dockerd`, run: () => confirmTrust(), prepare: confirmTrust },
     { title: `wait for the registry: GET http://${plan.entry}/v2/`, run: async () => void (await waitForRegistry(ports, plan.entry, w.timeoutMs, w.name)) },
-    smokeStep(smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`, plan.proxy),
+    smokeStep(ports, w.name, smokePush(ports, plan.entry), `push a tiny image to ${plan.entry} and delete it (proves the daemon trust)`, plan.proxy),
   ];
 }
 
-/** A push that went through dockerd's proxy and failed most likely failed there: the message says so, with the fix. */
-function smokeStep(smoke: ReturnType<typeof smokePush>, title: string, proxy: ProxyRoute | null): Step {
+/**
+ * A failed push says what the registry logged as its cause; one that went through dockerd's proxy
+ * most likely failed there, and the message says so, with the fix.
+ */
+function smokeStep(ports: Ports, container: string, smoke: ReturnType<typeof smokePush>, title: string, proxy: ProxyRoute | null): Step {
   const run = async () => {
-    await smoke.run().catch((err: Error) => {
-      throw proxy ? new Error(`${err.message}\nlikely cause: ${describeProxyRoute(proxy)}; ${proxy.fix}`) : err;
+    const started = Date.now();
+    await smoke.run().catch(async (err: Error) => {
+      const cause = await registryCause(ports.docker, container, started);
+      if (!cause && !proxy) throw err;
+      throw new Error([err.message, cause, proxy && `likely cause: ${describeProxyRoute(proxy)}; ${proxy.fix}`].filter(Boolean).join('\n'));
     });
   };
   return { title, run, prepare: smoke.prepare, cleanup: smoke.cleanup };

@@ -2,7 +2,7 @@ import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DockerApiError, getJson, type DockerApi } from '../ports/docker-api.js';
-import { demuxLogs } from '../formats/docker-logs.js';
+import { demuxLogs, registryLoggedError } from '../formats/docker-logs.js';
 import { reloadRefusal } from '../formats/dockerd-log.js';
 import type { Action } from '../plan/actions.js';
 import { emptyImageArchive } from './tiny-image.js';
@@ -165,9 +165,26 @@ async function containerGaveUp(api: DockerApi, name: string, restarts: { seen: n
   if (c.State.Running && !c.State.Restarting && c.RestartCount === first) return null;
   const exit = `exit code ${c.State.ExitCode}${c.State.Error ? `, ${c.State.Error}` : ''}`;
   const how = c.State.Restarting ? `exited (${exit}) and is being restarted` : c.State.Running ? `restarted ${c.RestartCount - first} times` : `stopped (${exit})`;
-  const logs = await api.request('GET', `/containers/${name}/logs?stdout=1&stderr=1&tail=8`, { timeoutMs: 5000 }).catch(() => null);
-  const lines = logs?.raw && logs.status === 200 ? demuxLogs(logs.raw).trim() : '';
+  const lines = (await containerLogs(api, name, 8)).trim();
   return `the registry container ${name} ${how} instead of answering${lines ? `; its last log lines (docker logs ${name}):\n${lines}` : ''}`;
+}
+
+/** The last lines a container wrote (both streams), from `sinceMs` on when given; '' when they cannot be had. */
+async function containerLogs(api: DockerApi, name: string, tail: number, sinceMs?: number): Promise<string> {
+  // Whole seconds: dockerd reads digits after a point as nanoseconds.
+  const since = sinceMs === undefined ? '' : `&since=${Math.floor(sinceMs / 1000)}`;
+  const logs = await api.request('GET', `/containers/${name}/logs?stdout=1&stderr=1&tail=${tail}${since}`, { timeoutMs: 5000 }).catch(() => null);
+  return logs?.raw && logs.status === 200 ? demuxLogs(logs.raw) : '';
+}
+
+/**
+ * What the registry logged as the cause of a failed push: dockerd passes on only the status
+ * ("500 Internal Server Error"), the registry says what it could not do (a full disk, a directory
+ * it may not write, ...). null when it logged no error since the push began.
+ */
+export async function registryCause(api: DockerApi, container: string, sinceMs: number): Promise<string | null> {
+  const cause = registryLoggedError(await containerLogs(api, container, 50, sinceMs));
+  return cause && `the registry logged (docker logs ${container}): ${cause}`;
 }
 
 export const SMOKE_REPO = 'setup-registry/smoke';

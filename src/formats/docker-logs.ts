@@ -16,3 +16,18 @@ export function demuxLogs(body: Buffer): string {
   }
   return at === 0 && body.length > 0 ? body.toString('utf8') : Buffer.concat(parts).toString('utf8');
 }
+
+/**
+ * The cause the registry logged for its last failed request (distribution's `level=error ...
+ * err.detail="..."`, as text or JSON): a push through dockerd reports only the HTTP status, as in
+ * "received unexpected HTTP status: 500 Internal Server Error".
+ */
+export function registryLoggedError(text: string): string | null {
+  const last = text.split('\n').filter((l) => /\blevel"?[=:]"?error\b/.test(l)).at(-1);
+  if (!last) return null;
+  for (const key of ['err\\.detail', 'err\\.message']) {
+    const value = new RegExp(`"?${key}"?[=:]"((?:[^"\\\\]|\\\\.)*)"`).exec(last)?.[1]?.replace(/\\(["\\])/g, '$1');
+    if (value && value !== 'unknown error') return value;
+  }
+  return null;
+}

@@ -101,6 +101,19 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertSound(host, 'old');
   });
 
+  it("a data directory with no space left: the failed push says what the registry logged (not only dockerd's 500), and is rolled back", async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    await host.sh('mkdir -p /var/lib/registry && mount -t tmpfs -o size=4k sr-full /var/lib/registry && (dd if=/dev/zero of=/var/lib/registry/fill bs=1k count=8 2>/dev/null || true)');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('500 Internal Server Error');
+    expect(r.stderr).toMatch(/the registry logged \(docker logs registry\): filesystem: .*no space left on device/);
+    expect(r.stderr).toContain('restored /etc/docker/daemon.json');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    await assertSound(host, 'old');
+  });
+
   it('a registry container that exits at once: the failure says so with its log lines (not after --timeout), and is rolled back', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     // TLS files that do not exist: the registry stops as it starts, and --restart always keeps restarting it.

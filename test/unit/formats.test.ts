@@ -7,7 +7,7 @@ import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
 import { flagConflicts, keyOfFlagWord, keysInFile } from '../../src/knowledge/dockerd-options.js';
 import { nextLink } from '../../src/registry-api.js';
-import { demuxLogs } from '../../src/formats/docker-logs.js';
+import { demuxLogs, registryLoggedError } from '../../src/formats/docker-logs.js';
 import { reloadRefusal } from '../../src/formats/dockerd-log.js';
 import { goesThroughProxy } from '../../src/formats/no-proxy.js';
 import { unitOfCgroup } from '../../src/facts/dockerd-process.js';
@@ -234,5 +234,17 @@ describe("a container's logs (GET /containers/NAME/logs)", () => {
     expect(demuxLogs(Buffer.from('plain text\n'))).toBe('plain text\n');
     expect(demuxLogs(frame(1, 'cut short').subarray(0, 12))).toBe('cut ');
     expect(demuxLogs(Buffer.alloc(0))).toBe('');
+  });
+});
+
+describe("the registry's own account of a failed request", () => {
+  const text = (detail: string) => `time="2026-11-29T05:59:08Z" level=error msg="response completed with error" err.code=unknown err.detail="${detail}" err.message="unknown error" http.request.method=POST`;
+  it("takes the last error line's err.detail (text or JSON), unescaped; none without an error line", () => {
+    const full = 'filesystem: write /var/lib/registry/docker/registry/v2/repositories/x/_uploads/a/startedat: no space left on device';
+    expect(registryLoggedError(`${text('filesystem: old')}\n${text(full)}\ntime="x" level=info msg="response completed" http.response.status=202\n`)).toBe(full);
+    expect(registryLoggedError(text('mkdir \\"/var/lib/registry/docker\\": permission denied'))).toBe('mkdir "/var/lib/registry/docker": permission denied');
+    expect(registryLoggedError(JSON.stringify({ level: 'error', msg: 'response completed with error', 'err.code': 'unknown', 'err.detail': 'read-only file system', 'err.message': 'unknown error' }))).toBe('read-only file system');
+    expect(registryLoggedError('time="x" level=error msg="x" err.code=blob unknown err.message="blob unknown to registry"')).toBe('blob unknown to registry');
+    expect(registryLoggedError('time="x" level=info msg="listening on [::]:5000"\n')).toBeNull();
   });
 });
