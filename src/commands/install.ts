@@ -57,6 +57,8 @@ export async function install(flags: InstallFlags): Promise<number> {
     method: parseMethod(flags.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
+  // Docker would bind a file there too, and the registry fail at its start, after the trust was changed.
+  if (partial.dataDir && (await ports.files.isDirectory(partial.dataDir)) === false) throw new UsageError(`--data-dir: ${partial.dataDir} is not a directory`);
   let address = flags.address === undefined ? undefined : parseAddress(flags.address);
   if (address === undefined && !interactive) {
     address = (await primaryIPv4()) ?? undefined;

@@ -13,6 +13,8 @@ export interface HostFiles {
   exists(file: string): Promise<boolean>;
   list(dir: string): Promise<string[]>;
   mode(file: string): Promise<number | null>;
+  /** true for a directory, false for anything else there, null when nothing is. */
+  isDirectory(path: string): Promise<boolean | null>;
   /** Atomic replace: temp file in the same directory, fsync, rename; mode and owner of the old file kept. */
   writeAtomic(file: string, text: string, opts?: { mode?: number }): Promise<void>;
   /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
@@ -74,6 +76,16 @@ export function hostFiles(root = '/'): HostFiles {
         return readdirSync(real(dir)).sort();
       } catch (err) {
         if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+        throw err;
+      }
+    },
+    async isDirectory(p) {
+      try {
+        return statSync(real(p)).isDirectory();
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        // a file on the way: no directory can be there
+        if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
         throw err;
       }
     },

@@ -169,10 +169,12 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{\n  "debug": true,\n  "log-driver" "json-file"\n}\n');
 
     host.writeFile('/etc/docker/daemon.json', '{}\n');
-    for (const args of [['--port', '0'], ['--port', '70000'], ['--address', 'a b'], ['--address', '1.2.3.4"; rm -rf /'], ['--method', 'bogus']]) {
+    host.writeFile('/var/lib/a-file', 'not a directory\n');
+    for (const args of [['--port', '0'], ['--port', '70000'], ['--address', 'a b'], ['--address', '1.2.3.4"; rm -rf /'], ['--method', 'bogus'], ['--data-dir', '/var/lib/a-file'], ['--data-dir', '/var/lib/a-file/images']]) {
       const r = await host.tool('--yes', '--address', TEST_ADDRESS, ...args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      if (args[1]!.includes('a-file')) expect(r.stderr.trim()).toBe(`setup-registry: --data-dir: ${args[1]} is not a directory`);
     }
     // a host name that does not resolve here: refused before anything changes, not after --timeout
     const unresolved = await host.tool('--yes', '--address', 'registry.example.invalid');
