@@ -18,6 +18,8 @@ export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & {
   userns?: boolean;
   /** dockerd's default address for published ports when it is not every interface (facts.docker.bindIp) */
   bindIp?: string | null;
+  /** the address is one of this host's (facts.addressLookup) */
+  addressLocal?: boolean;
 };
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
@@ -51,23 +53,23 @@ function unlabeled(mode: string): boolean {
 }
 
 /**
- * A registry its clients reach on loopback is published on loopback only. Published on every
- * interface (docker's default), a registry meant for this host alone would be open to the network,
- * with no auth.
+ * Where the registry's port is published (`on`: null for every interface) and the address `-p`
+ * gives for it (`arg`: '' for none, dockerd's default).
+ * - A registry its clients reach on loopback is published on loopback only: on every interface
+ *   (docker's default) a registry meant for this host alone would be open to the network, no auth.
+ * - Elsewhere dockerd's default is kept: every interface (IPv6 too, where dockerd has it), or the
+ *   address the operator chose with "ip" / --ip.
+ * - Unless that default is not where the clients reach the registry ("ip": "127.0.0.1", a common
+ *   hardening): then it is published on the registry's own address when this host has it, else on
+ *   every interface, explicitly.
  */
-export function publishedIp(w: Pick<Wanted, 'address'>): string | null {
-  if (w.address === 'localhost') return '127.0.0.1';
-  return /^127\.\d+\.\d+\.\d+$/.test(w.address) ? w.address : null;
-}
-
-/**
- * The address given to `-p`: the loopback one, or every interface. Every interface is said
- * explicitly (0.0.0.0) only where dockerd's default is another address ("ip": "127.0.0.1"), since
- * a port given without one would be published there, out of the clients' reach; elsewhere it is
- * left out, which also publishes on IPv6 where dockerd has it.
- */
-function hostIpOf(w: ContainerWanted): string {
-  return publishedIp(w) ?? (w.bindIp ? '0.0.0.0' : '');
+export function publishing(w: Pick<ContainerWanted, 'address' | 'bindIp' | 'addressLocal'>): { on: string | null; arg: string } {
+  const loopback = w.address === 'localhost' ? '127.0.0.1' : /^127\.\d+\.\d+\.\d+$/.test(w.address) ? w.address : null;
+  if (loopback) return { on: loopback, arg: loopback };
+  if (!w.bindIp) return { on: null, arg: '' };
+  if (w.bindIp === w.address) return { on: w.bindIp, arg: '' };
+  if (w.addressLocal && /^\d+\.\d+\.\d+\.\d+$/.test(w.address)) return { on: w.address, arg: w.address };
+  return { on: null, arg: '0.0.0.0' };
 }
 
 /** As `docker run -p` and `docker port` write it. */
@@ -76,7 +78,7 @@ export function describePublished(ip: string | null, port: string | number | nul
 }
 
 export function runArgv(w: ContainerWanted): string[] {
-  const ip = hostIpOf(w);
+  const ip = publishing(w).arg;
   return [
     'docker', 'run', '-d',
     '--name', w.name,
@@ -102,7 +104,7 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
       HostConfig: {
         RestartPolicy: { Name: 'always' },
         ...(w.userns ? { UsernsMode: 'host' } : {}),
-        PortBindings: { '5000/tcp': [{ HostIp: hostIpOf(w), HostPort: String(w.port) }] },
+        PortBindings: { '5000/tcp': [{ HostIp: publishing(w).arg, HostPort: String(w.port) }] },
         Binds: bindsOf(w),
       },
     },
@@ -115,7 +117,8 @@ export function containerDifferences(c: ContainerFacts, w: ContainerWanted): str
   if (c.image !== w.image) out.push(`image ${c.image} -> ${w.image}`);
   if (c.restartPolicy !== 'always') out.push(`restart policy ${c.restartPolicy || 'no'} -> always`);
   if (w.userns && c.usernsMode !== 'host') out.push('users remapped (userns-remap) -> --userns host');
-  if (c.hostIp !== publishedIp(w)) out.push(`port ${describePublished(c.hostIp, c.hostPort)} -> ${describePublished(publishedIp(w), w.port)}`);
+  const on = publishing(w).on;
+  if (c.hostIp !== on) out.push(`port ${describePublished(c.hostIp, c.hostPort)} -> ${describePublished(on, w.port)}`);
   else if (c.hostPort !== String(w.port)) out.push(`port ${c.hostPort ?? 'none'} -> ${w.port}`);
   if (c.dataDir !== w.dataDir) out.push(`data ${c.dataDir ? describeDataDir(c.dataDir) : 'none'} -> ${describeDataDir(w.dataDir)}`);
   else if (w.selinux && w.dataDir.startsWith('/') && unlabeled(c.mounts.find((m) => m.destination === '/var/lib/registry')?.mode ?? '')) out.push(`data ${w.dataDir} not labeled for SELinux (:Z): the registry cannot write it`);

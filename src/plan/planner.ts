@@ -4,7 +4,7 @@ import { dockerPackage } from '../knowledge/distros.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
-import { planContainer, publishedIp } from './container.js';
+import { planContainer, publishing } from './container.js';
 import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
@@ -62,7 +62,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   }
   if (cidr) notes.push(trustedByCidr(entry, cidr));
   if ('problem' in recorded) notes.push(`${STATE_FILE} cannot be read (${recorded.problem}): it is written anew, the old one kept as a backup; trust entries it recorded are not known, so uninstall leaves them`);
-  if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishedIp(wanted)} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
+  if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishing(wanted).on} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   // Said once, in the plan that creates it: the docs' recipe serves anyone the same way, silently.
   if (!wanted.auth && !onLoopback(entry) && !facts.container) {
     notes.push(`the registry will take pushes and pulls from anyone who reaches port ${wanted.port} of this host (${secure ? 'TLS' : 'plain HTTP'}, no auth): to restrict it, ${secure ? '--auth USER' : '--tls --auth USER'}, or a firewall`);
@@ -74,11 +74,14 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   notes.push(...image.notes);
   secondPass ||= image.secondPass;
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
+  const addressLocal = Boolean(facts.addressLookup && 'local' in facts.addressLookup && facts.addressLookup.local);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
-  if (facts.docker.bindIp && !loopback && container.some((a) => a.op === 'run')) {
-    notes.push(`dockerd publishes ports on ${facts.docker.bindIp} unless told otherwise ("ip" in its configuration): the registry is published on every interface explicitly (-p 0.0.0.0:${wanted.port}:5000), for its clients at ${entry}`);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp, addressLocal }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const published = publishing({ ...wanted, bindIp: facts.docker.bindIp, addressLocal });
+  if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
+    const where = published.on ? `on ${published.on}` : 'on every interface';
+    notes.push(`dockerd publishes ports on ${facts.docker.bindIp} unless told otherwise ("ip" in its configuration): the registry is published ${where} (-p ${published.arg}:${wanted.port}:5000), where its clients reach it at ${entry}`);
   }
   if (facts.docker.userns && container.some((a) => a.op === 'run')) {
     const files = [describeDataDir(dataDir), ...(wanted.tls ? ['its TLS key'] : []), ...(wanted.auth ? ['its htpasswd'] : [])];

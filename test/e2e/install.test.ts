@@ -263,21 +263,21 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
   });
 
-  it('dockerd publishing on 127.0.0.1 by default ("ip"): the registry is published on every interface, reachable at its address, and a push works', async () => {
+  it('dockerd publishing on 127.0.0.1 by default ("ip"): the registry is published on its own address, where clients reach it, and a push works', async () => {
     host = await TestHost.create({ daemonJson: '{"ip": "127.0.0.1"}\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '10');
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('dockerd publishes ports on 127.0.0.1 unless told otherwise');
-    expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe('0.0.0.0:5000');
+    expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe(ENTRY);
     expect((await host.push(ENTRY, 'everywhere')).ok).toBe(true);
     expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
     // one published without an address, as by hand: on 127.0.0.1 here, which check names and repair fixes
     await host.docker('rm', '-f', 'registry');
     await host.docker('run', '-d', '--name', 'registry', '--restart', 'always', '-p', '5000:5000', '-v', '/var/lib/registry:/var/lib/registry', '-e', 'REGISTRY_STORAGE_DELETE_ENABLED=true', '--label', 'io.github.setup-registry.managed=true', 'registry:3');
     const c = await host.tool('check', '--only', 'container-port');
-    expect(c.stdout).toContain('0.0.0.0:5000 is not published (127.0.0.1:5000)');
+    expect(c.stdout).toContain(`${ENTRY} is not published (127.0.0.1:5000)`);
     expect((await host.tool('repair', '--yes')).exitCode).toBe(0);
-    expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe('0.0.0.0:5000');
+    expect((await host.docker('port', 'registry', '5000')).stdout.trim()).toBe(ENTRY);
   });
 
   it('"insecure-registries": null (what a template writes for an empty list; dockerd reads it as none): replaced by the list, and a push works', async () => {

@@ -283,12 +283,20 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
   });
 
-  it('a dockerd that publishes on 127.0.0.1 by default ("ip"): the registry is published on every interface explicitly, said in the plan; loopback stays loopback', async () => {
+  it('a dockerd that publishes on 127.0.0.1 by default ("ip"): the registry is published on its own address (every interface when this host does not have it), said in the plan; loopback stays loopback; an "ip" that is the address is kept', async () => {
     const plan = planInstall(await factsFrom({ docker: { bindIp: '127.0.0.1' } }), wanted, templates);
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
     expect(run.argv).toEqual(expect.arrayContaining(['-p', '0.0.0.0:5000:5000']));
     expect(run.create!.body).toMatchObject({ HostConfig: { PortBindings: { '5000/tcp': [{ HostIp: '0.0.0.0', HostPort: '5000' }] } } });
-    expect(plan.notes).toContain(`dockerd publishes ports on 127.0.0.1 unless told otherwise ("ip" in its configuration): the registry is published on every interface explicitly (-p 0.0.0.0:5000:5000), for its clients at ${ENTRY}`);
+    expect(plan.notes).toContain(`dockerd publishes ports on 127.0.0.1 unless told otherwise ("ip" in its configuration): the registry is published on every interface (-p 0.0.0.0:5000:5000), where its clients reach it at ${ENTRY}`);
+    // the address is this host's: published there only
+    const own = planInstall({ ...(await factsFrom({ docker: { bindIp: '127.0.0.1' } })), addressLookup: { addresses: ['10.0.0.5'], local: true } }, wanted, templates);
+    expect(own.actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '10.0.0.5:5000:5000']) });
+    expect(own.notes.join('\n')).toContain('the registry is published on 10.0.0.5 (-p 10.0.0.5:5000:5000)');
+    // "ip" is the registry's address: dockerd's default is right, and kept
+    const same = planInstall(await factsFrom({ docker: { bindIp: '10.0.0.5' } }), wanted, templates);
+    expect(same.actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '5000:5000']) });
+    expect(same.notes.join('\n')).not.toContain('unless told otherwise');
     // without it, no address: dockerd's default (every interface, IPv6 too)
     expect(planInstall(await factsFrom({}), wanted, templates).actions.find((a) => a.kind === 'container' && a.op === 'run')).toMatchObject({ argv: expect.arrayContaining(['-p', '5000:5000']) });
     const local = planInstall(await factsFrom({ docker: { bindIp: '127.0.0.1' } }), { ...wanted, address: '127.0.0.1' }, templates);
@@ -298,6 +306,8 @@ describe('install planner (pure: facts in, actions out)', () => {
     const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
     const hidden = planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, hostIp: '127.0.0.1' } }), wanted, templates);
     expect(hidden.actions.find((a) => a.kind === 'container')!.why).toContain('port 127.0.0.1:5000 -> 0.0.0.0:5000');
+    const kept = planInstall(await factsFrom({ files, docker: { ...live, bindIp: '10.0.0.5' }, container: { ...healthyContainer, hostIp: '10.0.0.5' } }), wanted, templates);
+    expect(ops(kept.actions)).toEqual([]);
   });
 
   it('a dockerd that remaps users (userns-remap): the registry runs with --userns host, said in the plan; one running remapped is recreated', async () => {
