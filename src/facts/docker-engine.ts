@@ -105,6 +105,13 @@ export async function imagePresent(api: DockerApi, image: string): Promise<boole
   return (await getJson(api, `/images/${image}/json`).catch(() => null)) !== null;
 }
 
+/** Images of the registry under other tags or names (registry:2, a mirror's .../registry:3): a way out when the wanted one cannot be pulled. */
+export async function registryImages(api: DockerApi): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ reference: ['registry:*', '*/registry:*'] }));
+  const list = await getJson<{ RepoTags: string[] | null }[]>(api, `/images/json?filters=${filters}`).catch(() => null);
+  return (list ?? []).flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort();
+}
+
 /** The running container that publishes a host port (its docker-proxy is what holds the port). */
 export async function containerPublishing(api: DockerApi, port: number): Promise<PublishingContainer | null> {
   const filters = encodeURIComponent(JSON.stringify({ publish: [String(port)] }));

@@ -3,7 +3,7 @@ import { parseOsRelease } from '../formats/os-release.js';
 import { classifyDistro, type Distro } from '../knowledge/distros.js';
 import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
-import { containerFacts, containerPublishing, engineFacts, imagePresent } from './docker-engine.js';
+import { containerFacts, containerPublishing, engineFacts, imagePresent, registryImages } from './docker-engine.js';
 import { findDockerd } from './dockerd-process.js';
 import { optionValues } from '../formats/dockerd-flags.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
@@ -53,6 +53,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
+  const alternatives = present || engine.serverVersion === null ? undefined : (await registryImages(docker)).filter((t) => t !== imageName);
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
@@ -81,7 +82,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     daemonJson,
     startup,
     container,
-    image: { name: imageName, present: engine.serverVersion === null ? null : present },
+    image: { name: imageName, present: engine.serverVersion === null ? null : present, ...(alternatives ? { alternatives } : {}) },
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
     tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,

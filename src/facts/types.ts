@@ -13,7 +13,8 @@ export interface HostFacts {
   startup: StartupFacts;
   container: ContainerFacts | null;
   /** present is null when dockerd is down and cannot be asked; name is null for an offline image whose package is not installed yet */
-  image: { name: string | null; present: boolean | null };
+  /** alternatives: other registry images on this host, looked for only when this one is not there */
+  image: { name: string | null; present: boolean | null; alternatives?: string[] };
   /** The distro's registry package (only looked at for an image built without Docker Hub). */
   registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;
   /** Docker's own yum repository is configured (Red Hat family: docker-ce can be installed). */

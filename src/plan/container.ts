@@ -160,7 +160,7 @@ function refuseToReplace(c: ContainerFacts, w: ContainerWanted): void {
   }
 }
 
-export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null): ContainerAction[] {
+export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null, alternatives: readonly string[] = []): ContainerAction[] {
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
   const foreign = c !== null && c.labels[MANAGED_LABEL] !== 'true';
@@ -177,7 +177,9 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
       op: 'pull',
       argv: ['docker', 'pull', w.image],
       why: `image ${w.image} is not on this host`,
-      hint: `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
+      hint: alternatives.length
+        ? `image ${w.image} is not on this host and could not be pulled; ${alternatives.join(', ')} ${alternatives.length > 1 ? 'are' : 'is'}: run again with --image ${alternatives[0]}, or load ${w.image} (docker load -i FILE)`
+        : `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
     });
   }
   if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${foreign ? 'not made by setup-registry; ' : ''}${diff.join(', ')}); ${dataFate(c, w)}` });

@@ -77,7 +77,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const addressLocal = Boolean(facts.addressLookup && 'local' in facts.addressLookup && facts.addressLookup.local);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp, addressLocal }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp, addressLocal }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
   const published = publishing({ ...wanted, bindIp: facts.docker.bindIp, addressLocal });
   if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
     const where = published.on ? `on ${published.on}` : 'on every interface';

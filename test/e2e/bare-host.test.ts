@@ -31,6 +31,13 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('--image');
+    // another tag of the registry is here (the docs' registry:2): named, and the advice works
+    await host.loadRegistryImage('registry:2');
+    const named = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(named.exitCode).toBe(1);
+    expect(named.stderr).toContain('image registry:3 is not on this host and could not be pulled; registry:2 is: run again with --image registry:2');
+    const followed = await host.tool('--yes', '--address', TEST_ADDRESS, '--image', 'registry:2');
+    expect(followed.exitCode, followed.stdout + followed.stderr).toBe(0);
   });
 
   it('--image-archive loads an archive made by docker save and runs it', async () => {
