@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences, describePublished, publishing, type ContainerWanted } from '../plan/container.js';
+import { containerDifferences, describePublished, publishing, publishingFacts, type ContainerWanted } from '../plan/container.js';
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
@@ -175,8 +175,7 @@ export const CHECKS: readonly Check[] = [
     id: 'container-port',
     run: (ctx) =>
       container(ctx, (c) => {
-        const lookup = ctx.facts.addressLookup;
-        const on = publishing({ ...ctx.target, bindIp: ctx.facts.docker.bindIp, addressLocal: Boolean(lookup && 'local' in lookup && lookup.local) }).on;
+        const on = publishing({ ...ctx.target, ...publishingFacts(ctx.facts) }).on;
         const wanted = describePublished(on, ctx.target.port);
         return c.hostPort === String(ctx.target.port) && c.hostIp === on ? ok(`${wanted} published`) : fail(`${wanted} is not published (${describePublished(c.hostIp, c.hostPort)})`, REPAIR);
       }),

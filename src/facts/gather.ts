@@ -49,11 +49,11 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const { distro, init, dockerd, argv, startup, daemonJson, stateText } = local;
   const bindIp = defaultBindIp(daemonJson.config, argv);
   // A port published without an address is on dockerd's default one: say which.
-  if (container && container.hostIp === null && container.hostPort !== null && container.publishedWithoutIp) container.hostIp = bindIp;
+  if (container?.publishedWithoutIp) container.hostIp = bindIp;
   const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
-  const alternatives = present || engine.serverVersion === null ? undefined : (await registryImages(docker)).filter((t) => t !== imageName);
+  const alternatives = imageName && present === false && engine.serverVersion !== null ? (await registryImages(docker)).filter((t) => t !== imageName) : undefined;
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);

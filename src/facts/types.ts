@@ -12,8 +12,10 @@ export interface HostFacts {
   daemonJson: DaemonJsonFacts;
   startup: StartupFacts;
   container: ContainerFacts | null;
-  /** present is null when dockerd is down and cannot be asked; name is null for an offline image whose package is not installed yet */
-  /** alternatives: other registry images on this host, looked for only when this one is not there */
+  /**
+   * present is null when dockerd is down and cannot be asked; name is null for an offline image whose
+   * package is not installed yet; alternatives: other registry images here, looked for only when this one is not.
+   */
   image: { name: string | null; present: boolean | null; alternatives?: string[] };
   /** The distro's registry package (only looked at for an image built without Docker Hub). */
   registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;

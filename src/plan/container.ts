@@ -1,4 +1,4 @@
-import type { ContainerFacts } from '../facts/types.js';
+import type { ContainerFacts, HostFacts } from '../facts/types.js';
 import type { ContainerAction } from './actions.js';
 import { describeDataDir, type Wanted } from './wanted.js';
 import { AUTH_DIR, TLS_DIR } from '../tls/paths.js';
@@ -70,6 +70,12 @@ export function publishing(w: Pick<ContainerWanted, 'address' | 'bindIp' | 'addr
   if (w.bindIp === w.address) return { on: w.bindIp, arg: '' };
   if (w.addressLocal && /^\d+\.\d+\.\d+\.\d+$/.test(w.address)) return { on: w.address, arg: w.address };
   return { on: null, arg: '0.0.0.0' };
+}
+
+/** The two facts publishing needs, for a registry at `w.address`: dockerd's default address, and whether this host has that address. */
+export function publishingFacts(facts: Pick<HostFacts, 'docker' | 'addressLookup'>): Pick<ContainerWanted, 'bindIp' | 'addressLocal'> {
+  const lookup = facts.addressLookup;
+  return { bindIp: facts.docker.bindIp ?? null, addressLocal: Boolean(lookup && 'local' in lookup && lookup.local) };
 }
 
 /** As `docker run -p` and `docker port` write it. */

@@ -4,7 +4,7 @@ import { dockerPackage } from '../knowledge/distros.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
-import { planContainer, publishing } from './container.js';
+import { planContainer, publishing, publishingFacts } from './container.js';
 import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
@@ -74,11 +74,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   notes.push(...image.notes);
   secondPass ||= image.secondPass;
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
-  const addressLocal = Boolean(facts.addressLookup && 'local' in facts.addressLookup && facts.addressLookup.local);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, bindIp: facts.docker.bindIp, addressLocal }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
-  const published = publishing({ ...wanted, bindIp: facts.docker.bindIp, addressLocal });
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, ...publishingFacts(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
+  const published = publishing({ ...wanted, ...publishingFacts(facts) });
   if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
     const where = published.on ? `on ${published.on}` : 'on every interface';
     notes.push(`dockerd publishes ports on ${facts.docker.bindIp} unless told otherwise ("ip" in its configuration): the registry is published ${where} (-p ${published.arg}:${wanted.port}:5000), where its clients reach it at ${entry}`);
