@@ -57,8 +57,6 @@ export async function install(flags: InstallFlags): Promise<number> {
     method: parseMethod(flags.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
-  // Docker would bind a file there too, and the registry fail at its start, after the trust was changed.
-  if (partial.dataDir && (await ports.files.isDirectory(partial.dataDir)) === false) throw new UsageError(`--data-dir: ${partial.dataDir} is not a directory`);
   let address = flags.address === undefined ? undefined : parseAddress(flags.address);
   if (address === undefined && !interactive) {
     address = (await primaryIPv4()) ?? undefined;
@@ -66,6 +64,8 @@ export async function install(flags: InstallFlags): Promise<number> {
   }
   let wanted: Wanted = { ...partial, address: address ?? '' };
   if (interactive) wanted = await ask(ports, wanted);
+  // Docker would bind a file there too, and the registry fail at its start, after the trust was changed.
+  if (wanted.dataDir?.startsWith('/') && (await ports.files.isDirectory(wanted.dataDir)) === false) throw new UsageError(`--data-dir: ${wanted.dataDir} is not a directory`);
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
   if (!flags.dryRun) await acquireLock(ports);
