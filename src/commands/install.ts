@@ -4,6 +4,7 @@ import { archiveTags } from '../facts/image-archive.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
 import { CA_CERT, HTPASSWD } from '../tls/paths.js';
 import { parseUser, withUser } from '../tls/htpasswd.js';
+import { signedBy } from '../formats/certificate.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
 import type { ExecutionReport } from '../execute/executor.js';
 import type { HostFacts } from '../facts/types.js';
@@ -168,9 +169,12 @@ async function secureWanted(ports: Ports, flags: InstallFlags, interactive: bool
       if (text === null) throw new UsageError(`${what}: ${file} does not exist`);
       return text;
     };
-    out.tls = provided
-      ? { sans, provided: { cert: await read(flags.tlsCert!, '--tls-cert'), key: await read(flags.tlsKey!, '--tls-key'), ca: flags.tlsCa ? await read(flags.tlsCa, '--tls-ca') : null } }
-      : { sans };
+    if (provided) {
+      const cert = await read(flags.tlsCert!, '--tls-cert');
+      // A self-signed certificate is its own CA: Docker is given it to trust, as --tls-ca would.
+      const ca = flags.tlsCa ? await read(flags.tlsCa, '--tls-ca') : signedBy(cert, cert) ? cert : null;
+      out.tls = { sans, provided: { cert, key: await read(flags.tlsKey!, '--tls-key'), ca } };
+    } else out.tls = { sans };
   }
   if (flags.auth !== undefined) {
     const user = parseUser(flags.auth);

@@ -137,16 +137,23 @@ export async function waitForRegistry(ports: Ports, target: string | RegistryEnd
       const gaveUp = await containerGaveUp(ports.docker, container, restarts);
       if (gaveUp) throw new Error(gaveUp);
     }
+    let p: PingResult;
     try {
-      const p = await pingOnce(ports, e);
-      problem = `HTTP ${p.status}, Docker-Distribution-API-Version: ${p.apiVersion ?? 'missing'}`;
-      return isRegistryAnswer(p) ? p : null;
+      p = await pingOnce(ports, e);
     } catch (err) {
-      problem = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      const cause = (err as Error & { cause?: NodeJS.ErrnoException }).cause;
+      // A certificate that does not verify will not verify on the next try either.
+      if (cause?.code && CERTIFICATE_ERRORS.test(cause.code)) throw new Error(`the registry's certificate does not verify against the CA it is trusted by (${cause.message}); with --tls-cert, pass the CA that signed it with --tls-ca`);
+      problem = cause?.message ?? (err as Error).message;
       return null;
     }
+    problem = `HTTP ${p.status}, Docker-Distribution-API-Version: ${p.apiVersion ?? 'missing'}`;
+    return isRegistryAnswer(p) ? p : null;
   }, () => problem);
 }
+
+/** Node's codes for a TLS peer certificate that fails verification (OpenSSL's X509_V_ERR names, and the host name check). */
+const CERTIFICATE_ERRORS = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 interface ContainerState {
   State: { Running: boolean; Restarting: boolean; ExitCode: number; Error: string };

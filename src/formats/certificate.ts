@@ -28,6 +28,19 @@ export function covers(info: CertInfo, address: string): boolean {
   return info.dns.some((d) => d.toLowerCase() === address.toLowerCase() || (d.startsWith('*.') && address.toLowerCase().endsWith(d.slice(1).toLowerCase()) && !address.slice(0, -d.length + 1).includes('.')));
 }
 
+/** Why a key cannot serve a certificate (not a key, encrypted, another certificate's key); null when it can. */
+export function keyProblem(certPem: string, keyPem: string): string | null {
+  const { X509Certificate, createPrivateKey } = crypto();
+  let key;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    const encrypted = /passphrase/i.test((err as Error).message) || /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem);
+    return encrypted ? 'it is encrypted, and the registry cannot ask for its passphrase' : 'it is not a private key in PEM';
+  }
+  return new X509Certificate(certPem).checkPrivateKey(key) ? null : 'it is not the key of --tls-cert';
+}
+
 export function signedBy(certPem: string, caPem: string): boolean {
   try {
     const { X509Certificate } = crypto();

@@ -1,5 +1,5 @@
 import { HostRefusal } from '../errors.js';
-import { certInfo, covers, daysLeft, signedBy } from '../formats/certificate.js';
+import { certInfo, covers, daysLeft, keyProblem, signedBy } from '../formats/certificate.js';
 import type { HostFacts } from '../facts/types.js';
 import { AUTH_DIR, CA_CERT, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { TlsAction, WriteFile } from './actions.js';
@@ -22,11 +22,19 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
   const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: null, certsD: null, htpasswd: null };
   if (w.tls?.provided) {
     const { cert, key, ca } = w.tls.provided;
-    const info = certInfo(cert);
+    let info;
+    try {
+      info = certInfo(cert);
+    } catch {
+      throw new HostRefusal('--tls-cert: it is not a certificate in PEM');
+    }
     if (!covers(info, w.address)) {
       throw new HostRefusal(`--tls-cert does not cover ${w.address} (its subjectAltNames: ${[...info.ips, ...info.dns].join(', ') || 'none'}); Docker would refuse it`);
     }
     if (daysLeft(info) < 0) throw new HostRefusal(`--tls-cert expired on ${info.validTo.toISOString().slice(0, 10)}`);
+    // The registry would exit at its start, after the trust and the container were changed.
+    const problem = keyProblem(cert, key);
+    if (problem) throw new HostRefusal(`--tls-key: ${problem}`);
     if (t.serverCert !== cert) out.actions.push({ kind: 'write-file', path: SERVER_CERT, before: t.serverCert, after: cert, mode: 0o644, why: 'the server certificate given with --tls-cert' });
     if (t.serverCert !== cert || t.serverKey !== key) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: t.serverKey, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
     if (ca && t.certsD !== ca) out.actions.push({ kind: 'write-file', path: certsDirCa(entry), before: t.certsD, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });

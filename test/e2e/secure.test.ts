@@ -103,15 +103,40 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect((await host.tool('check', '--only', 'registry-trusted')).stdout).toContain(`${ENTRY} is also an insecure registry in docker info: dockerd does not verify its certificate`);
   });
 
-  it('a certificate for another address is refused before anything changes', async () => {
+  it('--tls-cert/--tls-key that cannot serve (another address, not its key, not PEM, encrypted) are refused before anything changes; a self-signed one is its own CA; one from an unknown CA fails at once', async () => {
     const host = await TestHost.create({ daemonJson: '{}\n' });
-    await host.sh("cd /tmp && openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout other.key -out other.crt -days 30 -subj /CN=10.9.9.9 -addext subjectAltName=IP:10.9.9.9 2>/dev/null");
-    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/tmp/other.crt', '--tls-key', '/tmp/other.key');
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`--tls-cert does not cover ${TEST_ADDRESS} (its subjectAltNames: 10.9.9.9)`);
+    const make = (name: string, san: string, extra = '') => `openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout ${name}.key -out ${name}.crt -days 30 -subj /CN=${name} -addext subjectAltName=IP:${san} ${extra} 2>/dev/null`;
+    // under the host's private /etc
+    await host.sh(`mkdir -p /etc/t && cd /etc/t && ${make('other', '10.9.9.9')} && ${make('self', TEST_ADDRESS)} && openssl pkey -in self.key -aes256 -passout pass:secret -out enc.key &&
+      ${make('ca', '10.0.0.1')} && openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout leaf.key -out leaf.csr -subj /CN=leaf 2>/dev/null &&
+      printf 'subjectAltName=IP:${TEST_ADDRESS}' > ext && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out leaf.crt -days 30 -extfile ext 2>/dev/null`);
+    const refused: [string[], string][] = [
+      [['/etc/t/other.crt', '/etc/t/other.key'], `--tls-cert does not cover ${TEST_ADDRESS} (its subjectAltNames: 10.9.9.9)`],
+      [['/etc/t/self.crt', '/etc/t/other.key'], '--tls-key: it is not the key of --tls-cert'],
+      [['/etc/t/self.key', '/etc/t/self.key'], '--tls-cert: it is not a certificate in PEM'],
+      [['/etc/t/self.crt', '/etc/t/self.crt'], '--tls-key: it is not a private key in PEM'],
+      [['/etc/t/self.crt', '/etc/t/enc.key'], '--tls-key: it is encrypted, and the registry cannot ask for its passphrase'],
+    ];
+    for (const [[cert, key], message] of refused) {
+      const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', cert, '--tls-key', key);
+      expect(r.exitCode, message).toBe(2);
+      expect(r.stderr.trim()).toBe(`setup-registry: ${message}${message.startsWith('--tls-cert does not cover') ? '; Docker would refuse it' : ''}`);
+    }
     expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
     expect(host.readFile('/etc/setup-registry/tls/server.crt')).toBeNull();
     expect((await host.docker('ps', '-aq')).stdout).toBe('');
+
+    // signed by a CA Docker is not given: the verification says so at once (not after --timeout), and it is rolled back
+    const unknown = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/etc/t/leaf.crt', '--tls-key', '/etc/t/leaf.key', '--timeout', '30');
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain("the registry's certificate does not verify against the CA it is trusted by (unable to verify the first certificate); with --tls-cert, pass the CA that signed it with --tls-ca");
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+
+    // self-signed: its own CA, installed where Docker reads it, and a push works
+    const self = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/etc/t/self.crt', '--tls-key', '/etc/t/self.key');
+    expect(self.exitCode, self.stdout + self.stderr).toBe(0);
+    expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(host.readFile('/etc/t/self.crt'));
+    expect((await host.push(ENTRY, 'selfsigned')).ok).toBe(true);
   });
 
   it('an expired certificate is reported by check and renewed by repair', async () => {
