@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { HostRefusal, UsageError } from '../errors.js';
 import { acquireLock } from '../execute/lock.js';
 import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
@@ -38,9 +38,14 @@ export async function user(action: string, name: string | undefined, flags: User
   const username = parseUser(name);
   assertCanAsk(flags);
   const interactive = !flags.yes && !flags.dryRun;
-  if (action === 'remove' && !parseHtpasswd(current).has(username)) {
+  const users = parseHtpasswd(current);
+  if (action === 'remove' && !users.has(username)) {
     out.say(`no user ${username}; nothing changed`);
     return 0;
+  }
+  // With auth on and nobody in htpasswd, no one could push or pull again: surely not what was meant.
+  if (action === 'remove' && users.size === 1) {
+    throw new HostRefusal(`${username} is the registry's only user: removed, nobody could log in; add another first (setup-registry user add NAME)`);
   }
   const next = action === 'add' ? await withUser(current, username, await readPassword(flags, interactive, username)) : withoutUser(current, username);
   if (next === current) {

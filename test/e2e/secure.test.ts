@@ -182,6 +182,11 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
     await host.docker('rmi', `${ENTRY}/kept:1`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
+    // the only user left is kept: without it nobody could log in
+    const htpasswd = host.readFile('/etc/setup-registry/auth/htpasswd');
+    const last = await host.tool('user', 'remove', 'alice', '--yes');
+    expect([last.exitCode, last.stderr.trim()]).toEqual([2, "setup-registry: alice is the registry's only user: removed, nobody could log in; add another first (setup-registry user add NAME)"]);
+    expect(host.readFile('/etc/setup-registry/auth/htpasswd')).toBe(htpasswd);
   });
 
   it('a client host: trust --ca makes login and pull work; --ca-from-registry fetches the CA; untrust removes it', async () => {
