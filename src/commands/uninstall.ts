@@ -1,6 +1,6 @@
 import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
-import { parseState, STATE_FILE } from '../plan/state.js';
+import { readState, STATE_FILE } from '../plan/state.js';
 import { planUninstall } from '../plan/uninstall.js';
 import { waitForDocker } from '../execute/verify.js';
 import { loadTemplates } from '../templates.js';
@@ -22,9 +22,11 @@ export async function uninstall(flags: UninstallFlags): Promise<number> {
   assertCanAsk(flags);
   const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
-  const state = parseState(await ports.files.read(STATE_FILE));
+  const recorded = readState(await ports.files.read(STATE_FILE));
+  const state = 'state' in recorded ? recorded.state : null;
   const facts = await gatherFacts(ports, { registry: { name: state?.name ?? DEFAULTS.name, port: state?.port ?? DEFAULTS.port, image: state?.image ?? DEFAULTS.image, tls: Boolean(state?.tls), entry: state ? entryOf(state) : undefined } });
-  if (!state) out.say(`no ${STATE_FILE}: only a container labelled as ours is removed, and no trust entry is touched`);
+  const why = 'problem' in recorded ? `${STATE_FILE} cannot be read (${recorded.problem})` : `no ${STATE_FILE}`;
+  if (!state) out.say(`${why}: only a container labelled as ours is removed, and no trust entry is touched`);
   const plan = planUninstall(facts, state, loadTemplates(), { purge: Boolean(flags.purge) });
   if (plan.actions.length === 0) {
     out.say('nothing to uninstall');

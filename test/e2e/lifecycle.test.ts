@@ -84,6 +84,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const c = await host.tool('check');
     expect(c.exitCode).toBe(2);
     expect(c.stderr.trim()).toBe(`setup-registry: no registry recorded on this host (${STATE} cannot be read (not valid JSON; an install rewrites it)): pass --address`);
+    expect((await host.tool('uninstall', '--dry-run')).stdout).toContain(`${STATE} cannot be read (not valid JSON): only a container labelled as ours is removed, and no trust entry is touched`);
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`${STATE} cannot be read (not valid JSON): it is written anew, the old one kept as a backup`);
