@@ -245,6 +245,11 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'other')).stdout.trim()).toBe('');
     expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
     expect((await host.tool('check')).exitCode).toBe(0);
+    // TLS: the registry reads its key (root's, mode 0600), and the install's own push over TLS works
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    const secure = await host.tool('--yes', '--address', TEST_ADDRESS, '--tls');
+    expect(secure.exitCode, secure.stdout + secure.stderr).toBe(0);
+    expect(secure.stdout).toContain('to use /var/lib/registry and its TLS key as root owns them on this host');
   });
 
   it('an address inside a CIDR block dockerd already trusts: daemon.json untouched, no reload, a push works, and uninstall leaves the block', async () => {
