@@ -45,7 +45,7 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   const stateText = await ports.files.read(STATE_FILE);
   // Without a state file or --address, the defaults: this host's primary IPv4.
   const target = resolveTarget(flags, stateText, stateText || flags.address ? null : await primaryIPv4());
-  const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry } });
+  const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry, dataDir: target.dataDir } });
   trace('facts gathered');
   // Nothing says where the images are (no --data-dir, no install recorded): where the container keeps them.
   if (flags.dataDir === undefined && !target.state) target.dataDir = dataDirToKeep(facts.container);

@@ -70,7 +70,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   Object.assign(wanted, await secureWanted(ports, flags, interactive));
 
   if (!flags.dryRun) await acquireLock(ports);
-  const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted) } };
+  const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted), dataDir: wanted.dataDir } };
   trace('arguments parsed');
   let facts = await gatherFacts(ports, query);
   trace('facts gathered');

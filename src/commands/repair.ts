@@ -57,7 +57,7 @@ export async function repair(flags: RepairFlags): Promise<number> {
     else plan.actions.unshift({ kind: 'write-file', path: facts.daemonJson.path, before: facts.daemonJson.text, after: restored.text, mode: 0o644, why: `restore ${restored.path}` });
     if (plan.daemon === 'none' && facts.docker.running) plan.notes.push('dockerd keeps running with the configuration it loaded before the file broke');
   }
-  const applied = await applyInstall(ports, out, flags, facts, plan, { ...target, installDocker: Boolean(flags.installDocker) }, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry } });
+  const applied = await applyInstall(ports, out, flags, facts, plan, { ...target, installDocker: Boolean(flags.installDocker) }, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry, dataDir: target.dataDir } });
   if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
   if (applied.report.failure) {
     out.json({ ok: false, changed: false, error: applied.report.failure.message, ...changeSummary(plan) });

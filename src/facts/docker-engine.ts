@@ -14,6 +14,7 @@ export interface EngineFacts {
   podman?: boolean;
   selinux?: boolean;
   userns?: boolean;
+  usernsRoot?: number | null;
 }
 
 export interface DockerProxy {
@@ -35,15 +36,17 @@ export async function clientFacts(proc: Processes): Promise<{ installed: boolean
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */
-export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'userns' | 'error'>> {
+export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'userns' | 'usernsRoot' | 'error'>> {
   try {
-    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string; SecurityOptions?: string[] | null }>(api, '/info');
+    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string; SecurityOptions?: string[] | null; DockerRootDir?: string }>(api, '/info');
     if (!info) return { serverVersion: null, liveInsecure: null, error: 'GET /info: 404' };
     const proxy = info.HttpProxy || info.HttpsProxy ? { http: info.HttpProxy || null, https: info.HttpsProxy || null, noProxy: info.NoProxy ?? '' } : null;
     // "name=selinux" (Docker 1.13 and newer), only when dockerd runs with --selinux-enabled on an SELinux host;
     // "name=userns" when it remaps container users (userns-remap).
     const option = (name: string) => (info.SecurityOptions ?? []).some((o) => o === `name=${name}` || o.startsWith(`name=${name},`));
-    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns: option('userns'), error: null };
+    // Remapped, dockerd keeps its state in a directory named for the remapped root: /var/lib/docker/100000.100000.
+    const usernsRoot = option('userns') ? Number(/\/(\d+)\.\d+$/.exec(info.DockerRootDir ?? '')?.[1] ?? NaN) : NaN;
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns: option('userns'), usernsRoot: Number.isNaN(usernsRoot) ? null : usernsRoot, error: null };
   } catch (err) {
     return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
   }

@@ -9,6 +9,7 @@ import { optionValues } from '../formats/dockerd-flags.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { portHolder } from './listeners.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
+import { DEFAULTS } from '../plan/wanted.js';
 import { CA_CERT, CA_KEY, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
 
@@ -25,6 +26,8 @@ export interface FactQuery {
     offline?: boolean;
     /** read the secure registry's material (TLS wanted, or recorded by an earlier install) */
     tls?: boolean;
+    /** the data directory wanted (--data-dir, or recorded) */
+    dataDir?: string;
   };
 }
 
@@ -54,6 +57,9 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
   const alternatives = imageName && present === false && engine.serverVersion !== null ? (await registryImages(docker)).filter((t) => t !== imageName) : undefined;
+  // Under userns-remap the registry's root may not write a directory someone else owns: whose are they?
+  const candidates = engine.userns && q.registry ? [...new Set([q.registry.dataDir, container?.dataDir, DEFAULTS.dataDir].filter((d): d is string => Boolean(d?.startsWith('/'))))] : [];
+  const dataDirOwners = candidates.length ? Object.fromEntries(await Promise.all(candidates.map(async (d) => [d, await files.owner(d)] as const))) : undefined;
   // Our own running container on that port needs no look-up (which scans every process's sockets).
   const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
@@ -77,12 +83,14 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       podman: Boolean(engine.podman),
       selinux: Boolean(engine.selinux),
       userns: Boolean(engine.userns),
+      usernsRoot: engine.usernsRoot ?? null,
       bindIp,
     },
     daemonJson,
     startup,
     container,
     image: { name: imageName, present: engine.serverVersion === null ? null : present, ...(alternatives ? { alternatives } : {}) },
+    ...(dataDirOwners ? { dataDirOwners } : {}),
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
     tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,

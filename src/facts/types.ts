@@ -17,6 +17,8 @@ export interface HostFacts {
    * package is not installed yet; alternatives: other registry images here, looked for only when this one is not.
    */
   image: { name: string | null; present: boolean | null; alternatives?: string[] };
+  /** Under userns-remap: who owns each directory the registry may keep its images in (null: not there yet). */
+  dataDirOwners?: Record<string, number | null>;
   /** The distro's registry package (only looked at for an image built without Docker Hub). */
   registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;
   /** Docker's own yum repository is configured (Red Hat family: docker-ce can be installed). */
@@ -59,6 +61,8 @@ export interface DockerFacts {
   selinux?: boolean;
   /** dockerd remaps container users (userns-remap; docker info: name=userns): a container's root is not root on the host. */
   userns?: boolean;
+  /** Under userns-remap, the host user a container's root is (from dockerd's root directory, /var/lib/docker/UID.GID). */
+  usernsRoot?: number | null;
   /**
    * Where dockerd publishes a port given without an address ("ip" in daemon.json, or --ip), when
    * that is not every interface: 127.0.0.1 on hosts hardened so. null: every interface (its default).

@@ -74,15 +74,16 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   notes.push(...image.notes);
   secondPass ||= image.secondPass;
   const dataDir = wanted.dataDir ?? dataDirToKeep(facts.container);
+  const usernsExempt = needsUsernsHost(facts, dataDir, wanted);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: facts.docker.userns, ...publishingFacts(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: usernsExempt, ...publishingFacts(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
   const published = publishing({ ...wanted, ...publishingFacts(facts) });
   if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
     const where = published.on ? `on ${published.on}` : 'on every interface';
     notes.push(`dockerd publishes ports on ${facts.docker.bindIp} unless told otherwise ("ip" in its configuration): the registry is published ${where} (-p ${published.arg}:${wanted.port}:5000), where its clients reach it at ${entry}`);
   }
-  if (facts.docker.userns && container.some((a) => a.op === 'run')) {
+  if (usernsExempt && container.some((a) => a.op === 'run')) {
     const files = [describeDataDir(dataDir), ...(wanted.tls ? ['its TLS key'] : []), ...(wanted.auth ? ['its htpasswd'] : [])];
     notes.push(`dockerd remaps container users (userns-remap): the registry runs with --userns host, Docker's per-container opt-out, to use ${files.length > 1 ? `${files.slice(0, -1).join(', ')} and ${files.at(-1)}` : files[0]} as root owns them on this host`);
   }
@@ -234,4 +235,18 @@ function nextState(previous: InstallState | null, w: Wanted & { dataDir: string 
     ...(w.auth ? { auth: true } : {}),
     added,
   };
+}
+
+/**
+ * Under userns-remap the registry's root is an unprivileged host user: it stays so where it can do
+ * its work (a volume, a data directory not made yet, which dockerd then makes for it, or one it
+ * owns), and is exempted (--userns host) where it could not: a directory someone else owns, the
+ * TLS key and htpasswd (root's, mode 0600).
+ */
+function needsUsernsHost(facts: HostFacts, dataDir: string, wanted: Wanted): boolean {
+  if (!facts.docker.userns) return false;
+  if (wanted.tls || wanted.auth) return true;
+  if (!dataDir.startsWith('/')) return false;
+  const owner = facts.dataDirOwners?.[dataDir];
+  return owner !== null && (owner === undefined || owner !== facts.docker.usernsRoot);
 }

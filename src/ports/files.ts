@@ -15,6 +15,8 @@ export interface HostFiles {
   mode(file: string): Promise<number | null>;
   /** true for a directory, false for anything else there, null when nothing is. */
   isDirectory(path: string): Promise<boolean | null>;
+  /** The owning user id, null when nothing is there. */
+  owner(path: string): Promise<number | null>;
   /** Atomic replace: temp file in the same directory, fsync, rename; mode and owner of the old file kept. */
   writeAtomic(file: string, text: string, opts?: { mode?: number }): Promise<void>;
   /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
@@ -86,6 +88,14 @@ export function hostFiles(root = '/'): HostFiles {
         if (isNotFound(err)) return null;
         // a file on the way: no directory can be there
         if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+        throw err;
+      }
+    },
+    async owner(p) {
+      try {
+        return statSync(real(p)).uid;
+      } catch (err) {
+        if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
         throw err;
       }
     },

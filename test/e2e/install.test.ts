@@ -232,15 +232,25 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.push('registry.test:5000', 'named')).ok).toBe(true);
   });
 
-  it('dockerd with userns-remap, and a data directory root owns: the registry runs unmapped (--userns host), the push works, other containers stay remapped', async () => {
+  it('dockerd with userns-remap: the registry stays remapped where it can work, runs unmapped (--userns host) on a directory root owns or with TLS, and pushes work', async () => {
     host = await TestHost.create({ daemonJson: '{"userns-remap": "default"}\n' });
-    // made before (a first install, by hand): root's, which a remapped container root cannot write
+    // no data directory yet: dockerd makes it for the remapped root, and the registry stays remapped
+    const fresh = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(fresh.exitCode, fresh.stdout + fresh.stderr).toBe(0);
+    expect(fresh.stdout).not.toContain('--userns host');
+    expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'registry')).stdout.trim()).toBe('');
+    expect((await host.sh('stat -c %u /var/lib/registry')).stdout.trim()).toBe('100000');
+    expect((await host.push(ENTRY, 'remapped')).ok).toBe(true);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+
+    // made before by root (a first install, by hand): a remapped root cannot write it
+    expect((await host.tool('uninstall', '--yes', '--purge')).exitCode).toBe(0);
     await host.sh('mkdir -p /var/lib/registry');
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('dockerd remaps container users (userns-remap): the registry runs with --userns host');
     expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'registry')).stdout.trim()).toBe('host');
-    expect((await host.push(ENTRY, 'remapped')).ok).toBe(true);
+    expect((await host.push(ENTRY, 'unmapped')).ok).toBe(true);
     await host.docker('run', '-d', '--name', 'other', 'registry:3');
     expect((await host.docker('inspect', '-f', '{{.HostConfig.UsernsMode}}', 'other')).stdout.trim()).toBe('');
     expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');

@@ -314,7 +314,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(kept.actions)).toEqual([]);
   });
 
-  it('a dockerd that remaps users (userns-remap): the registry runs with --userns host, said in the plan; one running remapped is recreated', async () => {
+  it('a dockerd that remaps users (userns-remap): the registry runs with --userns host where its root could not do the work, said in the plan; one running remapped there is recreated', async () => {
     const plan = planInstall(await factsFrom({ docker: { userns: true } }), wanted, templates);
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
     expect(run.argv.join(' ')).toContain('--restart always --userns host -p');
@@ -326,6 +326,15 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(remapped.actions.find((a) => a.kind === 'container')!.why).toContain('users remapped (userns-remap) -> --userns host');
     expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, usernsMode: 'host' } }), wanted, templates).actions)).toEqual([]);
     expect(planInstall(await factsFrom({}), wanted, templates).notes.join('\n')).not.toContain('userns');
+    // where the remapped root can do the work, it stays remapped: a data directory not made yet (dockerd makes it for that user), or one that user owns
+    const runArgvWith = async (owner: number | null, extra: Partial<Wanted> = {}) => {
+      const facts = { ...(await factsFrom({ docker: { userns: true, usernsRoot: 100000 } })), dataDirOwners: { '/var/lib/registry': owner } };
+      return (planInstall(facts, { ...wanted, ...extra }, templates).actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>).argv;
+    };
+    expect(await runArgvWith(null)).not.toContain('--userns');
+    expect(await runArgvWith(100000)).not.toContain('--userns');
+    expect(await runArgvWith(0)).toContain('--userns');
+    expect(await runArgvWith(null, { tls: { sans: [] } })).toContain('--userns');
   });
 
   describe('an existing container keeps its images where they are', () => {

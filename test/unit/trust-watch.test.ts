@@ -65,5 +65,8 @@ describe('what GET /info says about dockerd', () => {
   it('remapped users (userns-remap) show as name=userns', async () => {
     expect((await serverFacts(infoWith({ SecurityOptions: ['name=seccomp,profile=default', 'name=userns'] }))).userns).toBe(true);
     expect((await serverFacts(infoWith({ SecurityOptions: ['name=seccomp,profile=default'] }))).userns).toBe(false);
+    // the remapped root is named by dockerd's own directory
+    expect((await serverFacts(infoWith({ SecurityOptions: ['name=userns'], DockerRootDir: '/var/lib/docker/100000.100000' }))).usernsRoot).toBe(100000);
+    expect((await serverFacts(infoWith({ SecurityOptions: [], DockerRootDir: '/var/lib/docker' }))).usernsRoot).toBeNull();
   });
 });
