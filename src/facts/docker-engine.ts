@@ -45,8 +45,9 @@ export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'se
     // "name=userns" when it remaps container users (userns-remap).
     const option = (name: string) => (info.SecurityOptions ?? []).some((o) => o === `name=${name}` || o.startsWith(`name=${name},`));
     // Remapped, dockerd keeps its state in a directory named for the remapped root: /var/lib/docker/100000.100000.
-    const usernsRoot = option('userns') ? Number(/\/(\d+)\.\d+$/.exec(info.DockerRootDir ?? '')?.[1] ?? NaN) : NaN;
-    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns: option('userns'), usernsRoot: Number.isNaN(usernsRoot) ? null : usernsRoot, error: null };
+    const userns = option('userns');
+    const rootDirUser = userns ? /\/(\d+)\.\d+$/.exec(info.DockerRootDir ?? '')?.[1] : undefined;
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns, usernsRoot: rootDirUser ? Number(rootDirUser) : null, error: null };
   } catch (err) {
     return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
   }

@@ -93,7 +93,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     ...(dataDirOwners ? { dataDirOwners } : {}),
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
-    tls: q.registry?.tls || parseState(stateText)?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
+    tls: q.registry?.tls || recorded?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
     addressLookup: await addressLookup,
     otherRecorded,
