@@ -7,11 +7,11 @@ import { containerFacts, containerPublishing, engineFacts, imagePresent, registr
 import { findDockerd } from './dockerd-process.js';
 import { optionValues } from '../formats/dockerd-flags.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
-import { portHolder } from './listeners.js';
+import { listenerTables, portHolder } from './listeners.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
 import { DEFAULTS } from '../plan/wanted.js';
 import { CA_CERT, CA_KEY, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
-import type { DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
+import type { ContainerFacts, DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
 
 export interface FactQuery {
   /** The registry container to look at; omitted on client hosts (trust, untrust). */
@@ -42,10 +42,17 @@ export function offlineTag(version: string): string {
 export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts> {
   const { files, live, processes, docker } = ports;
   const addressLookup = lookUpAddress(ports, q.registry?.entry);
-  // dockerd's questions go first; the files are read and parsed while it answers.
+  // dockerd's questions go first (the slowest, GET /info, first of all); the files are read and parsed while it answers.
+  const engineAnswer = engineFacts(processes, docker);
+  const registryContainer = q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null);
+  // Who holds the port matters unless our own container runs there: then the kernel's socket
+  // tables are read at once, off the main thread, while dockerd answers the other questions.
+  const ownPort = (c: ContainerFacts | null) => Boolean(c?.running && c.hostPort === String(q.registry?.port));
+  const tables = q.registry ? registryContainer.then((c) => (ownPort(c) ? null : listenerTables(live))) : null;
+  tables?.catch(() => undefined); // awaited below; a failure must not surface first as an unhandled rejection
   const answers = Promise.all([
-    engineFacts(processes, docker),
-    q.registry ? containerFacts(docker, q.registry.name) : Promise.resolve(null),
+    engineAnswer,
+    registryContainer,
     q.registry?.image ? imagePresent(docker, q.registry.image) : Promise.resolve(false),
   ]);
   const [local, [engine, container, image]] = await Promise.all([localFacts(ports), answers]);
@@ -60,8 +67,8 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   // Under userns-remap the registry's root may not write a directory someone else owns: whose are they?
   const candidates = engine.userns && q.registry ? [...new Set([q.registry.dataDir, container?.dataDir, DEFAULTS.dataDir].filter((d): d is string => Boolean(d?.startsWith('/'))))] : [];
   const dataDirOwners = candidates.length ? Object.fromEntries(await Promise.all(candidates.map(async (d) => [d, await files.owner(d)] as const))) : undefined;
-  // Our own running container on that port needs no look-up (which scans every process's sockets).
-  const holder = !q.registry || (container?.running && container.hostPort === String(q.registry.port)) ? null : await portHolder(live, q.registry.port, null);
+  const listening = await tables;
+  const holder = q.registry && listening ? await portHolder(live, q.registry.port, null, listening) : null;
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
   // The registry recorded by an earlier install, when it is another container that still exists.
   const recorded = parseState(stateText);

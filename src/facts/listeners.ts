@@ -3,11 +3,19 @@ import type { PortHolder } from './types.js';
 
 const LISTEN = '0A';
 
+/**
+ * The kernel's tables of TCP sockets, IPv4 and IPv6. Reading one makes the kernel walk its whole
+ * socket hash table, every network namespace's (about 2 ms a file on a machine with 24 GB, more on
+ * bigger ones): they are read on the thread pool, started while dockerd answers its questions.
+ */
+export function listenerTables(proc: HostFiles): Promise<string[]> {
+  return Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (table) => (await proc.read(table, { offThread: true })) ?? ''));
+}
+
 /** Who listens on a TCP port, read from /proc/net (and the owning process, when we can see it). */
-export async function portHolder(proc: HostFiles, port: number, ourContainerPort: string | null): Promise<PortHolder | null> {
+export async function portHolder(proc: HostFiles, port: number, ourContainerPort: string | null, tables?: string[]): Promise<PortHolder | null> {
   const inodes: string[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    const text = (await proc.read(table)) ?? '';
+  for (const text of tables ?? (await listenerTables(proc))) {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== LISTEN) continue;

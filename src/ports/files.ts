@@ -8,7 +8,11 @@ import path from 'node:path';
  */
 export interface HostFiles {
   readonly root: string;
-  read(file: string): Promise<string | null>;
+  /**
+   * offThread: on the thread pool, for a file the kernel is slow to produce (/proc/net/tcp), so the
+   * main thread works on meanwhile.
+   */
+  read(file: string, opts?: { offThread?: boolean }): Promise<string | null>;
   readBytes(file: string): Promise<Buffer | null>;
   exists(file: string): Promise<boolean>;
   list(dir: string): Promise<string[]>;
@@ -54,9 +58,9 @@ export function hostFiles(root = '/'): HostFiles {
   return {
     root,
     real,
-    async read(file) {
+    async read(file, opts) {
       try {
-        return readFileSync(real(file), 'utf8');
+        return opts?.offThread ? await fs.readFile(real(file), 'utf8') : readFileSync(real(file), 'utf8');
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;

@@ -195,7 +195,15 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(noTty.exitCode).toBe(2);
     expect(noTty.stderr).toContain('--yes');
 
-    // A port held by something else: named, and nothing changes.
+    // A port held by a process on one address only (dockerd publishes on every address): named, and nothing changes.
+    const listener = await host.sh(`setsid node -e "require('net').createServer().listen(5000, '127.0.0.1')" </dev/null >/dev/null 2>&1 & echo $!
+until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
+    const held = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect([held.exitCode, held.stderr.trim()]).toEqual([2, `setup-registry: port 5000 is already in use by node (pid ${listener.stdout.trim()}); choose another with --port`]);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    await host.exec(['kill', listener.stdout.trim()]);
+
+    // A port held by another container: named, and nothing changes.
     await host.docker('run', '-d', '--name', 'squatter', '-p', '5000:5000', 'registry:3');
     const taken = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(taken.exitCode).toBe(2);
