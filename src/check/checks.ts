@@ -10,7 +10,7 @@ import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
 import { flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
-import { cidrTrusting, onLoopback, trustedLive } from '../plan/trust/daemon-json.js';
+import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
 
 import { isRegistryAnswer, pingOnce, registryCause, smokePush } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
@@ -123,8 +123,15 @@ export const CHECKS: readonly Check[] = [
     id: 'insecure-entries',
     run: ({ facts }) => {
       const list = facts.daemonJson.config?.[INSECURE_KEY];
-      const bad = (Array.isArray(list) ? (list as string[]) : []).filter((e) => /:\/\/|\s|\//.test(e.replace(/\/\d+$/, '')));
-      return bad.length ? fail(`insecure-registries entry "${bad[0]}" has a scheme, space or path`, `write it as HOST:PORT in ${facts.daemonJson.path}`) : ok('entries are HOST:PORT');
+      const entries = Array.isArray(list) ? (list as string[]) : [];
+      const malformed = (e: string) => /:\/\/|\s|\//.test(e.replace(/\/\d+$/, ''));
+      const bad = entries.find((e) => malformed(withoutScheme(e) ?? e));
+      if (bad) return fail(`insecure-registries entry "${bad}" has a scheme, space or path`, `write it as HOST:PORT in ${facts.daemonJson.path}`);
+      // dockerd drops http:// and https:// (warning at every start), and trusts what is left.
+      const schemed = entries.find((e) => withoutScheme(e) !== null);
+      return schemed
+        ? warn(`insecure-registries entry "${schemed}" has a scheme: dockerd drops it and trusts ${withoutScheme(schemed)}, with a warning at every start`, `write it as ${withoutScheme(schemed)} in ${facts.daemonJson.path}`)
+        : ok('entries are HOST:PORT');
     },
   },
   {
@@ -154,8 +161,8 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts, target }) => {
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
       if (onLoopback(target.entry)) return ok(`${target.entry} is on loopback, which dockerd always trusts`);
-      const cidr = facts.daemonJson.error ? null : cidrTrusting(facts, target.entry);
-      if (cidr) return ok(`${target.entry} is trusted by ${cidr} in the configuration, so it survives a restart`);
+      const other = facts.daemonJson.error ? null : trustingEntry(facts, target.entry);
+      if (other) return ok(`${target.entry} is trusted by ${other} in the configuration, so it survives a restart`);
       if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
       let method;
       try {
@@ -163,7 +170,9 @@ export const CHECKS: readonly Check[] = [
       } catch (err) {
         return fail((err as Error).message, REPAIR);
       }
-      return method.configured(facts).includes(target.entry) || registriesInFlags(facts).includes(target.entry)
+      // As dockerd reads them: "http://HOST:PORT" trusts HOST:PORT.
+      const configured = [...method.configured(facts), ...registriesInFlags(facts)].map((e) => withoutScheme(e) ?? e);
+      return configured.includes(target.entry)
         ? ok(`${target.entry} is in the configuration (${method.name}), so it survives a restart`)
         : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, REPAIR);
     },

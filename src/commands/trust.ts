@@ -10,7 +10,7 @@ import type { Output } from '../output.js';
 import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
-import { cidrTrusting, trustedByCidr } from '../plan/trust/daemon-json.js';
+import { trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
@@ -100,12 +100,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const facts = await gatherFacts(ports, {});
   const ca = mode === 'trust' ? await caToTrust(ports, flags, entries, out) : null;
   const certsD = await Promise.all(entries.map(async (e) => ({ entry: e, path: certsDirCa(e), text: await ports.files.read(certsDirCa(e)) })));
-  // Registries a CIDR block of dockerd's configuration already covers need no entry (nor a reload).
-  const byCidr = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, cidr: cidrTrusting(facts, entry) }))).filter((c): c is { entry: string; cidr: string } => c.cidr !== null);
+  // Registries another entry of dockerd's configuration already covers (a CIDR block, the entry with a scheme) need no entry (nor a reload).
+  const covered = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, by: trustingEntry(facts, entry) }))).filter((c): c is { entry: string; by: string } => c.by !== null);
   const plan = ca
     ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
-    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !byCidr.some((c) => c.entry === e)) : [], remove: mode === 'untrust' ? entries : [] });
-  plan.notes.push(...byCidr.map((c) => trustedByCidr(c.entry, c.cidr)));
+    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove: mode === 'untrust' ? entries : [] });
+  plan.notes.push(...covered.map((c) => trustedBy(c.entry, c.by)));
   // TLS registries: their CA where Docker reads it per connection (no reload); untrust removes it too.
   const caActions: Action[] = ca
     ? certsD.filter((c) => c.text !== ca).map((c) => ({ kind: 'write-file' as const, path: c.path, before: c.text, after: ca, mode: 0o644, why: `trust ${c.entry} through its CA (fingerprint ${certInfo(ca).fingerprint256})` }))
@@ -117,7 +117,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const change = { actions: [...plan.writes, ...caActions, ...plan.daemon], notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (change.actions.length === 0) {
-    const why = (e: string) => byCidr.find((c) => c.entry === e)?.cidr;
+    const why = (e: string) => covered.find((c) => c.entry === e)?.by;
     out.say(mode === 'trust' ? `already trusted: ${entries.map((e) => (why(e) ? `${e} (by ${why(e)} in dockerd's insecure registries)` : e)).join(', ')}` : `not trusted by this host's configuration: ${entries.join(', ')}; nothing changed`);
     out.json(result({ ok: true, changed: false }));
     return 0;

@@ -8,7 +8,7 @@ import { planContainer, publishing, publishingFacts } from './container.js';
 import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
-import { cidrTrusting, onLoopback, trustedByCidr } from './trust/daemon-json.js';
+import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
@@ -44,12 +44,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   // A TLS registry is trusted through its CA in certs.d; otherwise by an insecure-registries entry.
   const secure = wanted.tls || wanted.auth ? planSecure(facts, wanted, entry) : null;
   const loopback = !secure && onLoopback(entry);
-  const cidr = secure || loopback ? null : cidrTrusting(facts, entry);
+  const trustedAlready = secure || loopback ? null : trustingEntry(facts, entry);
   const recorded = readState(facts.stateText);
   const previous = 'state' in recorded ? recorded.state : null;
-  const stale = staleEntries(facts, previous, secure || loopback || cidr ? null : { entry, method: wanted.method });
+  const stale = staleEntries(facts, previous, secure || loopback || trustedAlready ? null : { entry, method: wanted.method });
   const trust =
-    secure || loopback || cidr
+    secure || loopback || trustedAlready
       ? stale.length
         ? planTrust(facts, templates, { method: stale[0]!.method, add: [], remove: stale.map((s) => s.entry) })
         : planDaemonOnly(facts, [])
@@ -60,7 +60,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;
     notes.push(`${wanted.address}${via} is not an address of this host: the verification reaches the registry there, so NAT or a load balancer must lead back here`);
   }
-  if (cidr) notes.push(trustedByCidr(entry, cidr));
+  if (trustedAlready) notes.push(trustedBy(entry, trustedAlready));
   if ('problem' in recorded) notes.push(`${STATE_FILE} cannot be read (${recorded.problem}): it is written anew, the old one kept as a backup; trust entries it recorded are not known, so uninstall leaves them`);
   if (loopback) notes.push(`${entry} is on loopback, which dockerd always trusts: no configuration needed; the registry is published on ${publishing(wanted).on} only, so other hosts cannot reach it (for them, install with an --address of this host's network)`);
   // Said once, in the plan that creates it: the docs' recipe serves anyone the same way, silently.

@@ -286,6 +286,23 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
   });
 
+  it('the entry written "http://HOST:PORT" (dockerd drops the scheme and trusts it): daemon.json untouched, no reload, a push works; check warns with the fix', async () => {
+    const config = `{"insecure-registries": ["http://${ENTRY}"]}\n`;
+    host = await TestHost.create({ daemonJson: config });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('plan (dockerd: untouched)');
+    expect(r.stdout).toContain(`${ENTRY} is trusted by "http://${ENTRY}" (dockerd drops the scheme) in dockerd's insecure registries: no entry of its own needed`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+    expect((await host.push(ENTRY, 'schemed')).ok).toBe(true);
+    const check = await host.tool('check');
+    expect(check.exitCode, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(new RegExp(`! insecure-entries +insecure-registries entry "http://${ENTRY}" has a scheme: dockerd drops it and trusts ${ENTRY}, with a warning at every start\\n +fix: write it as ${ENTRY} in /etc/docker/daemon.json`));
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+  });
+
   it('dockerd publishing on 127.0.0.1 by default ("ip"): the registry is published on its own address, where clients reach it, and a push works', async () => {
     host = await TestHost.create({ daemonJson: '{"ip": "127.0.0.1"}\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '10');

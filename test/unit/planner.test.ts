@@ -14,6 +14,13 @@ import { readState } from '../../src/plan/state.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
+import { runChecks, type CheckContext } from '../../src/check/checks.js';
+
+/** The checks that read only the facts (no host to ask), for the registry the planner tests install. */
+function checksOn(facts: CheckContext['facts']) {
+  const target = { entry: ENTRY, name: 'registry', method: 'auto', tls: null, auth: null } as unknown as CheckContext['target'];
+  return runChecks({ facts, target, ports: undefined as never }, { deep: false, only: ['insecure-entries', 'registry-configured'] });
+}
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const wanted: Wanted = { address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', dataDir: '/var/lib/registry', method: 'auto', timeoutMs: 60_000 };
@@ -88,6 +95,23 @@ describe('install planner (pure: facts in, actions out)', () => {
     // an entry of its own already there is kept: nothing to do
     const both = { '/etc/docker/daemon.json': `{"insecure-registries": ["10.0.0.0/8", "${ENTRY}"]}\n` };
     expect(writes(planInstall(await factsFrom({ files: both, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['10.0.0.0/8'] } } }), wanted, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+  });
+
+  it('the entry written with a scheme ("http://HOST:PORT", which dockerd reads as HOST:PORT), live: no entry of its own, no reload; check warns and names the fix', async () => {
+    for (const written of [`http://${ENTRY}`, `HTTPS://${ENTRY}`]) {
+      const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${written}"]}\n` };
+      const facts = await factsFrom({ files, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['127.0.0.0/8'] } } });
+      const plan = planInstall(facts, wanted, templates);
+      expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+      expect(ops(plan.actions)).toEqual(['container:run']);
+      expect(plan.notes).toContain(`${ENTRY} is trusted by "${written}" (dockerd drops the scheme) in dockerd's insecure registries: no entry of its own needed`);
+      const byId = Object.fromEntries((await checksOn(facts)).map((c) => [c.id, c]));
+      expect(byId['insecure-entries']).toMatchObject({ status: 'warn', fix: `write it as ${ENTRY} in /etc/docker/daemon.json` });
+      expect(byId['registry-configured']!.status).toBe('ok');
+    }
+    // another scheme: dockerd refuses the file
+    const ftp = await factsFrom({ files: { '/etc/docker/daemon.json': `{"insecure-registries": ["ftp://${ENTRY}"]}\n` } });
+    expect((await checksOn(ftp)).find((c) => c.id === 'insecure-entries')!.status).toBe('fail');
   });
 
   it('a state file that cannot be read is written anew, saying so; one from a newer setup-registry is refused', async () => {

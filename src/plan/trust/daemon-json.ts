@@ -91,22 +91,34 @@ export function trustedLive(live: HostFacts['docker']['liveInsecure'], entry: st
 }
 
 /**
- * A CIDR block among dockerd's configured insecure registries (daemon.json or its flags), live in
- * dockerd too, that holds one of the registry's addresses: dockerd trusts the registry by it
- * (moby isSecureIndex matches every resolved address), so an entry of its own would only repeat it,
- * and cost a reload.
+ * Another entry among dockerd's configured insecure registries (daemon.json or its flags), live in
+ * dockerd too, through which dockerd already trusts the registry, so an entry of its own would only
+ * repeat it, and cost a reload:
+ * - a CIDR block that holds one of the registry's addresses (moby isSecureIndex matches every
+ *   resolved address);
+ * - the registry's own entry written with a scheme, "http://HOST:PORT" as blog posts have it:
+ *   dockerd drops http:// and https:// (moby LoadInsecureRegistries, with a warning in its log).
  */
-export function cidrTrusting(facts: HostFacts, entry: string): string | null {
+export function trustingEntry(facts: HostFacts, entry: string): string | null {
   const host = entry.replace(/:\d+$/, '');
   const addresses = facts.addressLookup && 'addresses' in facts.addressLookup ? facts.addressLookup.addresses : [host];
   const configured = [...insecureRegistriesOf(facts.daemonJson.config ?? {}), ...registriesInFlags(facts)];
   // An entry of its own already there (an earlier install's) stays: nothing to change either way.
   if (configured.includes(entry)) return null;
-  return configured.find((cidr) => cidr.includes('/') && facts.docker.liveInsecure?.cidrs.includes(cidr) && addresses.some((a) => ipInCidr(a, cidr))) ?? null;
+  const live = facts.docker.liveInsecure;
+  const cidr = configured.find((c) => c.includes('/') && !c.includes('://') && live?.cidrs.includes(c) && addresses.some((a) => ipInCidr(a, c)));
+  return cidr ?? configured.find((c) => withoutScheme(c) === entry && live?.registries.includes(entry)) ?? null;
 }
 
-export function trustedByCidr(entry: string, cidr: string): string {
-  return `${entry} is trusted by ${cidr} in dockerd's insecure registries: no entry of its own needed`;
+/** An entry as dockerd reads it: http:// or https:// (any case) dropped; null when it has no such scheme. */
+export function withoutScheme(configured: string): string | null {
+  const m = /^https?:\/\/(.*)$/i.exec(configured);
+  return m ? m[1]! : null;
+}
+
+export function trustedBy(entry: string, other: string): string {
+  const how = withoutScheme(other) === null ? `${other}` : `"${other}" (dockerd drops the scheme)`;
+  return `${entry} is trusted by ${how} in dockerd's insecure registries: no entry of its own needed`;
 }
 
 function ipInCidr(ip: string, cidr: string): boolean {
