@@ -64,6 +64,7 @@ export async function waitForTrust(ports: Ports, entry: string, timeoutMs: numbe
   let reloaded: string[] | null = null;
   let seen = 'no reload yet';
   let attempts = 0;
+  let withoutSince: number | null = null;
   let logReadAt = opts.reloadLog?.since ?? 0;
   const via = opts.reloadedSince === undefined ? 'docker info' : "dockerd's reload event or docker info";
   await poll(`${entry} trusted by the live dockerd (${via})`, timeoutMs, async () => {
@@ -75,13 +76,22 @@ export async function waitForTrust(ports: Ports, entry: string, timeoutMs: numbe
     }
     if (opts.reloadedSince !== undefined && ++attempts % 10 !== 0) {
       reloaded = (await reloadEvents(ports.docker, opts.reloadedSince).catch(() => [])).at(-1) ?? reloaded;
-      return reloaded && trustedLive({ registries: reloaded, cidrs: reloaded.filter((r) => r.includes('/')) }, entry) ? true : null;
+      if (reloaded && trustedLive({ registries: reloaded, cidrs: reloaded.filter((r) => r.includes('/')) }, entry)) return true;
+      // dockerd reloaded, from the file as written, and the entry is not in what it read: another
+      // reload will not bring it. (The grace covers a reload someone else caused just before ours.)
+      withoutSince ??= reloaded ? Date.now() : null;
+      if (withoutSince !== null && Date.now() - withoutSince > RELOADED_WITHOUT_GRACE_MS) {
+        throw new Error(`dockerd reloaded its configuration without ${entry} (insecure registries after the reload: ${reloaded!.join(', ') || 'none'}): it did not read the entry where it was written`);
+      }
+      return null;
     }
     const e = await serverFacts(ports.docker);
     seen = e.liveInsecure ? `insecure registries now: ${e.liveInsecure.registries.join(', ') || 'none'}` : (e.error ?? 'docker info failed');
     return trustedLive(e.liveInsecure, entry) ? true : null;
   }, () => (reloaded ? `insecure registries after the reload: ${reloaded.join(', ') || 'none'}` : seen), { quick: false, signal: opts.signal });
 }
+
+const RELOADED_WITHOUT_GRACE_MS = 2000;
 
 /** Where a refused reload would be logged, for a plan that reloads dockerd (see waitForTrust). */
 export function reloadLogOf(actions: readonly Action[], since: number | undefined): { argv: string[]; since: number } | undefined {

@@ -1,4 +1,4 @@
-import { applyEdits, modify, parse as parseTolerant, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { applyEdits, modify, parse as parseTolerant, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { HostRefusal } from '../errors.js';
 
 /** daemon.json as dockerd reads it: one JSON object. Key order is kept by JS objects for string keys. */
@@ -34,11 +34,20 @@ export function parseDaemonJson(text: string, file: string): ParsedDaemonJson {
   }
   const config = value as DaemonConfig;
   const list = config[INSECURE_KEY];
+  // dockerd (Go's JSON) reads the last of a repeated key; an edit lands on the first, which dockerd ignores.
+  if (list !== undefined && timesKeyed(body, INSECURE_KEY) > 1) {
+    throw new HostRefusal(`${file}: "${INSECURE_KEY}" appears more than once, and dockerd reads only the last (${JSON.stringify(list)}); merge them into one by hand, it was left unchanged`);
+  }
   // null is what dockerd reads as no list (Go's JSON leaves the slice nil); a template may well write it.
   if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))) {
     throw new HostRefusal(`${file}: "${INSECURE_KEY}" must be a list of strings; fix it by hand, it was left unchanged`);
   }
   return { config, empty: false };
+}
+
+/** How many times the top-level object has the key. */
+function timesKeyed(body: string, key: string): number {
+  return (parseTree(body)?.children ?? []).filter((property) => property.children?.[0]?.value === key).length;
 }
 
 export function insecureRegistriesOf(config: DaemonConfig): string[] {

@@ -83,7 +83,7 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     const dropped = Date.now();
     host.writeFile('/etc/docker/daemon.json', '{"log-driver": "json-file", "insecure-registries": ["10.9.0.0/16"]}\n');
     await host.exec(['kill', '-HUP', pid]);
-    await expect(waitForTrust(ports, ENTRY, 1500, { reloadedSince: dropped })).rejects.toThrow(/after the reload: 10\.9\.0\.0\/16\)/);
+    await expect(waitForTrust(ports, ENTRY, 60_000, { reloadedSince: dropped })).rejects.toThrow(`dockerd reloaded its configuration without ${ENTRY} (insecure registries after the reload: 10.9.0.0/16)`);
   });
 
   it('a second run changes nothing: same file, same dockerd, same container, "already configured"', async () => {
@@ -194,6 +194,14 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     const noTty = await host.tool('--address', TEST_ADDRESS);
     expect(noTty.exitCode).toBe(2);
     expect(noTty.stderr).toContain('--yes');
+
+    // The trust's key twice in daemon.json: dockerd reads the last, an edit would land on the first.
+    const twice = '{"insecure-registries": ["10.9.9.9:5000"], "insecure-registries": ["10.8.8.8:5000"]}\n';
+    host.writeFile('/etc/docker/daemon.json', twice);
+    const repeated = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect([repeated.exitCode, repeated.stderr.trim()]).toEqual([2, 'setup-registry: /etc/docker/daemon.json: "insecure-registries" appears more than once, and dockerd reads only the last (["10.8.8.8:5000"]); merge them into one by hand, it was left unchanged']);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(twice);
+    host.writeFile('/etc/docker/daemon.json', '{}\n');
 
     // A port held by a process on one address only (dockerd publishes on every address): named, and nothing changes.
     const listener = await host.sh(`setsid node -e "require('net').createServer().listen(5000, '127.0.0.1')" </dev/null >/dev/null 2>&1 & echo $!

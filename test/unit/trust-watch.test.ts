@@ -39,7 +39,11 @@ describe('waitForTrust', () => {
 
   it('only the last reload counts: one that dropped the entry is not live trust, and the failure says what dockerd took', async () => {
     const { ports } = fakeDockerd({ events: reloadLine([ENTRY]) + reloadLine(['10.0.0.9:5000']), info: info(['10.0.0.9:5000']) });
-    await expect(waitForTrust(ports, ENTRY, 300, { reloadedSince: Date.now() })).rejects.toThrow(/insecure registries after the reload: 10\.0\.0\.9:5000/);
+    await expect(waitForTrust(ports, ENTRY, 300, { reloadedSince: Date.now() })).rejects.toThrow(/not after 0 s \(insecure registries after the reload: 10\.0\.0\.9:5000\)/);
+    // Another reload will not bring it: the wait ends soon after, instead of at the timeout.
+    await expect(waitForTrust(ports, ENTRY, 60_000, { reloadedSince: Date.now() })).rejects.toThrow(
+      `dockerd reloaded its configuration without ${ENTRY} (insecure registries after the reload: 10.0.0.9:5000): it did not read the entry where it was written`,
+    );
   });
 
   it('with no reload event (an init script that restarts on reload), docker info is asked every tenth time and confirms it', async () => {
