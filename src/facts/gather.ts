@@ -164,7 +164,15 @@ async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostF
 }
 
 export async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {
-  const [text, mode] = await Promise.all([ports.files.read(path), ports.files.mode(path)]);
+  const mode = await ports.files.mode(path);
+  let text: string | null;
+  try {
+    text = await ports.files.read(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+    // A directory there (a bind mount of a missing file makes one) stops dockerd from starting too.
+    return { path, text: null, config: null, error: `${path} is a directory, not a file: dockerd cannot read its configuration; remove it (or put the file there)`, mode };
+  }
   if (text === null) return { path, text, config: null, error: null, mode };
   try {
     return { path, text, config: parseDaemonJson(text, path).config, error: null, mode };

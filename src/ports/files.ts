@@ -63,7 +63,7 @@ export function hostFiles(root = '/'): HostFiles {
         return opts?.offThread ? await fs.readFile(real(file), 'utf8') : readFileSync(real(file), 'utf8');
       } catch (err) {
         if (isNotFound(err)) return null;
-        throw err;
+        throw naming(err, file);
       }
     },
     async readBytes(file) {
@@ -71,7 +71,7 @@ export function hostFiles(root = '/'): HostFiles {
         return readFileSync(real(file));
       } catch (err) {
         if (isNotFound(err)) return null;
-        throw err;
+        throw naming(err, file);
       }
     },
     async exists(file) {
@@ -200,6 +200,13 @@ export function hostFiles(root = '/'): HostFiles {
       rmSync(resolveTarget(file), { force: true });
     },
   };
+}
+
+/** A read's error names the file (node's EISDIR and EIO messages do not), its code kept. */
+function naming(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.message !== 'string' || e.message.includes(file)) return err;
+  return Object.assign(new Error(`${file}: ${e.code === 'EISDIR' ? 'is a directory, not a file' : e.message}`), { code: e.code });
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -201,6 +201,11 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     const repeated = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect([repeated.exitCode, repeated.stderr.trim()]).toEqual([2, 'setup-registry: /etc/docker/daemon.json: "insecure-registries" appears more than once, and dockerd reads only the last (["10.8.8.8:5000"]); merge them into one by hand, it was left unchanged']);
     expect(host.readFile('/etc/docker/daemon.json')).toBe(twice);
+    // A directory where daemon.json belongs (what a bind mount of a missing file leaves)
+    await host.exec(['sh', '-c', 'rm /etc/docker/daemon.json && mkdir /etc/docker/daemon.json']);
+    const directory = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect([directory.exitCode, directory.stderr.trim()]).toEqual([2, 'setup-registry: /etc/docker/daemon.json is a directory, not a file: dockerd cannot read its configuration; remove it (or put the file there)']);
+    await host.exec(['rmdir', '/etc/docker/daemon.json']);
     host.writeFile('/etc/docker/daemon.json', '{}\n');
 
     // A port held by a process on one address only (dockerd publishes on every address): named, and nothing changes.
