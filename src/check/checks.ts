@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences, describePublished, publishing, publishingFacts, type ContainerWanted } from '../plan/container.js';
+import { containerDifferences, describePublished, publishing, publishingFacts, staleBindsProblem, type ContainerWanted } from '../plan/container.js';
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
@@ -194,6 +194,7 @@ export const CHECKS: readonly Check[] = [
     run: (ctx) =>
       container(ctx, (c) => {
         if (c.dataDir !== ctx.target.dataDir) return fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR);
+        if (c.staleBinds?.length) return fail(staleBindsProblem(c.staleBinds), REPAIR);
         const unlabeled = containerDifferences(c, { ...ctx.target, selinux: ctx.facts.docker.selinux }).find((d) => d.includes('SELinux'));
         return unlabeled ? fail(`${unlabeled.replace(/^data /, '')}: dockerd labels containers for SELinux`, REPAIR) : ok(`${describeDataDir(c.dataDir)} mounted`);
       }),

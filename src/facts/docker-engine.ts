@@ -73,7 +73,7 @@ export function liveInsecureOf(cfg: RegistryConfig | null): { registries: string
 
 interface Inspect {
   Id: string;
-  State: { Running: boolean; Status: string };
+  State: { Running: boolean; Status: string; Pid?: number };
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
   HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null; UsernsMode?: string };
   Mounts: { Type?: string; Name?: string; Source: string; Destination: string; Mode?: string }[] | null;
@@ -100,7 +100,8 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     dataPath: data?.Source ?? null,
     env: c.Config.Env ?? [],
     labels: c.Config.Labels ?? {},
-    mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, mode: m.Mode ?? '' })),
+    mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, mode: m.Mode ?? '', ...(m.Type ? { type: m.Type } : {}) })),
+    pid: c.State.Pid ?? 0,
     usernsMode: c.HostConfig.UsernsMode ?? '',
   };
 }

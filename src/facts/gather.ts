@@ -67,6 +67,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   // Under userns-remap the registry's root may not write a directory someone else owns: whose are they?
   const candidates = engine.userns && q.registry ? [...new Set([q.registry.dataDir, container?.dataDir, DEFAULTS.dataDir].filter((d): d is string => Boolean(d?.startsWith('/'))))] : [];
   const dataDirOwners = candidates.length ? Object.fromEntries(await Promise.all(candidates.map(async (d) => [d, await files.owner(d)] as const))) : undefined;
+  if (container?.running && container.pid) container.staleBinds = await staleBinds(live, container);
   const listening = await tables;
   const holder = q.registry && listening ? await portHolder(live, q.registry.port, null, listening) : null;
   if (holder?.proxy && q.registry) holder.container = await containerPublishing(docker, q.registry.port);
@@ -161,6 +162,18 @@ async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostF
   if (!known || !query) return null;
   const [installed, version] = await Promise.all([ports.files.exists(known.binary), ports.processes.probe(query(known.name))]);
   return { ...known, installed, version: installed && version.exitCode === 0 && version.stdout.trim() ? version.stdout.trim() : null };
+}
+
+/** The bound host directories whose directory is not the one the container sees at its end of the bind. */
+async function staleBinds(live: Ports['live'], c: ContainerFacts): Promise<string[]> {
+  const binds = c.mounts.filter((m) => m.type === 'bind');
+  const stale = await Promise.all(
+    binds.map(async (m) => {
+      const inside = await live.identity(`/proc/${c.pid}/root${m.destination}`);
+      return inside !== null && inside !== (await live.identity(m.source));
+    }),
+  );
+  return binds.filter((_, i) => stale[i]).map((m) => m.source);
 }
 
 export async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {

@@ -120,8 +120,16 @@ export interface ContainerFacts {
   dataPath: string | null;
   env: string[];
   labels: Record<string, string>;
-  /** mode: what followed the paths in -v (ro, z, Z), as docker inspect gives it */
-  mounts: { source: string; destination: string; mode?: string }[];
+  /** mode: what followed the paths in -v (ro, z, Z), as docker inspect gives it; type: bind or volume */
+  mounts: { source: string; destination: string; mode?: string; type?: string }[];
+  /** the container's main process on the host, 0 when it is not running */
+  pid?: number;
+  /**
+   * Host directories bound into the running container that are no longer the ones it has: deleted
+   * (or deleted and made again) after it started. It still writes into the old one, which nothing
+   * else sees, and which takes no new files once deleted: a restart binds them anew.
+   */
+  staleBinds?: string[];
   /** 'host' when the container is exempt from dockerd's userns-remap (--userns=host) */
   usernsMode?: string;
 }

@@ -117,6 +117,11 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
   };
 }
 
+/** What is wrong with bound directories deleted (or deleted and made again) under a running registry. */
+export function staleBindsProblem(sources: readonly string[]): string {
+  return `${sources.join(', ')} on this host ${sources.length > 1 ? 'are' : 'is'} not the directory the registry has: deleted (or deleted and made again) after it started, so what it writes there is lost, or fails`;
+}
+
 /** How an existing container differs from the one wanted; empty when it is the same. */
 export function containerDifferences(c: ContainerFacts, w: ContainerWanted): string[] {
   const out: string[] = [];
@@ -173,6 +178,7 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
   if (c && diff.length > 0 && foreign) refuseToReplace(c, w);
   if (c && diff.length === 0) {
     if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
+    else if (c.staleBinds?.length) actions.push({ kind: 'container', op: 'restart', argv: ['docker', 'restart', w.name], why: `${staleBindsProblem(c.staleBinds)}; a restart binds the directory anew (dockerd makes it when missing)` });
     return actions;
   }
   // Pull first, before anything else changes: no image and no way to get it must leave the host untouched.

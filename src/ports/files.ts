@@ -21,6 +21,8 @@ export interface HostFiles {
   isDirectory(path: string): Promise<boolean | null>;
   /** The owning user id, null when nothing is there. */
   owner(path: string): Promise<number | null>;
+  /** Which file or directory is there (device and inode, through symlinks); null when none, or it cannot be looked at. */
+  identity(path: string): Promise<string | null>;
   /** Atomic replace: temp file in the same directory, fsync, rename; mode and owner of the old file kept. */
   writeAtomic(file: string, text: string, opts?: { mode?: number }): Promise<void>;
   /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
@@ -93,6 +95,14 @@ export function hostFiles(root = '/'): HostFiles {
         // a file on the way: no directory can be there
         if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
         throw err;
+      }
+    },
+    async identity(p) {
+      try {
+        const st = statSync(real(p));
+        return `${st.dev}:${st.ino}`;
+      } catch {
+        return null;
       }
     },
     async owner(p) {

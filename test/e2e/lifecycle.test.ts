@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { beforeEach, expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { connect, TestHost } from './harness/namespace-host.js';
@@ -66,6 +67,25 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await host.docker('rm', '-f', 'registry');
     await host.docker('run', '-d', '--name', 'registry', '-p', '5001:5000', '-v', '/var/lib/registry:/var/lib/registry', 'registry:3');
     await breakCheckRepair(['container-restart-policy', 'container-port', 'registry-ping']);
+  });
+
+  it('data directory deleted and made again under the running registry: check names it, repair restarts the registry, and pushes work again', async () => {
+    await host.exec(['sh', '-c', 'rm -rf /var/lib/registry && mkdir /var/lib/registry']);
+    // The registry still answers its ping, but writes into the deleted directory: every push fails.
+    const push = await host.tool('check', '--deep', '--only', 'push');
+    expect(push.exitCode).toBe(1);
+    expect(push.stdout).toContain('the registry logged (docker logs registry): filesystem: mkdir /var/lib/registry/docker: no such file or directory');
+    const broken = await checkJson();
+    expect(broken.code).toBe(1);
+    expect(broken.out.checks.filter((c) => c.status === 'fail')).toEqual([
+      { id: 'container-data-dir', status: 'fail', message: '/var/lib/registry on this host is not the directory the registry has: deleted (or deleted and made again) after it started, so what it writes there is lost, or fails', fix: 'setup-registry repair' },
+    ]);
+    const repaired = await host.tool('repair', '--yes');
+    expect(repaired.exitCode, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain('docker restart registry');
+    expect((await checkJson()).code).toBe(0);
+    expect((await host.push(ENTRY, 'kept')).ok).toBe(true);
+    expect(existsSync(host.path('/var/lib/registry/docker/registry/v2/repositories/kept'))).toBe(true);
   });
 
   it('trust entry removed from daemon.json (and reloaded)', async () => {

@@ -311,6 +311,20 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
   });
 
+  it('a bound directory deleted under the running registry: a restart (not a recreate), and check fails container-data-dir', async () => {
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] } };
+    const stale = await factsFrom({ files, docker: live, container: { ...healthyContainer, staleBinds: ['/var/lib/registry'] } });
+    const plan = planInstall(stale, wanted, templates);
+    expect(ops(plan.actions)).toEqual(['container:restart']);
+    expect(plan.actions[0]!.why).toContain('/var/lib/registry on this host is not the directory the registry has');
+    const target = { ...wanted, entry: ENTRY, method: 'auto' } as unknown as CheckContext['target'];
+    const [finding] = await runChecks({ facts: stale, target, ports: undefined as never }, { deep: false, only: ['container-data-dir'] });
+    expect(finding).toMatchObject({ status: 'fail', fix: 'setup-registry repair' });
+    // stopped: the start binds it anew anyway
+    expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, running: false, status: 'exited', staleBinds: [] } }), wanted, templates).actions)).toEqual(['container:start']);
+  });
+
   it('a dockerd that publishes on 127.0.0.1 by default ("ip"): the registry is published on its own address (every interface when this host does not have it), said in the plan; loopback stays loopback; an "ip" that is the address is kept', async () => {
     const plan = planInstall(await factsFrom({ docker: { bindIp: '127.0.0.1' } }), wanted, templates);
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
