@@ -178,7 +178,10 @@ export const CHECKS: readonly Check[] = [
     },
   },
   { id: 'container-exists', run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
-  { id: 'container-running', run: (ctx) => container(ctx, (c) => (c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))) },
+  {
+    id: 'container-running',
+    run: (ctx) => container(ctx, (c) => (c.status === 'paused' ? fail(`${ctx.target.name} is paused (docker pause): it answers nothing`, REPAIR) : c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))),
+  },
   { id: 'container-restart-policy', run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
   {
     id: 'container-port',

@@ -270,6 +270,9 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
     case 'start':
       await send('POST', `/containers/${name}/start`);
       return;
+    case 'unpause':
+      await send('POST', `/containers/${name}/unpause`);
+      return;
     case 'restart':
       await send('POST', `/containers/${name}/restart`);
       return;

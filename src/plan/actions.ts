@@ -69,7 +69,7 @@ export interface DaemonAction {
 export interface ContainerAction {
   kind: 'container';
   /** remove-volume: uninstall --purge of images kept in a Docker volume (cannot be rolled back, so it runs last) */
-  op: 'pull' | 'remove' | 'run' | 'start' | 'restart' | 'remove-volume';
+  op: 'pull' | 'remove' | 'run' | 'start' | 'unpause' | 'restart' | 'remove-volume';
   /** The equivalent docker command: shown in plans and failures. */
   argv: string[];
   /** For `run`: the Engine API create request the executor sends instead of spawning the CLI. */

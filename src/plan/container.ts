@@ -177,6 +177,8 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
   const foreign = c !== null && c.labels[MANAGED_LABEL] !== 'true';
   if (c && diff.length > 0 && foreign) refuseToReplace(c, w);
   if (c && diff.length === 0) {
+    // A paused container counts as running, and answers nothing; it cannot be restarted before it is unpaused.
+    if (c.status === 'paused') actions.push({ kind: 'container', op: 'unpause', argv: ['docker', 'unpause', w.name], why: `container ${w.name} is paused (docker pause): it answers nothing until unpaused` });
     if (!c.running) actions.push({ kind: 'container', op: 'start', argv: ['docker', 'start', w.name], why: `container ${w.name} is ${c.status}` });
     else if (c.staleBinds?.length) actions.push({ kind: 'container', op: 'restart', argv: ['docker', 'restart', w.name], why: `${staleBindsProblem(c.staleBinds)}; a restart binds the directory anew (dockerd makes it when missing)` });
     return actions;

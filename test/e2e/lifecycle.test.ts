@@ -58,6 +58,12 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await breakCheckRepair(['container-running', 'registry-ping']);
   });
 
+  it('container paused (docker pause: still "running", answers nothing)', async () => {
+    await host.docker('pause', 'registry');
+    await breakCheckRepair(['container-running', 'registry-ping']);
+    expect((await host.docker('inspect', '-f', '{{.State.Status}}', 'registry')).stdout.trim()).toBe('running');
+  });
+
   it('container removed', async () => {
     await host.docker('rm', '-f', 'registry');
     await breakCheckRepair(['container-exists', 'registry-ping']);

@@ -311,7 +311,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(volumeRun.argv).toContain('regdata:/var/lib/registry');
   });
 
-  it('a bound directory deleted under the running registry: a restart (not a recreate), and check fails container-data-dir', async () => {
+  it('a bound directory deleted under the running registry: a restart (not a recreate), and check fails container-data-dir; a paused one is unpaused first', async () => {
     const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` };
     const live = { liveInsecure: { registries: [ENTRY], cidrs: [] } };
     const stale = await factsFrom({ files, docker: live, container: { ...healthyContainer, staleBinds: ['/var/lib/registry'] } });
@@ -321,6 +321,9 @@ describe('install planner (pure: facts in, actions out)', () => {
     const target = { ...wanted, entry: ENTRY, method: 'auto' } as unknown as CheckContext['target'];
     const [finding] = await runChecks({ facts: stale, target, ports: undefined as never }, { deep: false, only: ['container-data-dir'] });
     expect(finding).toMatchObject({ status: 'fail', fix: 'setup-registry repair' });
+    // paused (docker pause): unpaused first, since a paused container cannot be restarted
+    expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, status: 'paused', staleBinds: [] } }), wanted, templates).actions)).toEqual(['container:unpause']);
+    expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, status: 'paused', staleBinds: ['/var/lib/registry'] } }), wanted, templates).actions)).toEqual(['container:unpause', 'container:restart']);
     // stopped: the start binds it anew anyway
     expect(ops(planInstall(await factsFrom({ files, docker: live, container: { ...healthyContainer, running: false, status: 'exited', staleBinds: [] } }), wanted, templates).actions)).toEqual(['container:start']);
   });
