@@ -10,7 +10,7 @@ import type { Output } from '../output.js';
 import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
-import { trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
+import { cidrsHolding, spellingsOf, trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
@@ -104,8 +104,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const covered = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, by: trustingEntry(facts, entry) }))).filter((c): c is { entry: string; by: string } => c.by !== null);
   const plan = ca
     ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
-    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove: mode === 'untrust' ? entries : [] });
+    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove: mode === 'untrust' ? [...new Set(entries.flatMap((e) => [e, ...spellingsOf(facts, e)]))] : [] });
   plan.notes.push(...covered.map((c) => trustedBy(c.entry, c.by)));
+  // untrust removes a registry's own entries (as written: "http://HOST:PORT" too), never a block that other registries may need.
+  const blocks = mode === 'untrust' ? entries.flatMap((entry) => cidrsHolding(facts, entry).slice(0, 1).map((by) => ({ entry, by }))) : [];
+  const stillTrusted = blocks.map((b) => `${b.entry} stays trusted by ${b.by} in dockerd's insecure registries, a block untrust leaves in place`);
+  plan.notes.push(...stillTrusted);
   // TLS registries: their CA where Docker reads it per connection (no reload); untrust removes it too.
   const caActions: Action[] = ca
     ? certsD.filter((c) => c.text !== ca).map((c) => ({ kind: 'write-file' as const, path: c.path, before: c.text, after: ca, mode: 0o644, why: `trust ${c.entry} through its CA (fingerprint ${certInfo(ca).fingerprint256})` }))
@@ -118,7 +122,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (change.actions.length === 0) {
     const why = (e: string) => covered.find((c) => c.entry === e)?.by;
-    out.say(mode === 'trust' ? `already trusted: ${entries.map((e) => (why(e) ? `${e} (by ${why(e)} in dockerd's insecure registries)` : e)).join(', ')}` : `not trusted by this host's configuration: ${entries.join(', ')}; nothing changed`);
+    const untrusted = entries.filter((e) => !blocks.some((b) => b.entry === e));
+    out.say(
+      mode === 'trust'
+        ? `already trusted: ${entries.map((e) => (why(e) ? `${e} (by ${why(e)} in dockerd's insecure registries)` : e)).join(', ')}`
+        : [...(untrusted.length ? [`not trusted by this host's configuration: ${untrusted.join(', ')}`] : []), ...stillTrusted].join('; ') + '; nothing changed',
+    );
     out.json(result({ ok: true, changed: false }));
     return 0;
   }
@@ -144,7 +153,11 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;
   const ok = !applied.report.failure;
   for (const w of warnings) out.error(`warning: ${w}`);
-  if (ok) out.say(`${mode === 'trust' ? 'trusted' : 'no longer trusted'}: ${entries.join(', ')}`);
+  if (ok) {
+    const gone = entries.filter((e) => !blocks.some((b) => b.entry === e));
+    if (mode === 'trust' || gone.length) out.say(`${mode === 'trust' ? 'trusted' : 'no longer trusted'}: ${(mode === 'trust' ? entries : gone).join(', ')}`);
+    for (const line of stillTrusted) out.say(line);
+  }
   out.json(result({ ok, changed: ok, warnings, error: applied.report.failure?.message }));
   return ok ? 0 : 1;
 }

@@ -297,9 +297,13 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect(check.exitCode).toBe(0);
     expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
     expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+    // untrust removes no block other registries may need, and says the registry stays trusted by it
+    const untrust = await host.tool('untrust', ENTRY, '--yes');
+    expect([untrust.exitCode, untrust.stdout.trim()]).toEqual([0, `${ENTRY} stays trusted by 198.18.0.0/16 in dockerd's insecure registries, a block untrust leaves in place; nothing changed`]);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
   });
 
-  it('the entry written "http://HOST:PORT" (dockerd drops the scheme and trusts it): daemon.json untouched, no reload, a push works; check warns with the fix', async () => {
+  it('the entry written "http://HOST:PORT" (dockerd drops the scheme and trusts it): daemon.json untouched, no reload, a push works; check warns with the fix; untrust removes it', async () => {
     const config = `{"insecure-registries": ["http://${ENTRY}"]}\n`;
     host = await TestHost.create({ daemonJson: config });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
@@ -314,6 +318,12 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
     expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
     expect(host.readFile('/etc/docker/daemon.json')).toBe(config);
+    // the operator's own entry, as written: untrust of the registry removes it
+    const untrust = await host.tool('untrust', ENTRY, '--yes');
+    expect(untrust.exitCode, untrust.stdout + untrust.stderr).toBe(0);
+    expect(untrust.stdout).toContain(`no longer trusted: ${ENTRY}`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"insecure-registries": []}\n');
+    expect((await host.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout).not.toContain(ENTRY);
   });
 
   it('dockerd publishing on 127.0.0.1 by default ("ip"): the registry is published on its own address, where clients reach it, and a push works', async () => {

@@ -100,14 +100,27 @@ export function trustedLive(live: HostFacts['docker']['liveInsecure'], entry: st
  *   dockerd drops http:// and https:// (moby LoadInsecureRegistries, with a warning in its log).
  */
 export function trustingEntry(facts: HostFacts, entry: string): string | null {
+  // An entry of its own already there (an earlier install's) stays: nothing to change either way.
+  if (configuredEntries(facts).includes(entry)) return null;
+  const live = facts.docker.liveInsecure;
+  return cidrsHolding(facts, entry).find((c) => live?.cidrs.includes(c)) ?? spellingsOf(facts, entry).find(() => live?.registries.includes(entry)) ?? null;
+}
+
+/** dockerd's configured insecure registries: daemon.json's and its flags'. */
+function configuredEntries(facts: HostFacts): string[] {
+  return [...insecureRegistriesOf(facts.daemonJson.config ?? {}), ...registriesInFlags(facts)];
+}
+
+/** The configured CIDR blocks that hold one of the registry's addresses. */
+export function cidrsHolding(facts: HostFacts, entry: string): string[] {
   const host = entry.replace(/:\d+$/, '');
   const addresses = facts.addressLookup && 'addresses' in facts.addressLookup ? facts.addressLookup.addresses : [host];
-  const configured = [...insecureRegistriesOf(facts.daemonJson.config ?? {}), ...registriesInFlags(facts)];
-  // An entry of its own already there (an earlier install's) stays: nothing to change either way.
-  if (configured.includes(entry)) return null;
-  const live = facts.docker.liveInsecure;
-  const cidr = configured.find((c) => c.includes('/') && !c.includes('://') && live?.cidrs.includes(c) && addresses.some((a) => ipInCidr(a, c)));
-  return cidr ?? configured.find((c) => withoutScheme(c) === entry && live?.registries.includes(entry)) ?? null;
+  return configuredEntries(facts).filter((c) => c.includes('/') && !c.includes('://') && addresses.some((a) => ipInCidr(a, c)));
+}
+
+/** The configured entries dockerd reads as this one: itself, and itself with http:// or https://. */
+export function spellingsOf(facts: HostFacts, entry: string): string[] {
+  return configuredEntries(facts).filter((c) => c === entry || withoutScheme(c) === entry);
 }
 
 /** An entry as dockerd reads it: http:// or https:// (any case) dropped; null when it has no such scheme. */
