@@ -80,6 +80,11 @@ export async function main(argv: string[]): Promise<number> {
       .action(async (flags: InstallFlags) => {
         code = await (await import('./commands/install.js')).install(flags);
       });
+  // The default command takes no arguments: a word there is a mistyped command ("instal"), which
+  // commander names with a suggestion, instead of "too many arguments" (or "must run as root").
+  program.hook('preAction', (_, action) => {
+    if (action === program && program.args.length > 0) (program as unknown as { unknownCommand(): never }).unknownCommand();
+  });
   installCommand(program);
   installCommand(program.command('install').description('install the registry and trust it (the default command)'));
 
@@ -140,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
   querying(program.command('tags <name>').description("list a repository's tags")).action(async (name: string, flags: QueryFlags) => {
     code = await (await import('./commands/query.js')).query('tags', name, flags);
   });
+  // Set last: subcommands made after it would inherit the leniency (see the hook above).
+  program.allowExcessArguments(true);
 
   try {
     await program.parseAsync(argv);

@@ -50,6 +50,13 @@ describe('the published package', () => {
     expect(traced.stderr).toMatch(/^trace +[\d.]+ ms {2}bundle loaded\ntrace +[\d.]+ ms {2}exit\n$/);
   });
 
+  it('names a mistyped command with a suggestion; a command given too many words says so', () => {
+    const typo = spawnSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), 'instal', '--yes'], { encoding: 'utf8' });
+    expect([typo.status, typo.stdout, typo.stderr]).toEqual([2, '', "error: unknown command 'instal'\n(Did you mean install?)\n(run setup-registry --help for usage)\n"]);
+    const extra = spawnSync('node', [path.join(pkgDir, 'bin/setup-registry.cjs'), 'check', 'extra'], { encoding: 'utf8' });
+    expect([extra.status, extra.stderr.split('\n')[0]]).toEqual([2, "error: too many arguments for 'check'. Expected 0 arguments but got 1."]);
+  });
+
   it('keeps a V8 code cache per command next to the bundle; a damaged cache is compiled past and replaced', () => {
     rmSync(cacheDir(), { recursive: true, force: true });
     // A run that failed (a mistyped option) stopped early: its cache would hold too little, so it writes none.
