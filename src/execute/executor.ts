@@ -265,7 +265,10 @@ async function containerOp(ports: Ports, action: ContainerAction, onCreated: (id
       await ports.processes.run(action.argv);
       return;
     case 'remove':
-      await send('DELETE', `/containers/${name}?force=1`);
+      // Already gone is what was wanted (one planned while dockerd was down may never have been there).
+      await send('DELETE', `/containers/${name}?force=1`).catch((err: Error & { status?: number }) => {
+        if (err.status !== 404) throw err;
+      });
       return;
     case 'start':
       await send('POST', `/containers/${name}/start`);

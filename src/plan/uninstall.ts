@@ -4,7 +4,7 @@ import type { Templates } from '../templates.js';
 import type { Action, RemovePath } from './actions.js';
 import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
-import { planTrust, type DaemonOutcome } from './trust-plan.js';
+import { planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import type { MethodName } from './trust/types.js';
 import { AUTH_DIR, CA_DIR, certsDirCa, TLS_DIR } from '../tls/paths.js';
 
@@ -24,8 +24,9 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
   const notes: string[] = [];
   const kept: string[] = [];
   const c = facts.container;
+  const name = state?.name ?? 'registry';
   if (c && (state || c.labels[MANAGED_LABEL] === 'true')) {
-    actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', state?.name ?? 'registry'], why: 'remove the registry container' });
+    actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', name], why: 'remove the registry container' });
   }
   let daemon: DaemonOutcome = 'none';
   const byMethod = new Map<MethodName, string[]>();
@@ -40,6 +41,16 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
       daemon = trust.outcome;
     }
     notes.push(...trust.notes);
+  }
+  // With dockerd down its containers are not known, and the registry (restart always) would come
+  // back with dockerd: dockerd is started, and the recorded container removed, before anything else goes.
+  if (state && facts.docker.installed && !facts.docker.running) {
+    if (daemon !== 'start') {
+      const start = planDaemonOnly(facts, []);
+      actions.push(...start.daemon);
+      daemon = start.outcome;
+    }
+    actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', name], why: 'remove the registry container, if it is there (dockerd was down: it would have started it again)' });
   }
   if (state?.tls) {
     const ca = certsDirCa(entryOf(state));

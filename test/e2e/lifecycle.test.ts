@@ -201,6 +201,18 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await host.tool('uninstall', '--yes')).stdout).toContain('nothing to uninstall');
   });
 
+  it('uninstall with dockerd stopped: dockerd is started and the container removed (it would come back with dockerd), the entry removed', async () => {
+    await host.exec(['service', 'docker', 'stop']);
+    const r = await host.tool('uninstall', '--yes', '--purge');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(', dockerd not running');
+    expect(r.stdout).toMatch(/2\. service docker start: dockerd is not running\n3\. docker rm -f registry: remove the registry container, if it is there/);
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': [] });
+    expect((await host.docker('info', '--format', '{{json .RegistryConfig.IndexConfigs}}')).stdout).not.toContain(ENTRY);
+    expect(existsSync(host.path('/var/lib/registry/docker'))).toBe(false);
+  });
+
   it("uninstall --purge deletes the registry's own files, never what else the data directory holds", async () => {
     // someone else's file in the directory the registry was given
     host.writeFile('/var/lib/registry/NOTES.txt', 'not the registry\'s\n');

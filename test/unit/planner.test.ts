@@ -620,4 +620,13 @@ describe('--data-dir', () => {
     const plan = planUninstall(await factsFrom({}), state, templates, { purge: true });
     expect(plan.actions.find((a) => a.kind === 'remove-path' && a.path.startsWith('/srv'))).toEqual({ kind: 'remove-path', path: '/srv/shared/docker/registry', thenIfEmpty: ['/srv/shared/docker', '/srv/shared'], why: '--purge: delete the pushed images' });
   });
+
+  it('uninstall with dockerd down (its containers unknown): starts it, then removes the recorded container, before the data goes', async () => {
+    const state = { version: 1, address: '10.0.0.5', port: 5000, name: 'reg', image: 'registry:3', imageSource: 'x', dataDir: '/srv/shared', method: 'daemon-json', added: [] } as unknown as Parameters<typeof planUninstall>[1];
+    const down = await factsFrom({ docker: { running: false, serverVersion: null, pid: null, argv: null, liveInsecure: null } });
+    const plan = planUninstall(down, state, templates, { purge: true });
+    expect(plan.daemon).toBe('start');
+    expect(plan.actions.map((a) => (a.kind === 'remove-path' ? `remove-path:${a.path}` : ops([a])[0]))).toEqual(['daemon:start', 'container:remove', 'remove-path:/srv/shared/docker/registry', 'remove-path:/etc/setup-registry/state.json']);
+    expect(plan.actions[1]).toMatchObject({ argv: ['docker', 'rm', '-f', 'reg'] });
+  });
 });
