@@ -164,16 +164,15 @@ async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostF
   return { ...known, installed, version: installed && version.exitCode === 0 && version.stdout.trim() ? version.stdout.trim() : null };
 }
 
-/** The bound host directories whose directory is not the one the container sees at its end of the bind. */
+/**
+ * The bound host directories the container sees deleted: its end of the bind has no name left.
+ * (Only deleted: a directory that is still there elsewhere, such as a disk unmounted on the host
+ * that the container still holds, serves on, and a restart would bind the empty mount point instead.)
+ */
 async function staleBinds(live: Ports['live'], c: ContainerFacts): Promise<string[]> {
   const binds = c.mounts.filter((m) => m.type === 'bind');
-  const stale = await Promise.all(
-    binds.map(async (m) => {
-      const inside = await live.identity(`/proc/${c.pid}/root${m.destination}`);
-      return inside !== null && inside !== (await live.identity(m.source));
-    }),
-  );
-  return binds.filter((_, i) => stale[i]).map((m) => m.source);
+  const links = await Promise.all(binds.map((m) => live.links(`/proc/${c.pid}/root${m.destination}`)));
+  return binds.filter((_, i) => links[i] === 0).map((m) => m.source);
 }
 
 export async function readDaemonJson(ports: Ports, path: string): Promise<DaemonJsonFacts> {

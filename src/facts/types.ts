@@ -125,9 +125,9 @@ export interface ContainerFacts {
   /** the container's main process on the host, 0 when it is not running */
   pid?: number;
   /**
-   * Host directories bound into the running container that are no longer the ones it has: deleted
-   * (or deleted and made again) after it started. It still writes into the old one, which nothing
-   * else sees, and which takes no new files once deleted: a restart binds them anew.
+   * Host directories bound into the running container that it sees deleted (deleted, or deleted
+   * and made again, after it started): it writes into a directory that takes no new files, which
+   * nothing else sees. A restart binds them anew.
    */
   staleBinds?: string[];
   /** 'host' when the container is exempt from dockerd's userns-remap (--userns=host) */

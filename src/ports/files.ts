@@ -21,8 +21,8 @@ export interface HostFiles {
   isDirectory(path: string): Promise<boolean | null>;
   /** The owning user id, null when nothing is there. */
   owner(path: string): Promise<number | null>;
-  /** Which file or directory is there (device and inode, through symlinks); null when none, or it cannot be looked at. */
-  identity(path: string): Promise<string | null>;
+  /** How many names the file or directory there has (0: deleted, held open only); null when none, or it cannot be looked at. */
+  links(path: string): Promise<number | null>;
   /** Atomic replace: temp file in the same directory, fsync, rename; mode and owner of the old file kept. */
   writeAtomic(file: string, text: string, opts?: { mode?: number }): Promise<void>;
   /** Copies the current file next to itself with a timestamp; returns the backup path (host path). */
@@ -97,10 +97,9 @@ export function hostFiles(root = '/'): HostFiles {
         throw err;
       }
     },
-    async identity(p) {
+    async links(p) {
       try {
-        const st = statSync(real(p));
-        return `${st.dev}:${st.ino}`;
+        return statSync(real(p)).nlink;
       } catch {
         return null;
       }

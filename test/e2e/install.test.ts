@@ -244,6 +244,19 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
   });
 
+  it('a data directory on a disk of its own, unmounted on the host while the registry runs: it keeps serving from it, and a rerun does not restart it onto the empty mount point', async () => {
+    host = await TestHost.create();
+    await host.exec(['sh', '-c', 'mkdir -p /var/lib/registry && mount -t tmpfs disk /var/lib/registry']);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    expect((await pushWorks(host, 'ondisk')).ok).toBe(true);
+    const started = (await host.docker('inspect', '-f', '{{.State.StartedAt}}', 'registry')).stdout;
+    await host.exec(['umount', '-l', '/var/lib/registry']);
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(again.stdout).toContain('already configured');
+    expect((await host.docker('inspect', '-f', '{{.State.StartedAt}}', 'registry')).stdout).toBe(started);
+    expect((await host.tool('catalog')).stdout.trim()).toBe('ondisk');
+  });
+
   it('a host name as the address (here from /etc/hosts): trusted by that name, and a push by that name works', async () => {
     host = await TestHost.create();
     host.writeFile('/etc/hosts', `${host.readFile('/etc/hosts') ?? ''}${TEST_ADDRESS} registry.test\n`);
