@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { IMPORT_CHANGES, registryRootfsTar } from './registry-image.js';
@@ -250,6 +250,64 @@ export async function initOf(launcher: ChildProcess, timeoutMs: number, why: () 
  * Ends a test host: its init is killed (which ends every process in its pid namespace), then its
  * launcher is waited for, but never forever: a launcher still there after 10 s is killed too.
  */
+/**
+ * The cgroup directories of a test host's containers, read before the host ends: killed with it,
+ * runc never removes them, and they pile up on this machine (thousands of dead memory cgroups slow
+ * its kernel). Frozen ones (a paused container) are thawed, or their processes could not die, and
+ * neither could the host's pid 1 (its kernel waits for them).
+ */
+export function containerCgroups(pid1: number): string[] {
+  const dirs = new Set<string>();
+  // The host's processes and its containers' (in pid namespaces of their own): every descendant of its pid 1.
+  const parent = new Map<number, number>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      parent.set(Number(pid), Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const inHost = (pid: number) => {
+    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parent.get(p), hops++) if (p === pid1) return true;
+    return false;
+  };
+  for (const pid of parent.keys()) {
+    if (!inHost(pid)) continue;
+    try {
+      for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+        const [, controllers = '', rel = ''] = line.split(':');
+        // Only what dockerd made for a container (cgroupfs: .../docker/ID; systemd: docker-ID.scope), never the host's own.
+        if (!/\/docker(\/|-[0-9a-f]{64}\.scope)/.test(rel)) continue;
+        for (const c of controllers ? controllers.split(',') : ['unified']) dirs.add(`/sys/fs/cgroup/${c.replace(/^name=/, '')}${rel}`);
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const found = [...dirs].filter((d) => existsSync(d));
+  for (const d of found) if (existsSync(`${d}/freezer.state`)) writeFileSync(`${d}/freezer.state`, 'THAWED');
+  return found;
+}
+
+/** cgroup directories go with rmdir, children first, once their processes are gone; any process still in one is killed first. */
+export function removeCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroup(`${dir}/${e.name}`);
+  for (const pid of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (let i = 0; i < 50 && readFileSync(`${dir}/cgroup.procs`, 'utf8').trim(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* still busy: left for the machine to reap */
+  }
+}
+
 export async function endHost(launcher: ChildProcess, pid1: number): Promise<void> {
   const exited = (ms: number) =>
     launcher.exitCode !== null || launcher.signalCode !== null

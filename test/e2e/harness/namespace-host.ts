@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { DockerHost, endHost, initOf, OS_RELEASE, REPO, TEST_ADDRESS, waitFor } from './host.js';
+import { containerCgroups, DockerHost, endHost, initOf, OS_RELEASE, removeCgroup, REPO, TEST_ADDRESS, waitFor } from './host.js';
 
 export interface TestHostOptions {
   osRelease?: string;
@@ -90,7 +90,9 @@ export class TestHost extends DockerHost {
 
   async destroy(): Promise<void> {
     this.forget();
+    const containers = containerCgroups(this.pid1);
     await endHost(this.holder, this.pid1);
+    for (const dir of containers) removeCgroup(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

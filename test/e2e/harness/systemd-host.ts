@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { DockerHost, endHost, initOf, REPO, TEST_ADDRESS, waitForValue } from './host.js';
+import { containerCgroups, DockerHost, endHost, initOf, removeCgroup, REPO, TEST_ADDRESS, waitForValue } from './host.js';
 
 export const TREE = '/var/cache/setup-registry-e2e/bookworm-systemd';
 const PACKAGES = 'systemd,systemd-sysv,dbus,docker.io,procps,iproute2,iptables,curl,ca-certificates,libstdc++6';
@@ -237,8 +237,9 @@ export class SystemdHost extends DockerHost {
 
   async destroy(): Promise<void> {
     this.forget();
+    const containers = containerCgroups(this.pid1);
     await endHost(this.nspawn, this.pid1);
-    for (const h of ['systemd', 'unified']) removeCgroup(`/sys/fs/cgroup/${h}/${this.cgroup}`);
+    for (const dir of [...containers, ...['systemd', 'unified'].map((h) => `/sys/fs/cgroup/${h}/${this.cgroup}`)]) removeCgroup(dir);
     if (this.persistent) rmSync(this.persistent.dir, { recursive: true, force: true });
   }
 }
@@ -256,21 +257,3 @@ function resetPersistent(p: Persistent): void {
   }
 }
 
-/** cgroup directories go with rmdir, children first, once their processes are gone; any process still in one is killed first. */
-function removeCgroup(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroup(`${dir}/${e.name}`);
-  for (const pid of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  for (let i = 0; i < 50 && readFileSync(`${dir}/cgroup.procs`, 'utf8').trim(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  try {
-    rmdirSync(dir);
-  } catch {
-    /* still busy: left for the machine to reap */
-  }
-}
