@@ -103,7 +103,9 @@ export function trustingEntry(facts: HostFacts, entry: string): string | null {
   // An entry of its own already there (an earlier install's) stays: nothing to change either way.
   if (configuredEntries(facts).includes(entry)) return null;
   const live = facts.docker.liveInsecure;
-  return cidrsHolding(facts, entry).find((c) => live?.cidrs.includes(c)) ?? spellingsOf(facts, entry).find(() => live?.registries.includes(entry)) ?? null;
+  const cidr = cidrsHolding(facts, entry).find((c) => live?.cidrs.includes(c));
+  const schemed = spellingsOf(facts, entry)[0];
+  return cidr ?? (schemed && live?.registries.includes(entry) ? schemed : null);
 }
 
 /** dockerd's configured insecure registries: daemon.json's and its flags'. */
