@@ -51,6 +51,11 @@ export function parseName(value: string): string {
 
 export function parseImage(value: string): string {
   if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(value)) throw new UsageError(`--image: "${printable(value)}" is not an image reference`);
+  // Docker's reference grammar: the repository's path is lowercase (a registry host and a tag need not be).
+  const name = value.split('@')[0]!.replace(/:[\w.-]+$/, '');
+  const parts = name.split('/');
+  const path = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? parts.slice(1) : parts;
+  if (path.some((p) => /[A-Z]/.test(p))) throw new UsageError(`--image: "${printable(value)}": a repository name is lowercase (docker would say "invalid reference format")`);
   return value;
 }
 
@@ -96,7 +101,7 @@ export function describeDataDir(dataDir: string): string {
 
 export function parseTimeout(value: string): number {
   const n = Number(value);
-  if (!(n > 0 && n <= 3600)) throw new UsageError(`--timeout: "${printable(value)}" must be a number of seconds between 0 and 3600`);
+  if (!(n > 0 && n <= 3600)) throw new UsageError(`--timeout: "${printable(value)}" must be a number of seconds, more than 0 and at most 3600`);
   return Math.round(n * 1000);
 }
 

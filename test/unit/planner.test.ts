@@ -9,7 +9,7 @@ import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
 import { trustedLive } from '../../src/plan/trust/daemon-json.js';
-import { parseDataDir, type Wanted } from '../../src/plan/wanted.js';
+import { parseDataDir, parseImage, parseTimeout, type Wanted } from '../../src/plan/wanted.js';
 import { readState } from '../../src/plan/state.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
@@ -615,6 +615,13 @@ describe('--data-dir', () => {
     expect(parseDataDir('/data//registry')).toBe('/data/registry');
     expect(parseDataDir('/var/lib/registry')).toBe('/var/lib/registry');
   });
+  it('refuses an image reference docker would refuse (an uppercase repository; a host or a tag may have capitals), and a timeout out of range, in one line', () => {
+    for (const ok of ['registry:3', 'registry:TAG_Upper', 'My.Registry:5000/team/registry:3', 'localhost:5000/registry', 'registry@sha256:abc']) expect(parseImage(ok), ok).toBe(ok);
+    for (const bad of ['UPPER:1', 'Registry', 'my.registry:5000/Team/registry:3', 'registry:3 --privileged']) expect(() => parseImage(bad), bad).toThrow(/^--image: /);
+    expect(parseTimeout('1.5')).toBe(1500);
+    for (const bad of ['0', '-1', '3601', 'soon']) expect(() => parseTimeout(bad), bad).toThrow(`--timeout: "${bad}" must be a number of seconds, more than 0 and at most 3600`);
+  });
+
   it("uninstall --purge takes the registry's own tree, and the directory only when nothing else is in it", async () => {
     const state = { version: 1, address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', imageSource: 'x', dataDir: '/srv/shared', method: 'daemon-json', added: [] } as unknown as Parameters<typeof planUninstall>[1];
     const plan = planUninstall(await factsFrom({}), state, templates, { purge: true });
