@@ -36,8 +36,13 @@ export interface TrustFlags {
 /** HOST:PORT, validated: it is written into daemon.json or shell-style files. */
 export function parseRegistry(value: string): string {
   const m = /^(.+):(\d+)$/.exec(value);
-  if (!m) throw new UsageError(`"${value}" is not HOST:PORT`);
-  return `${parseAddress(m[1]!)}:${parsePort(m[2]!)}`;
+  // The host and port are checked as --address and --port are, and named as what was given here.
+  try {
+    if (!m) throw new UsageError('');
+    return `${parseAddress(m[1]!)}:${parsePort(m[2]!)}`;
+  } catch {
+    throw new UsageError(`"${JSON.stringify(value).slice(1, -1)}" is not HOST:PORT (a host name or IPv4 address, and a port; no scheme or path)`);
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { readState } from '../../src/plan/state.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
+import { parseRegistry } from '../../src/commands/trust.js';
 import { runChecks, type CheckContext } from '../../src/check/checks.js';
 
 /** The checks that read only the facts (no host to ask), for the registry the planner tests install. */
@@ -619,6 +620,9 @@ describe('--data-dir', () => {
     for (const ok of ['registry:3', 'registry:TAG_Upper', 'My.Registry:5000/team/registry:3', 'localhost:5000/registry', 'registry@sha256:abc']) expect(parseImage(ok), ok).toBe(ok);
     for (const bad of ['UPPER:1', 'Registry', 'my.registry:5000/Team/registry:3', 'registry:3 --privileged']) expect(() => parseImage(bad), bad).toThrow(/^--image: /);
     expect(parseTimeout('1.5')).toBe(1500);
+    // trust, untrust and --registry take HOST:PORT, and say so in their own terms
+    expect(parseRegistry('10.0.0.5:5000')).toBe('10.0.0.5:5000');
+    for (const bad of ['http://10.0.0.5:5000', '10.0.0.5', '10.0.0.5:99999', 'a b:5000']) expect(() => parseRegistry(bad), bad).toThrow(`"${bad}" is not HOST:PORT (a host name or IPv4 address, and a port; no scheme or path)`);
     for (const bad of ['0', '-1', '3601', 'soon']) expect(() => parseTimeout(bad), bad).toThrow(`--timeout: "${bad}" must be a number of seconds, more than 0 and at most 3600`);
   });
 
