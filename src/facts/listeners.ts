@@ -12,10 +12,10 @@ export function listenerTables(proc: HostFiles): Promise<string[]> {
   return Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (table) => (await proc.read(table, { offThread: true })) ?? ''));
 }
 
-/** Who listens on a TCP port, read from /proc/net (and the owning process, when we can see it). */
-export async function portHolder(proc: HostFiles, port: number, ourContainerPort: string | null, tables?: string[]): Promise<PortHolder | null> {
+/** Who listens on a TCP port, from the socket tables (listenerTables), and the owning process when we can see it. */
+export async function portHolder(proc: HostFiles, port: number, ourContainerPort: string | null, tables: readonly string[]): Promise<PortHolder | null> {
   const inodes: string[] = [];
-  for (const text of tables ?? (await listenerTables(proc))) {
+  for (const text of tables) {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== LISTEN) continue;
