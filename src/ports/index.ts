@@ -15,5 +15,6 @@ export interface Ports {
 }
 
 export function hostPorts(root = '/'): Ports {
-  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(), http: hostHttp(), docker: dockerApi() };
+  const docker = dockerApi();
+  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(docker.socket), http: hostHttp(), docker };
 }

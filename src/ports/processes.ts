@@ -28,7 +28,13 @@ export interface Processes {
   canRun(command: string): boolean;
 }
 
-export function hostProcesses(): Processes {
+/**
+ * `dockerSocket`: the dockerd the Engine API port talks to. The docker CLI processes (pull, load)
+ * are pinned to it: a DOCKER_CONTEXT, or a context chosen with `docker context use` (root's
+ * ~/.docker/config.json), would otherwise send them to another daemon than the one configured.
+ */
+export function hostProcesses(dockerSocket?: string): Processes {
+  const docker = dockerSocket ? { DOCKER_HOST: `unix://${dockerSocket}`, DOCKER_CONTEXT: undefined } : {};
   async function exec(argv: readonly string[], opts: RunOptions = {}) {
     const [file, ...args] = argv;
     // execa is the heaviest module in the bundle: loaded only when a run really starts a process.
@@ -38,7 +44,7 @@ export function hostProcesses(): Processes {
       input: opts.input,
       timeout: opts.timeoutMs,
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
-      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...docker },
     });
     if (opts.onLine) {
       const onLine = opts.onLine;

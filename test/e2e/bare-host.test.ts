@@ -53,6 +53,20 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     expect(wrong.stderr).toContain('--image other:1 is not in /tmp/registry-archive.tar (it holds registry:3)');
   });
 
+  it("root's docker context (docker context use) points elsewhere: the image is still loaded into this host's dockerd", async () => {
+    host = await TestHost.create();
+    await host.docker('save', 'registry:3', '-o', '/var/tmp/registry-archive.tar');
+    await host.docker('rmi', 'registry:3');
+    const use = await host.sh('docker context create elsewhere --docker host=unix:///run/nowhere.sock && docker context use elsewhere');
+    expect(use.exitCode, use.stderr).toBe(0);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--image-archive', '/var/tmp/registry-archive.tar');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('nowhere.sock');
+    expect((await host.sh('DOCKER_CONTEXT=default docker image inspect -f ok registry:3')).stdout.trim()).toBe('ok');
+    const push = await host.sh(`export DOCKER_CONTEXT=default; docker tag registry:3 ${ENTRY}/ctx:1 && docker push ${ENTRY}/ctx:1`);
+    expect(push.exitCode, push.stderr).toBe(0);
+  });
+
   it('dockerd stopped: started the way the host starts it, then everything converges in a second pass', async () => {
     host = await TestHost.create();
     await host.exec(['service', 'docker', 'stop']);
