@@ -22,7 +22,9 @@ export interface FamilyKnowledge {
 
 export const FAMILIES: readonly FamilyKnowledge[] = [
   { family: 'debian', label: 'Debian/Ubuntu', ids: ['debian', 'ubuntu', 'linuxmint', 'raspbian', 'pop', 'elementary', 'kali'], envFile: '/etc/default/docker', optionsVariable: 'DOCKER_OPTS',
-    packages: { install: ['apt-get', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', 'update'], query: (p) => ['dpkg-query', '-W', '-f=${Version}', p] },
+    // A fresh cloud VM's unattended-upgrades holds dpkg's lock for minutes after boot: apt waits for it
+    // (as dnf does by itself) instead of failing "Could not get lock"; apt before 1.9.11 ignores the option.
+    packages: { install: ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update'], query: (p) => ['dpkg-query', '-W', '-f=${Version}', p] },
     registryPackage: { name: 'docker-registry', binary: '/usr/bin/docker-registry', service: 'docker-registry' } },
   { family: 'rhel', label: 'CentOS/RHEL', ids: ['centos', 'rhel', 'rocky', 'almalinux', 'fedora', 'amzn', 'ol', 'centos-stream'], envFile: '/etc/sysconfig/docker', optionsVariable: 'OPTIONS',
     packages: { install: ['dnf', 'install', '-y'], refresh: ['dnf', 'makecache'], query: (p) => ['rpm', '-q', '--qf', '%{VERSION}-%{RELEASE}', p] },

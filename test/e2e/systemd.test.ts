@@ -181,10 +181,21 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('--install-docker');
 
+    // A fresh cloud VM: unattended-upgrades holds dpkg's lock for a while after boot; apt waits for it.
+    // (perl-base is essential: an fcntl lock, as dpkg takes, held for 4 s; struct flock as on x86_64.)
+    host.writeFile('/run/hold-dpkg.pl', "use Fcntl; open(my $f, '>>', '/var/lib/dpkg/lock-frontend') or die $!; my $lock = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $lock) or die $!; open(my $h, '>', '/run/dpkg-held'); close($h); sleep 4;\n");
+    await host.sh('setsid perl /run/hold-dpkg.pl </dev/null >/run/hold-dpkg.log 2>&1 &');
+    await waitForValue(async () => (host.readFile('/run/dpkg-held') === null ? null : true), 10_000).catch(() => {
+      throw new Error(`the lock holder did not start: ${host.readFile('/run/hold-dpkg.log')}`);
+    });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--install-docker', '--offline-image');
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('apt-get install -y --no-install-recommends docker.io');
-    expect(r.stdout).toContain('apt-get install -y --no-install-recommends docker-registry');
+    expect(r.stdout).toContain('apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io');
+    expect(r.stdout).toContain('apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker-registry');
+    // It waited for the lock: no failed install, and no package lists refreshed for nothing.
+    expect(r.stdout).toContain('Waiting for cache lock');
+    expect(r.stdout).not.toContain('E: Could not get lock');
+    expect(r.stdout).not.toContain('InRelease');
     expect((await host.exec(['systemctl', 'is-active', 'docker'])).stdout.trim()).toBe('active');
     expect((await host.exec(['systemctl', 'is-enabled', 'docker'])).stdout.trim()).toBe('enabled');
     // The package's own registry service would hold port 5000: stopped and disabled, the container serves.

@@ -457,7 +457,7 @@ describe('install planner: bare hosts and images without Docker Hub', () => {
     const facts = await factsFrom(noDocker);
     expect(() => planInstall(facts, wanted, templates)).toThrow(/docker is not installed on this host; run again with --install-docker to install docker.io/);
     const plan = planInstall(facts, { ...wanted, installDocker: true }, templates);
-    expect(plan.actions[0]).toMatchObject({ kind: 'package', packages: ['docker.io'], install: ['apt-get', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', 'update'] });
+    expect(plan.actions[0]).toMatchObject({ kind: 'package', packages: ['docker.io'], install: ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends'], refresh: ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update'] });
     expect(ops(plan.actions)).toEqual(['daemon:start']);
     expect(plan.secondPass).toBe(true);
   });
