@@ -185,8 +185,9 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     // (perl-base is essential: an fcntl lock, as dpkg takes, held for 4 s; struct flock as on x86_64.)
     host.writeFile('/run/hold-dpkg.pl', "use Fcntl; open(my $f, '>>', '/var/lib/dpkg/lock-frontend') or die $!; my $lock = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $lock) or die $!; open(my $h, '>', '/run/dpkg-held'); close($h); sleep 4;\n");
     await host.sh('setsid perl /run/hold-dpkg.pl </dev/null >/run/hold-dpkg.log 2>&1 &');
-    await waitForValue(async () => (host.readFile('/run/dpkg-held') === null ? null : true), 10_000).catch(() => {
-      throw new Error(`the lock holder did not start: ${host.readFile('/run/hold-dpkg.log')}`);
+    const held = host;
+    await waitForValue(async () => (held.readFile('/run/dpkg-held') === null ? null : true), 10_000).catch(() => {
+      throw new Error(`the lock holder did not start: ${held.readFile('/run/hold-dpkg.log')}`);
     });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--install-docker', '--offline-image');
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
