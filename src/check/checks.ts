@@ -85,7 +85,15 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'docker-enabled',
     run: ({ facts }) =>
-      facts.init !== 'systemd' ? ok('not a systemd host') : facts.startup.unitEnabled ? ok(`${facts.startup.unit} starts at boot`) : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!)),
+      facts.init === 'systemd'
+        ? facts.startup.unitEnabled
+          ? ok(`${facts.startup.unit} starts at boot`)
+          : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!))
+        : facts.startup.unitEnabled === null
+          ? ok('no /etc/init.d/docker: how dockerd starts at boot is up to this host')
+          : facts.startup.unitEnabled
+            ? ok('/etc/init.d/docker starts at boot')
+            : fail(`/etc/init.d/docker does not start at boot (${facts.startup.bootLinks === 'stop' ? 'disabled' : 'no rc links'}): the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!)),
   },
   {
     id: 'daemon-json-valid',

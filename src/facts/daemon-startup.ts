@@ -68,8 +68,21 @@ export async function startupFacts(files: HostFiles, init: InitSystem, distro: D
   }
   if (argv) flagSites.push({ kind: 'command-line', file: null, variable: null, value: argv.join(' '), registries: optionValues(argv, ['--insecure-registry']), effective: true });
 
-  const unitEnabled = init === 'systemd' ? await isEnabled(files, unit) : null;
-  return { unit, unitSources, service, unitEnabled, envFiles, flagSites };
+  const bootLinks = init === 'sysvinit' ? await sysvBootLinks(files) : null;
+  const unitEnabled = init === 'systemd' ? await isEnabled(files, unit) : bootLinks === null ? null : bootLinks === 'start';
+  return { unit, unitSources, service, unitEnabled, bootLinks, envFiles, flagSites };
+}
+
+/**
+ * Whether the init script starts dockerd in the default runlevel (/etc/inittab's initdefault,
+ * Debian's 2 without one): an S link in its rc directory, a K link where `update-rc.d docker
+ * disable` left it, or none. null without /etc/init.d/docker: dockerd starts some other way.
+ */
+async function sysvBootLinks(files: HostFiles): Promise<StartupFacts['bootLinks']> {
+  if (!(await files.exists('/etc/init.d/docker'))) return null;
+  const runlevel = /^[^#:]*:(\d):initdefault:/m.exec((await files.read('/etc/inittab')) ?? '')?.[1] ?? '2';
+  const links = (await files.list(`/etc/rc${runlevel}.d`)).filter((l) => /^[SK]\d\ddocker$/.test(l));
+  return links.some((l) => l.startsWith('S')) ? 'start' : links.length ? 'stop' : 'none';
 }
 
 async function isEnabled(files: HostFiles, unit: string): Promise<boolean> {

@@ -98,7 +98,10 @@ export interface StartupFacts {
   /** Unit file and drop-ins in the order systemd applies them (systemd hosts only). */
   unitSources: UnitSource[];
   service: EffectiveService | null;
+  /** dockerd starts at boot: the unit is enabled, or (sysvinit) its init script is linked to start; null: not known. */
   unitEnabled: boolean | null;
+  /** sysvinit: the init script's link in the default runlevel (S, K, or none); null under systemd, or without /etc/init.d/docker. */
+  bootLinks: 'start' | 'stop' | 'none' | null;
   envFiles: Record<string, string | null>;
   flagSites: FlagSite[];
 }

@@ -43,22 +43,25 @@ function systemd(unit: string, reloadable: boolean): ServiceManager {
   };
 }
 
-const SYSVINIT: ServiceManager = {
-  init: 'sysvinit',
-  reload: (pid) => (pid ? { signal: 'SIGHUP', pid } : null),
-  restart: () => ({ argv: ['service', 'docker', 'restart'] }),
-  start: () => ({ argv: ['service', 'docker', 'start'] }),
-  clearFailure: () => null,
-  reloadUnits: () => null,
-  enableAtBoot: () => null,
-  stopAndDisable: (service) => [['service', service, 'stop'], ['update-rc.d', service, 'disable']],
-  logs: (lines = 15) => ['tail', '-n', String(lines), '/var/log/docker.log'],
-};
+/** `bootLinks`: the init script's rc link now: `enable` turns a K link back to S, `defaults` makes links where there are none. */
+function sysvinit(bootLinks: 'start' | 'stop' | 'none' | null): ServiceManager {
+  return {
+    init: 'sysvinit',
+    reload: (pid) => (pid ? { signal: 'SIGHUP', pid } : null),
+    restart: () => ({ argv: ['service', 'docker', 'restart'] }),
+    start: () => ({ argv: ['service', 'docker', 'start'] }),
+    clearFailure: () => null,
+    reloadUnits: () => null,
+    enableAtBoot: () => (bootLinks === 'stop' ? { argv: ['update-rc.d', 'docker', 'enable'] } : bootLinks === 'none' ? { argv: ['update-rc.d', 'docker', 'defaults'] } : null),
+    stopAndDisable: (service) => [['service', service, 'stop'], ['update-rc.d', service, 'disable']],
+    logs: (lines = 15) => ['tail', '-n', String(lines), '/var/log/docker.log'],
+  };
+}
 
 /**
  * The manager of this host's dockerd, from gathered facts: its init system, and under systemd the
  * unit it runs as (a unit whose files were not found is taken to reload as docker.service does).
  */
-export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null } }): ServiceManager {
-  return facts.init === 'systemd' ? systemd(facts.startup.unit, facts.startup.service?.execReload ?? true) : SYSVINIT;
+export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null; bootLinks?: 'start' | 'stop' | 'none' | null } }): ServiceManager {
+  return facts.init === 'systemd' ? systemd(facts.startup.unit, facts.startup.service?.execReload ?? true) : sysvinit(facts.startup.bootLinks ?? null);
 }

@@ -107,10 +107,11 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
   return { daemon, outcome };
 }
 
-/** Under systemd, a --restart always container only comes back after a reboot if docker.service starts at boot. */
+/** A --restart always container only comes back after a reboot if dockerd starts at boot. */
 export function enableAtBoot(facts: HostFacts): DaemonAction[] {
   const enable = managerOf(facts).enableAtBoot();
+  const service = facts.init === 'systemd' ? facts.startup.unit : '/etc/init.d/docker';
   return enable && facts.startup.unitEnabled === false
-    ? [{ kind: 'daemon', op: 'enable', via: enable, why: 'a --restart always registry only comes back after a reboot if docker.service starts at boot' }]
+    ? [{ kind: 'daemon', op: 'enable', via: enable, why: `a --restart always registry only comes back after a reboot if ${service} starts at boot` }]
     : [];
 }

@@ -64,6 +64,22 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await host.docker('inspect', '-f', '{{.State.Status}}', 'registry')).stdout.trim()).toBe('running');
   });
 
+  it('docker disabled at boot (update-rc.d docker disable): the registry would not come back after a reboot; repair enables it', async () => {
+    await host.exec(['update-rc.d', 'docker', 'disable']);
+    expect(host.readFile('/etc/rc2.d/S01docker')).toBeNull();
+    const fix = (await checkJson()).out.checks.find((c) => c.id === 'docker-enabled')?.fix;
+    expect(fix).toBe('update-rc.d docker enable');
+    await breakCheckRepair(['docker-enabled']);
+    expect(host.readFile('/etc/rc2.d/S01docker')).not.toBeNull();
+    // Its links removed altogether: an install makes them again.
+    await host.exec(['update-rc.d', '-f', 'docker', 'remove']);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('update-rc.d docker defaults');
+    expect(host.readFile('/etc/rc2.d/S01docker')).not.toBeNull();
+    expect((await checkJson()).code).toBe(0);
+  });
+
   it('container removed', async () => {
     await host.docker('rm', '-f', 'registry');
     await breakCheckRepair(['container-exists', 'registry-ping']);

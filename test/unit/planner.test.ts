@@ -443,6 +443,21 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(planInstall(reloadable, wanted, templates).actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { argv: ['systemctl', 'reload', 'snap.docker.dockerd'] } });
   });
 
+  it('sysvinit: an init script disabled at boot is enabled, one without rc links gets them, runlevel from /etc/inittab; none when dockerd has no init script', async () => {
+    const script = { '/etc/init.d/docker': '#!/bin/sh\n' };
+    const enableOf = async (spec: Parameters<typeof factsFrom>[0]) => planInstall(await factsFrom(spec), wanted, templates).actions.find((a) => a.kind === 'daemon' && a.op === 'enable');
+    expect(await enableOf({ files: script, links: { '/etc/rc2.d/K01docker': '../init.d/docker' } })).toMatchObject({ via: { argv: ['update-rc.d', 'docker', 'enable'] } });
+    expect(await enableOf({ files: { ...script, '/etc/rc2.d/S01dbus': '' } })).toMatchObject({ via: { argv: ['update-rc.d', 'docker', 'defaults'] } });
+    expect(await enableOf({ files: script, links: { '/etc/rc2.d/S01docker': '../init.d/docker' } })).toBeUndefined();
+    // runlevel 3 by /etc/inittab: its links count, not runlevel 2's
+    expect(await enableOf({ files: { ...script, '/etc/inittab': 'id:3:initdefault:\n' }, links: { '/etc/rc2.d/S01docker': '../init.d/docker', '/etc/rc3.d/K01docker': '../init.d/docker' } })).toMatchObject({ via: { argv: ['update-rc.d', 'docker', 'enable'] } });
+    expect(await enableOf({ files: {} })).toBeUndefined();
+    const target = { entry: ENTRY, name: 'registry', method: 'auto', tls: null, auth: null } as unknown as CheckContext['target'];
+    const facts = await factsFrom({ files: script, links: { '/etc/rc2.d/K01docker': '../init.d/docker' } });
+    const checks = await runChecks({ facts, target, ports: undefined as never }, { deep: false, only: ['docker-enabled'] });
+    expect(checks).toMatchObject([{ id: 'docker-enabled', status: 'fail', fix: 'update-rc.d docker enable' }]);
+  });
+
   it('--config-file on the dockerd command line decides which daemon.json is edited', async () => {
     const facts = await factsFrom({ files: { '/srv/docker.json': '{"debug": true}' }, docker: { argv: ['/usr/sbin/dockerd', '--config-file=/srv/docker.json'] } });
     const plan = planInstall(facts, wanted, templates);
