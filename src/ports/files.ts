@@ -134,7 +134,12 @@ export function hostFiles(root = '/'): HostFiles {
         if (!isNotFound(err)) throw err;
       }
       const tmp = path.join(dir, `.${path.basename(target)}.setup-registry-${process.pid}.tmp`);
-      const fd = openSync(tmp, 'w', mode);
+      let fd: number;
+      try {
+        fd = openSync(tmp, 'w', mode);
+      } catch (err) {
+        throw unchangeable(err, file, `/${path.relative(root, dir)}`);
+      }
       try {
         writeFileSync(fd, text, 'utf8');
         fchmodSync(fd, mode);
@@ -150,7 +155,7 @@ export function hostFiles(root = '/'): HostFiles {
         renameSync(tmp, target);
       } catch (err) {
         rmSync(tmp, { force: true });
-        throw err;
+        throw unchangeable(err, file, `/${path.relative(root, target)}`);
       }
     },
     async backup(file, stamp) {
@@ -216,6 +221,16 @@ function naming(err: unknown, file: string): unknown {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.message !== 'string' || e.message.includes(file)) return err;
   return Object.assign(new Error(`${file}: ${e.code === 'EISDIR' ? 'is a directory, not a file' : e.message}`), { code: e.code });
+}
+
+/**
+ * EPERM where root may write is the immutable or append-only attribute (`chattr +i`, which some
+ * operators set to keep tools off daemon.json): say so, with the command that shows it.
+ */
+function unchangeable(err: unknown, file: string, held: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EPERM') return err;
+  return Object.assign(new Error(`cannot replace ${file} (EPERM): ${held} is immutable or append-only (lsattr -d ${held}; chattr -i ${held} allows the change)`), { code: e.code });
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -54,6 +54,23 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertNoRegistryContainer(host);
   });
 
+  it('daemon.json immutable (chattr +i, to keep tools off it): the failure names the attribute, nothing changed', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const h = host;
+    expect((await h.sh('chattr +i /etc/docker/daemon.json')).exitCode).toBe(0);
+    try {
+      const r = await h.tool('--yes', '--address', TEST_ADDRESS);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('cannot replace /etc/docker/daemon.json (EPERM): /etc/docker/daemon.json is immutable or append-only (lsattr -d /etc/docker/daemon.json; chattr -i /etc/docker/daemon.json allows the change)');
+      expect(h.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+      await assertSound(h, 'old');
+      await assertNoRegistryContainer(h);
+    } finally {
+      // The host's files are removed with it: an immutable one would stay behind.
+      await h.sh('chattr -i /etc/docker/daemon.json');
+    }
+  });
+
   it('dockerd refuses its restart (a flag the tool cannot see): everything is rolled back and dockerd runs the old configuration', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL, defaultDocker: 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' });
     // After dockerd started, someone adds a flag to the init script itself: only the restart reads it.
