@@ -93,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--deep', 'also push a tiny image and delete it (proves the trust end to end)')
     .option('--only <ids>', 'run only these checks (comma-separated)')
     .option('--list-checks', 'list the check ids')
+    .option('--registry <host:port>', "a client host: check this host's trust of a registry running elsewhere (after trust)")
     .option('--user <name>', 'with auth: check (and push, with --deep) as this user; default: what docker login saved')
     .option('--password-stdin', 'read the --user password from standard input')
     .addOption(root())

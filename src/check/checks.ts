@@ -12,7 +12,7 @@ import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
 
-import { isRegistryAnswer, pingOnce, registryCause, smokePush } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
 import { certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
@@ -34,6 +34,23 @@ export interface CheckContext {
   ports: Ports;
   /** For a registry with auth: whom to ask as (--user, or what `docker login` saved); null to ask anonymously. */
   credentials?: SavedCredentials | null;
+  /**
+   * A client host (check --registry): this host's dockerd and its trust of a registry that runs
+   * elsewhere. The registry host's own checks (its container, certificate, data) are not run, and a
+   * fix is `trust`, not `repair`.
+   */
+  client?: {
+    /** the registry's CA in certs.d */
+    ca: string | null;
+    /** TLS with a certificate this host cannot verify: the TLS error */
+    untrusted?: string;
+  };
+}
+
+/** The TLS error of a failed request when the certificate was the problem (node names those codes after OpenSSL's). */
+export function certificateProblem(err: unknown): string | null {
+  const code = ((err as { cause?: NodeJS.ErrnoException }).cause ?? (err as NodeJS.ErrnoException))?.code;
+  return code && /CERT|SIGNATURE|ISSUER/.test(code) ? code : null;
 }
 
 type Outcome = Omit<Finding, 'id'>;
@@ -42,10 +59,15 @@ export interface Check {
   id: string;
   /** Only with --deep: it changes the registry's contents (and undoes it). */
   deep?: boolean;
+  /** About the registry's own host (its container, certificate, data): not run on a client host. */
+  registryHost?: boolean;
   run(ctx: CheckContext): Outcome | Promise<Outcome>;
 }
 
 const REPAIR = 'setup-registry repair';
+/** What converges this host: repair on the registry's host; on a client, trust (which also starts dockerd). */
+const repairOf = (ctx: Pick<CheckContext, 'client' | 'target'>): string =>
+  !ctx.client ? REPAIR : ctx.target.tls ? `setup-registry trust ${ctx.target.entry} --ca CA.crt --yes   (or: --ca-from-registry)` : `setup-registry trust ${ctx.target.entry} --yes`;
 const ok = (message: string): Outcome => ({ status: 'ok', message });
 const fail = (message: string, fix: string): Outcome => ({ status: 'fail', message, fix });
 const warn = (message: string, fix: string): Outcome => ({ status: 'warn', message, fix });
@@ -73,42 +95,44 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'dockerd-running',
-    run: ({ facts }) =>
+    run: ({ facts, ...ctx }) =>
       facts.docker.running
         ? ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`)
         : facts.docker.podman
           ? fail('the docker command here is Podman (podman-docker): there is no dockerd', "install Docker (docker-ce from Docker's repository, or moby-engine on Fedora)")
           : facts.docker.denied
           ? fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)')
-          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${REPAIR}   (or: ${commandOf(managerOf(facts).start())})`),
+          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${repairOf(ctx)}   (or: ${commandOf(managerOf(facts).start())})`),
   },
   {
     id: 'docker-enabled',
-    run: ({ facts }) =>
-      facts.init === 'systemd'
+    run: ({ facts, client }) => {
+      const lost = client ? 'dockerd will not be running after a reboot' : 'the registry will not come back after a reboot';
+      return facts.init === 'systemd'
         ? facts.startup.unitEnabled
           ? ok(`${facts.startup.unit} starts at boot`)
-          : fail(`${facts.startup.unit} is not enabled: the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!))
+          : fail(`${facts.startup.unit} is not enabled: ${lost}`, commandOf(managerOf(facts).enableAtBoot()!))
         : facts.startup.unitEnabled === null
           ? ok('no /etc/init.d/docker: how dockerd starts at boot is up to this host')
           : facts.startup.unitEnabled
             ? ok('/etc/init.d/docker starts at boot')
-            : fail(`/etc/init.d/docker does not start at boot (${facts.startup.bootLinks === 'stop' ? 'disabled' : 'no rc links'}): the registry will not come back after a reboot`, commandOf(managerOf(facts).enableAtBoot()!)),
+            : fail(`/etc/init.d/docker does not start at boot (${facts.startup.bootLinks === 'stop' ? 'disabled' : 'no rc links'}): ${lost}`, commandOf(managerOf(facts).enableAtBoot()!));
+    },
   },
   {
     id: 'daemon-json-valid',
-    run: ({ facts }) =>
+    run: ({ facts, client }) =>
       facts.daemonJson.error
-        ? fail(facts.daemonJson.error, `fix it by hand, or: ${REPAIR} --yes --restore-backup`)
+        ? fail(facts.daemonJson.error, client ? `fix it by hand (setup-registry keeps a backup of each version it wrote: ${facts.daemonJson.path}.*.bak)` : `fix it by hand, or: ${REPAIR} --yes --restore-backup`)
         : ok(facts.daemonJson.text === null ? `${facts.daemonJson.path} absent` : `${facts.daemonJson.path} parses`),
   },
   {
     id: 'daemon-flag-conflict',
-    run: ({ facts }) => {
+    run: ({ facts, ...ctx }) => {
       const flags = registriesInFlags(facts);
       const inFile = facts.daemonJson.config?.[INSECURE_KEY];
       if (flags.length > 0 && Array.isArray(inFile) && inFile.length > 0) {
-        return fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, REPAIR);
+        return fail(`--insecure-registry ${flags.join(', ')} is a flag and ${facts.daemonJson.path} has insecure-registries: dockerd refuses to start`, repairOf(ctx));
       }
       // Any other directive in both places: which of the two the operator meant is theirs to say.
       const other = flagConflicts(flagSources(facts, 'start'), facts.daemonJson.config).find((c) => c.key !== INSECURE_KEY);
@@ -144,16 +168,18 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-trusted',
-    run: ({ facts, target }) =>
+    run: ({ facts, target, client }) =>
       target.tls
         ? facts.docker.liveInsecure?.registries.includes(target.entry)
-          ? warn(`${target.entry} is also an insecure registry in docker info: dockerd does not verify its certificate`, `${REPAIR}   (an entry setup-registry did not add: remove it from insecure-registries yourself and reload dockerd)`)
-          : ok('TLS: trusted through the CA in certs.d (see tls-ca-installed)')
+          ? warn(`${target.entry} is also an insecure registry in docker info: dockerd does not verify its certificate`, client ? `setup-registry untrust ${target.entry} --yes   (removes the insecure entry; the CA in certs.d stays)` : `${REPAIR}   (an entry setup-registry did not add: remove it from insecure-registries yourself and reload dockerd)`)
+          : client?.untrusted
+            ? fail(`${target.entry} serves TLS with a certificate this host does not trust (${client.untrusted}): pushes fail with "x509: certificate signed by unknown authority"`, repairOf({ client, target }))
+            : ok(client && client.ca === null ? 'TLS: a certificate from a publicly trusted CA' : 'TLS: trusted through the CA in certs.d (see tls-ca-installed)')
         : !facts.docker.running
-        ? fail('dockerd is not running', REPAIR)
+        ? fail('dockerd is not running', repairOf({ client, target }))
         : trustedLive(facts.docker.liveInsecure, target.entry)
           ? ok(`${target.entry} is an insecure registry in docker info`)
-          : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, REPAIR),
+          : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, repairOf({ client, target })),
   },
   {
     id: 'dockerd-proxy',
@@ -166,7 +192,8 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-configured',
-    run: ({ facts, target }) => {
+    run: ({ facts, target, client }) => {
+      const REPAIR = repairOf({ client, target });
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
       if (onLoopback(target.entry)) return ok(`${target.entry} is on loopback, which dockerd always trusts`);
       const other = facts.daemonJson.error ? null : trustingEntry(facts, target.entry);
@@ -185,14 +212,18 @@ export const CHECKS: readonly Check[] = [
         : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, REPAIR);
     },
   },
-  { id: 'container-exists', run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
+  { id: 'container-exists',
+    registryHost: true, run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
   {
     id: 'container-running',
+    registryHost: true,
     run: (ctx) => container(ctx, (c) => (c.status === 'paused' ? fail(`${ctx.target.name} is paused (docker pause): it answers nothing`, REPAIR) : c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))),
   },
-  { id: 'container-restart-policy', run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
+  { id: 'container-restart-policy',
+    registryHost: true, run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
   {
     id: 'container-port',
+    registryHost: true,
     run: (ctx) =>
       container(ctx, (c) => {
         const on = publishing({ ...ctx.target, ...publishingFacts(ctx.facts) }).on;
@@ -202,6 +233,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'container-data-dir',
+    registryHost: true,
     run: (ctx) =>
       container(ctx, (c) => {
         if (c.dataDir !== ctx.target.dataDir) return fail(`${describeDataDir(ctx.target.dataDir)} is not mounted at /var/lib/registry (${c.dataDir ? describeDataDir(c.dataDir) : 'nothing'})`, REPAIR);
@@ -212,12 +244,14 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'container-image',
+    registryHost: true,
     run: (ctx) => container(ctx, (c) => (containerDifferences(c, ctx.target).some((d) => d.startsWith('image')) ? warn(`image is ${c.image}, ${ctx.target.image} recorded`, REPAIR) : ok(c.image))),
   },
   {
     id: 'registry-ping',
-    run: async ({ ports, target, facts, credentials }) => {
-      const e = endpointOf(target, facts, null);
+    run: async ({ ports, target, facts, credentials, client }) => {
+      const REPAIR = client ? `setup-registry check on the registry's host` : 'setup-registry repair';
+      const e = endpointOf(target, facts, null, client);
       const url = endpointUrl(e, '/v2/');
       try {
         const p = await pingOnce(ports, e);
@@ -226,17 +260,21 @@ export const CHECKS: readonly Check[] = [
         const anonymous = `GET ${url}: ${p.status}${p.status === 401 ? ' (up, auth required)' : ''}, ${p.apiVersion}`;
         if (!target.auth || !credentials) return ok(anonymous);
         // The full check: the same request as a user must be let in.
-        const as = await pingOnce(ports, endpointOf(target, facts, credentials));
+        const as = await pingOnce(ports, endpointOf(target, facts, credentials, client));
         const who = `${credentials.user} (credentials from ${credentials.source})`;
         if (as.status !== 200) return fail(`${anonymous}; as ${who}: HTTP ${as.status}, not let in`, `docker login ${target.entry}   (or: setup-registry user add ${credentials.user})`);
         return ok(`${anonymous}; 200 as ${who}`);
       } catch (err) {
-        return fail(`GET ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, `${REPAIR}   (or: docker logs ${target.name})`);
+        const why = `GET ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`;
+        // A client whose CA is missing or no longer the registry's: trusting it anew is the fix.
+        if (client && certificateProblem(err)) return fail(why, repairOf({ client, target }));
+        return fail(why, client ? `${REPAIR}; from here, a firewall or route between this host and ${target.entry}` : `${REPAIR}   (or: docker logs ${target.name})`);
       }
     },
   },
   {
     id: 'tls-certificate',
+    registryHost: true,
     run: ({ facts, target }) => {
       if (!target.tls) return ok('not a TLS registry');
       if (!facts.tls?.serverCert) return fail(`no certificate in ${SERVER_CERT}`, REPAIR);
@@ -250,8 +288,10 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'tls-ca-installed',
-    run: ({ facts, target }) => {
+    run: ({ facts, target, client }) => {
       if (!target.tls) return ok('not a TLS registry');
+      if (client?.untrusted) return fail(`no CA for ${target.entry} in ${certsDirCa(target.entry)}`, repairOf({ client, target }));
+      if (client) return ok(client.ca === null ? 'no CA in certs.d: the certificate is from a publicly trusted CA' : `CA installed as ${certsDirCa(target.entry)}`);
       const want = facts.tls?.caCert;
       if (!want) return ok('the certificate is not from this tool\'s CA');
       return facts.tls?.certsD === want ? ok(`CA installed as ${certsDirCa(target.entry)}`) : fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
@@ -259,6 +299,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'data-dir-space',
+    registryHost: true,
     run: async ({ ports, target, facts }) => {
       const where = describeDataDir(target.dataDir);
       // A volume's directory is where dockerd put it: known from the container that mounts it.
@@ -279,31 +320,34 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'push',
     deep: true,
-    run: async ({ ports, target, facts, credentials }) => {
+    run: async ({ ports, target, facts, credentials, client }) => {
       if (target.auth && !credentials) {
         return warn('auth is on, and no credentials to push with', `docker login ${target.entry}, then run check --deep again (or: check --deep --user USER --password-stdin)`);
       }
       const started = Date.now();
       try {
-        const endpoint = endpointOf(target, facts, credentials ?? null);
-        return ok(`pushed and deleted ${await smokePush(ports, endpoint.entry, () => endpoint).run()}`);
+        const endpoint = endpointOf(target, facts, credentials ?? null, client);
+        const pushed = await smokePush(ports, endpoint.entry, () => endpoint).run();
+        return pushed.deleted
+          ? ok(`pushed and deleted ${pushed.digest}`)
+          : warn(`pushed ${pushed.digest}; the registry does not allow deletes, so ${target.entry}/${SMOKE_REPO}:latest stays`, 'REGISTRY_STORAGE_DELETE_ENABLED=true on the registry (setup-registry sets it on the registries it runs)');
       } catch (err) {
         const route = proxyRoute(facts, target.entry, Boolean(target.tls));
         const cause = await registryCause(ports.docker, target.name, started);
-        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${cause ? `; ${cause}` : ''}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : REPAIR);
+        return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${cause ? `; ${cause}` : ''}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : client ? `setup-registry check --deep on the registry's host` : REPAIR);
       }
     },
   },
 ];
 
 /** How check reaches the registry: over TLS with the tool's CA when it serves TLS; as a user, or anonymously (401 is "up"). */
-function endpointOf(target: CheckContext['target'], facts: HostFacts, credentials: SavedCredentials | null): RegistryEndpoint {
-  const tls = target.tls ? { ca: facts.tls?.caCert ?? facts.tls?.certsD ?? null } : null;
+function endpointOf(target: CheckContext['target'], facts: HostFacts, credentials: SavedCredentials | null, client?: CheckContext['client']): RegistryEndpoint {
+  const tls = target.tls ? { ca: client ? client.ca : (facts.tls?.caCert ?? facts.tls?.certsD ?? null) } : null;
   return { entry: target.entry, tls, credentials: credentials && target.auth ? { user: credentials.user, password: credentials.password } : null };
 }
 
 export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[] }): Promise<Finding[]> {
-  const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep));
+  const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep) && !(ctx.client && c.registryHost));
   // Independent: all of them read the same facts, so they run concurrently.
   return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
 }

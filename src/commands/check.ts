@@ -2,15 +2,23 @@ import { UsageError } from '../errors.js';
 import { gatherFacts, primaryIPv4 } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { credentialsFor } from './password.js';
-import { CHECKS, runChecks, type Finding } from '../check/checks.js';
+import { certificateProblem, CHECKS, runChecks, type CheckContext, type Finding } from '../check/checks.js';
 import { createOutput } from '../output.js';
 import { factsSummary } from './apply.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 import { STATE_FILE } from '../plan/state.js';
 import { dataDirToKeep } from '../plan/wanted.js';
 import { trace } from '../trace.js';
+import { parseRegistry } from './trust.js';
+import { certsDirCa } from '../tls/paths.js';
+import { isRegistryAnswer, pingOnce } from '../execute/verify.js';
+import { onLoopback, trustedLive, trustingEntry } from '../plan/trust/daemon-json.js';
+import { parseMethod } from '../plan/trust/index.js';
+import { DEFAULTS } from '../plan/wanted.js';
 
 export interface CheckFlags extends TargetFlags {
+  /** HOST:PORT of a registry elsewhere: check this host as its client (after `trust`). */
+  registry?: string;
   user?: string;
   passwordStdin?: boolean;
   json?: boolean;
@@ -32,7 +40,7 @@ export async function check(flags: CheckFlags): Promise<number> {
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only?.filter((id) => !CHECKS.some((c) => c.id === id));
   if (unknown?.length) throw new UsageError(`--only: unknown check ${unknown.join(', ')} (see --list-checks)`);
-  const { findings, facts } = await diagnose(flags, { deep: Boolean(flags.deep), only });
+  const { findings, facts } = flags.registry !== undefined ? await diagnoseClient(flags, flags.registry, { deep: Boolean(flags.deep), only }) : await diagnose(flags, { deep: Boolean(flags.deep), only });
   for (const f of findings) out.say(formatFinding(f));
   const failed = findings.filter((f) => f.status === 'fail').length;
   out.say(failed ? `\n${failed} of ${findings.length} checks failed` : `\nall ${findings.length} checks passed`);
@@ -52,6 +60,49 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
   const credentials = target.auth ? await credentialsFor(ports, flags, target.entry) : null;
   const findings = await runChecks({ facts, target, ports, credentials }, opts);
   trace('checks run');
+  return { findings, facts, target, ports };
+}
+
+/**
+ * A client host: its dockerd, and its trust of a registry that runs elsewhere. How the registry is
+ * reached decides what trusts it: a CA in certs.d (TLS); else an insecure entry (plain HTTP); a
+ * registry that is in neither but answers over TLS with a certificate the system trusts needs none.
+ */
+async function diagnoseClient(flags: CheckFlags, registry: string, opts: { deep: boolean; only?: string[] }) {
+  if (flags.address !== undefined || flags.port !== undefined) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
+  const entry = parseRegistry(registry);
+  const ports = hostPorts(flags.root ?? '/');
+  const [facts, ca] = await Promise.all([gatherFacts(ports, {}), ports.files.read(certsDirCa(entry))]);
+  trace('facts gathered');
+  let tls = ca !== null;
+  let untrusted: string | undefined;
+  if (!tls && !onLoopback(entry) && !trustingEntry(facts, entry) && !trustedLive(facts.docker.liveInsecure, entry)) {
+    try {
+      tls = isRegistryAnswer(await pingOnce(ports, { entry, tls: { ca: null }, credentials: null }));
+    } catch (err) {
+      // TLS with a certificate this host cannot verify (a private CA not installed yet) is still TLS.
+      untrusted = certificateProblem(err) ?? undefined;
+      tls = untrusted !== undefined;
+    }
+  }
+  const scheme = tls ? { ca } : null;
+  const anonymous = await pingOnce(ports, { entry, tls: scheme, credentials: null }).catch(() => null);
+  const auth = anonymous?.status === 401;
+  const [host, port] = [entry.slice(0, entry.lastIndexOf(':')), Number(entry.slice(entry.lastIndexOf(':') + 1))];
+  const target = {
+    address: host,
+    port,
+    name: '',
+    image: '',
+    dataDir: DEFAULTS.dataDir,
+    method: flags.method !== undefined ? parseMethod(flags.method) : 'auto',
+    timeoutMs: DEFAULTS.timeoutSeconds * 1000,
+    ...(tls ? { tls: { sans: [] } } : {}),
+    ...(auth ? { auth: {} } : {}),
+    entry,
+  } satisfies CheckContext['target'];
+  const credentials = auth ? await credentialsFor(ports, flags, entry) : null;
+  const findings = await runChecks({ facts, target, ports, credentials, client: { ca, untrusted } }, opts);
   return { findings, facts, target, ports };
 }
 

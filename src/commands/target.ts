@@ -23,7 +23,7 @@ export function resolveTarget(flags: TargetFlags, stateText: string | null, fall
   const address = flags.address !== undefined ? parseAddress(flags.address) : (state?.address ?? fallbackAddress);
   if (!address) {
     const why = 'problem' in read ? `${STATE_FILE} cannot be read (${read.problem}; an install rewrites it)` : `no ${STATE_FILE}`;
-    throw new UsageError(`no registry recorded on this host (${why}): pass --address`);
+    throw new UsageError(`no registry recorded on this host (${why}): pass --address (a host that only trusts a registry elsewhere: check --registry HOST:PORT)`);
   }
   const w: ContainerWanted = {
     address,

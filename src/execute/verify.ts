@@ -251,8 +251,11 @@ export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<R
   return {
     prepare,
     cleanup,
-    /** Pushes, deletes the manifest from the registry; resolves to the pushed digest. */
-    async run(): Promise<string> {
+    /**
+     * Pushes, deletes the manifest from the registry; resolves to the pushed digest, and whether it
+     * is gone again (a registry run without REGISTRY_STORAGE_DELETE_ENABLED answers 405: it keeps it).
+     */
+    async run(): Promise<{ digest: string; deleted: boolean }> {
       try {
         // An early preparation that failed (dockerd busy, say) is tried once more here.
         await prepare().catch(() => prepare());
@@ -265,12 +268,14 @@ export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<R
         if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
         const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;
         const deleteManifest = async () => {
-          if (!digest) return;
+          if (!digest) return false;
           const del = await http.request(endpointUrl(e, `/v2/${SMOKE_REPO}/manifests/${digest}`), { method: 'DELETE', ...endpointRequest(e) });
+          if (del.status === 405) return false;
           if (del.status !== 202 && del.status !== 404) throw new Error(`deleting the smoke image from the registry: HTTP ${del.status}`);
+          return true;
         };
-        await Promise.all([deleteManifest(), cleanup()]);
-        return digest ?? 'pushed';
+        const [deleted] = await Promise.all([deleteManifest(), cleanup()]);
+        return { digest: digest ?? 'pushed', deleted };
       } finally {
         await cleanup();
       }

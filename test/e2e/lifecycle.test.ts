@@ -125,7 +125,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     host.writeFile(STATE, '{"version": 1, "address": ');
     const c = await host.tool('check');
     expect(c.exitCode).toBe(2);
-    expect(c.stderr.trim()).toBe(`setup-registry: no registry recorded on this host (${STATE} cannot be read (not valid JSON; an install rewrites it)): pass --address`);
+    expect(c.stderr.trim()).toBe(`setup-registry: no registry recorded on this host (${STATE} cannot be read (not valid JSON; an install rewrites it)): pass --address (a host that only trusts a registry elsewhere: check --registry HOST:PORT)`);
     expect((await host.tool('uninstall', '--dry-run')).stdout).toContain(`${STATE} cannot be read (not valid JSON): only a container labelled as ours is removed, and no trust entry is touched`);
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
@@ -258,12 +258,32 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const net = await connect(host, client);
     const remote = `${net.a}:5000`;
     expect((await client.push(remote, 'fromclient')).output).toContain('server gave HTTP response to HTTPS client');
+    // check --registry: this host as the registry's client; the registry host's own checks are not run here
+    const clientCheck = async (...extra: string[]) => {
+      const c = await client.tool('check', '--registry', remote, '--json', ...extra);
+      return { code: c.exitCode, checks: (JSON.parse(c.stdout) as { checks: { id: string; status: string; fix?: string }[] }).checks };
+    };
+    const untrusted = await clientCheck();
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.checks.find((c) => c.id === 'registry-trusted')).toMatchObject({ status: 'fail', fix: `setup-registry trust ${remote} --yes` });
+    expect(untrusted.checks.find((c) => c.id === 'registry-ping')?.status).toBe('ok');
+    expect(untrusted.checks.map((c) => c.id)).not.toContain('container-running');
     const pid = await client.dockerdPid();
     const r = await client.tool('trust', remote, '--yes');
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(client.readFile('/etc/docker/daemon.json')!)).toEqual({ debug: true, 'insecure-registries': [remote] });
     expect(await client.dockerdPid()).toBe(pid);
     expect((await client.push(remote, 'fromclient')).ok).toBe(true);
+    const trusted = await clientCheck('--deep');
+    expect(trusted.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+    expect(trusted.code).toBe(0);
+    expect(trusted.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['registry-trusted', 'registry-configured', 'registry-ping', 'push']));
+    expect(trusted.checks.map((c) => c.id)).not.toContain('container-exists');
+    // the registry host goes away: the client says where to look
+    await host.docker('stop', 'registry');
+    const down = await clientCheck();
+    expect(down.checks.find((c) => c.id === 'registry-ping')).toMatchObject({ status: 'fail', fix: `setup-registry check on the registry's host; from here, a firewall or route between this host and ${remote}` });
+    await host.docker('start', 'registry');
     expect((await client.tool('trust', remote, '--yes')).stdout).toContain('already trusted');
     const u = await client.tool('untrust', remote, '--yes');
     expect(u.exitCode, u.stderr).toBe(0);

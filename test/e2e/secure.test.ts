@@ -200,12 +200,27 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect((await host.push(remote, 'shared')).ok).toBe(true);
 
     expect((await login(client, remote, 'alice', PASSWORD)).stderr).toMatch(/x509|certificate/);
+    // check --registry on the client: a TLS registry whose CA this host lacks, and the fix that installs it
+    const clientCheck = async (...extra: string[]) => {
+      const c = await client.tool('check', '--registry', remote, '--json', ...extra);
+      return { code: c.exitCode, checks: (JSON.parse(c.stdout) as { checks: { id: string; status: string; message: string; fix?: string }[] }).checks };
+    };
+    const lacking = await clientCheck();
+    expect(lacking.code).toBe(1);
+    expect(lacking.checks.find((c) => c.id === 'tls-ca-installed')).toMatchObject({ status: 'fail', fix: `setup-registry trust ${remote} --ca CA.crt --yes   (or: --ca-from-registry)` });
+    expect(lacking.checks.find((c) => c.id === 'registry-trusted')?.message).toContain('serves TLS with a certificate this host does not trust');
     client.writeFile('/tmp/ca.crt', host.readFile(CA)!);
     const t = await client.tool('trust', remote, '--ca', '/tmp/ca.crt', '--yes');
     expect(t.exitCode, t.stdout + t.stderr).toBe(0);
     expect(client.readFile('/etc/docker/daemon.json')).toBeNull();
     expect((await login(client, remote, 'alice', PASSWORD)).exitCode).toBe(0);
     expect((await client.docker('pull', `${remote}/shared:1`)).exitCode).toBe(0);
+    // trusted, and logged in: the ping as alice and a push with her saved credentials
+    const trusted = await clientCheck('--deep');
+    expect(trusted.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+    expect(trusted.checks.find((c) => c.id === 'registry-ping')?.message).toContain('200 as alice');
+    expect(trusted.checks.find((c) => c.id === 'tls-ca-installed')?.message).toBe(`CA installed as /etc/docker/certs.d/${remote}/ca.crt`);
+    expect(trusted.code).toBe(0);
 
     expect((await client.tool('untrust', remote, '--yes')).exitCode).toBe(0);
     expect(client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)).toBeNull();
