@@ -299,5 +299,12 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(client.readFile('/etc/docker/daemon.json')).toBe(byBlock);
     expect((await client.push(remote, 'fromclient')).ok).toBe(true);
     expect((await client.tool('trust', 'not a registry', '--yes')).exitCode).toBe(2);
+    // a registry run as the Docker docs say (deletes not enabled): the push works, and its image stays, with a warning
+    await host.docker('run', '-d', '--name', 'docs-registry', '-p', '5001:5000', 'registry:3');
+    const docs = `${net.a}:5001`;
+    await expect.poll(async () => (await client.tool('check', '--registry', docs, '--only', 'registry-ping')).exitCode, { timeout: 10_000 }).toBe(0);
+    const kept = await client.tool('check', '--registry', docs, '--only', 'push', '--json');
+    expect(JSON.parse(kept.stdout).checks[0]).toMatchObject({ id: 'push', status: 'warn', message: expect.stringContaining(`the registry does not allow deletes, so ${docs}/setup-registry/smoke:latest stays`) });
+    expect(kept.exitCode).toBe(0);
   });
 });
