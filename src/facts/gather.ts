@@ -1,6 +1,6 @@
 import type { Ports } from '../ports/index.js';
 import { parseOsRelease } from '../formats/os-release.js';
-import { classifyDistro, type Distro } from '../knowledge/distros.js';
+import { classifyDistro, packageToolOf, type Distro } from '../knowledge/distros.js';
 import { parseDaemonJson } from '../formats/daemon-json.js';
 import { HostRefusal } from '../errors.js';
 import { containerFacts, containerPublishing, engineFacts, imagePresent, registryImages } from './docker-engine.js';
@@ -101,6 +101,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     ...(dataDirOwners ? { dataDirOwners } : {}),
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
+    packageTool: packageToolOf(distro, (c) => processes.canRun(c)),
     tls: q.registry?.tls || recorded?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
     addressLookup: await addressLookup,
@@ -158,7 +159,7 @@ async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
 
 async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostFacts['registryPackage']> {
   const known = distro.knowledge.registryPackage;
-  const query = distro.knowledge.packages?.query;
+  const query = packageToolOf(distro, (c) => ports.processes.canRun(c))?.query;
   if (!known || !query) return null;
   const [installed, version] = await Promise.all([ports.files.exists(known.binary), ports.processes.probe(query(known.name))]);
   return { ...known, installed, version: installed && version.exitCode === 0 && version.stdout.trim() ? version.stdout.trim() : null };

@@ -1,3 +1,4 @@
+import type { PackageTool } from '../knowledge/distros.js';
 import type { DockerProxy } from './docker-engine.js';
 import type { Distro } from '../knowledge/distros.js';
 import type { InitSystem } from '../knowledge/service-managers.js';
@@ -23,6 +24,8 @@ export interface HostFacts {
   registryPackage: { name: string; binary: string; service: string; installed: boolean; version: string | null } | null;
   /** Docker's own yum repository is configured (Red Hat family: docker-ce can be installed). */
   dockerCeRepo: boolean;
+  /** The package manager that installs packages here (null: none this tool knows). */
+  packageTool: PackageTool | null;
   /** A secure registry's material (only read when TLS is wanted or recorded). */
   tls: TlsFacts | null;
   /** Who listens on the wanted port, when anything does. */

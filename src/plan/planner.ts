@@ -153,7 +153,7 @@ function portTaken(holder: NonNullable<HostFacts['portHolder']>, port: number): 
 /** No Docker yet: install the distro's package and start it; everything else is planned in a second pass. */
 function planDockerInstall(facts: HostFacts, wanted: Wanted, entry: string): Plan {
   const pkg = dockerPackage(facts.distro, facts.dockerCeRepo);
-  const packages = facts.distro.knowledge.packages;
+  const packages = facts.packageTool;
   if (!pkg.name || !packages) throw new Error(`docker is not installed, and it cannot be installed here: ${pkg.why}`);
   if (!wanted.installDocker) {
     throw new Error(`docker is not installed on this host; run again with --install-docker to install ${pkg.name} (${pkg.why})`);
@@ -191,7 +191,7 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
   }
   if (!wanted.offlineImage) return { ...none, source: facts.image.present === false ? 'pulled' : null };
   const pkg = facts.registryPackage;
-  const packages = facts.distro.knowledge.packages;
+  const packages = facts.packageTool;
   if (!pkg || !packages) throw new Error(`--offline-image: ${facts.distro.name} has no registry package known to this tool; load an image with --image-archive`);
   const tag = wanted.image ?? facts.image.name;
   if (!pkg.installed || !tag) {

@@ -5,7 +5,7 @@ import { hostFiles } from '../../src/ports/files.js';
 import { readDaemonJson } from '../../src/facts/gather.js';
 import { daemonJsonPath, startupFacts } from '../../src/facts/daemon-startup.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
-import { classifyDistro } from '../../src/knowledge/distros.js';
+import { classifyDistro, packageToolOf } from '../../src/knowledge/distros.js';
 import type { ContainerFacts, DockerFacts, HostFacts, PortHolder } from '../../src/facts/types.js';
 import type { InitSystem } from '../../src/knowledge/service-managers.js';
 import { hostPorts } from '../../src/ports/index.js';
@@ -22,6 +22,8 @@ export interface FixtureSpec {
   portHolder?: PortHolder | null;
   registryPackage?: HostFacts['registryPackage'];
   dockerCeRepo?: boolean;
+  /** the commands this host can run, of the package managers (default: apt-get and dnf) */
+  runnable?: string[];
   imageName?: string | null;
   tls?: HostFacts['tls'];
   /** the systemd service dockerd runs as (default docker.service) */
@@ -77,6 +79,7 @@ async function readFixture(root: string, spec: FixtureSpec): Promise<HostFacts> 
     image: { name: spec.imageName === undefined ? 'registry:3' : spec.imageName, present: spec.imagePresent ?? true },
     registryPackage: spec.registryPackage ?? null,
     dockerCeRepo: spec.dockerCeRepo ?? false,
+    packageTool: packageToolOf(distro, (c) => (spec.runnable ?? ['apt-get', 'dnf']).includes(c)),
     tls: spec.tls ?? null,
     portHolder: spec.portHolder ?? null,
     stateText: await files.read(STATE_FILE),

@@ -484,6 +484,14 @@ describe('install planner: bare hosts and images without Docker Hub', () => {
     await expect(factsFrom(rhel('rhel')).then((f) => planInstall(f, { ...wanted, installDocker: true }, templates))).rejects.toThrow(/no dockerd package of its own/);
   });
 
+  it('CentOS 7: yum, where there is no dnf; Red Hat\'s docker 1.13 from extras, or docker-ce with Docker\'s repository', async () => {
+    const centos7 = { ...noDocker, init: 'systemd' as const, runnable: ['yum'], files: { '/etc/os-release': 'ID="centos"\nVERSION_ID="7"\n' } };
+    expect(planInstall(await factsFrom(centos7), { ...wanted, installDocker: true }, templates).actions[0]).toMatchObject({ packages: ['docker'], install: ['yum', 'install', '-y'], refresh: ['yum', 'makecache'] });
+    expect(planInstall(await factsFrom({ ...centos7, dockerCeRepo: true }), { ...wanted, installDocker: true }, templates).actions[0]).toMatchObject({ packages: ['docker-ce'], install: ['yum', 'install', '-y'] });
+    // dnf where it is there (RHEL 8+, where yum is dnf too)
+    expect(planInstall(await factsFrom({ ...centos7, runnable: ['yum', 'dnf'] }), { ...wanted, installDocker: true }, templates).actions[0]).toMatchObject({ install: ['dnf', 'install', '-y'] });
+  });
+
   it('--offline-image: installs the registry package (its own service stopped), then builds setup-registry/registry:VERSION', async () => {
     const pkg = { name: 'docker-registry', binary: '/usr/bin/docker-registry', service: 'docker-registry', installed: false, version: null };
     const first = planInstall(await factsFrom({ registryPackage: pkg, imageName: null, imagePresent: false }), { ...wanted, image: null, offlineImage: true }, templates);
