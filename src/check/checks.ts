@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences, describePublished, publishing, publishingFacts, staleBindsProblem, type ContainerWanted } from '../plan/container.js';
+import { containerDifferences, describePublished, LOG_OPTS, publishing, publishingFacts, staleBindsProblem, unrotatedLog, type ContainerWanted } from '../plan/container.js';
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
@@ -246,6 +246,20 @@ export const CHECKS: readonly Check[] = [
     id: 'container-image',
     registryHost: true,
     run: (ctx) => container(ctx, (c) => (containerDifferences(c, ctx.target).some((d) => d.startsWith('image')) ? warn(`image is ${c.image}, ${ctx.target.image} recorded`, REPAIR) : ok(c.image))),
+  },
+  {
+    id: 'container-logs',
+    registryHost: true,
+    run: (ctx) =>
+      container(ctx, (c) => {
+        if (!c.log) return ok('log settings not known');
+        if (unrotatedLog(c)) {
+          const opts = Object.entries(LOG_OPTS).map(([k, v]) => `--log-opt ${k}=${v}`).join(' ');
+          return warn(`its log (json-file, no max-size) is never cut: it grows with every request until the disk is full`, `docker rm -f ${ctx.target.name} && ${REPAIR} --yes   (made again with ${opts}; the images stay)`);
+        }
+        const cap = c.log.config['max-size'];
+        return ok(cap ? `${c.log.type}, cut at ${cap}${c.log.config['max-file'] ? ` (${c.log.config['max-file']} files)` : ''}` : c.log.type);
+      }),
   },
   {
     id: 'registry-ping',

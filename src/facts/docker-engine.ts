@@ -15,6 +15,7 @@ export interface EngineFacts {
   selinux?: boolean;
   userns?: boolean;
   usernsRoot?: number | null;
+  logDriver?: string | null;
 }
 
 export interface DockerProxy {
@@ -36,9 +37,9 @@ export async function clientFacts(proc: Processes): Promise<{ installed: boolean
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */
-export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'userns' | 'usernsRoot' | 'error'>> {
+export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'serverVersion' | 'liveInsecure' | 'proxy' | 'selinux' | 'userns' | 'usernsRoot' | 'logDriver' | 'error'>> {
   try {
-    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string; SecurityOptions?: string[] | null; DockerRootDir?: string }>(api, '/info');
+    const info = await getJson<{ ServerVersion: string; RegistryConfig: RegistryConfig | null; HttpProxy?: string; HttpsProxy?: string; NoProxy?: string; SecurityOptions?: string[] | null; DockerRootDir?: string; LoggingDriver?: string }>(api, '/info');
     if (!info) return { serverVersion: null, liveInsecure: null, error: 'GET /info: 404' };
     const proxy = info.HttpProxy || info.HttpsProxy ? { http: info.HttpProxy || null, https: info.HttpsProxy || null, noProxy: info.NoProxy ?? '' } : null;
     // "name=selinux" (Docker 1.13 and newer), only when dockerd runs with --selinux-enabled on an SELinux host;
@@ -47,7 +48,7 @@ export async function serverFacts(api: DockerApi): Promise<Pick<EngineFacts, 'se
     // Remapped, dockerd keeps its state in a directory named for the remapped root: /var/lib/docker/100000.100000.
     const userns = option('userns');
     const rootDirUser = userns ? /\/(\d+)\.\d+$/.exec(info.DockerRootDir ?? '')?.[1] : undefined;
-    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns, usernsRoot: rootDirUser ? Number(rootDirUser) : null, error: null };
+    return { serverVersion: info.ServerVersion, liveInsecure: liveInsecureOf(info.RegistryConfig), proxy, selinux: option('selinux'), userns, usernsRoot: rootDirUser ? Number(rootDirUser) : null, logDriver: info.LoggingDriver ?? null, error: null };
   } catch (err) {
     return { serverVersion: null, liveInsecure: null, error: (err as Error).message };
   }
@@ -75,7 +76,7 @@ interface Inspect {
   Id: string;
   State: { Running: boolean; Status: string; Pid?: number };
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
-  HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null; UsernsMode?: string };
+  HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null; UsernsMode?: string; LogConfig?: { Type: string; Config: Record<string, string> | null } };
   Mounts: { Type?: string; Name?: string; Source: string; Destination: string; Mode?: string }[] | null;
 }
 
@@ -103,6 +104,7 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, mode: m.Mode ?? '', ...(m.Type ? { type: m.Type } : {}) })),
     pid: c.State.Pid ?? 0,
     usernsMode: c.HostConfig.UsernsMode ?? '',
+    ...(c.HostConfig.LogConfig ? { log: { type: c.HostConfig.LogConfig.Type, config: c.HostConfig.LogConfig.Config ?? {} } } : {}),
   };
 }
 

@@ -93,6 +93,8 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
       userns: Boolean(engine.userns),
       usernsRoot: engine.usernsRoot ?? null,
       bindIp,
+      logDriver: engine.logDriver ?? null,
+      logRotated: defaultLogRotated(daemonJson.config, argv),
     },
     daemonJson,
     startup,
@@ -130,6 +132,13 @@ async function lookUpAddress(ports: Ports, entry: string | undefined): Promise<H
 function defaultBindIp(config: DaemonJsonFacts['config'], argv: string[] | null): string | null {
   const ip = (argv ? optionValues(argv, ['--ip']).at(-1) : undefined) ?? (typeof config?.ip === 'string' ? config.ip : undefined);
   return ip && ip !== '0.0.0.0' && ip !== '::' ? ip : null;
+}
+
+/** dockerd's default log options cap each log's size: "max-size" in daemon.json's "log-opts", or --log-opt max-size=. */
+function defaultLogRotated(config: DaemonJsonFacts['config'], argv: string[] | null): boolean {
+  const opts = config?.['log-opts'];
+  if (opts && typeof opts === 'object' && 'max-size' in opts) return true;
+  return (argv ? optionValues(argv, ['--log-opt']) : []).some((o) => o.startsWith('max-size='));
 }
 
 /** What the host's files and processes say, without dockerd: the distro, how dockerd starts, daemon.json. */

@@ -71,6 +71,10 @@ export interface DockerFacts {
    * that is not every interface: 127.0.0.1 on hosts hardened so. null: every interface (its default).
    */
   bindIp?: string | null;
+  /** dockerd's default log driver (docker info's LoggingDriver): json-file unless configured */
+  logDriver?: string | null;
+  /** dockerd's default log options cap a log's size (max-size in daemon.json's "log-opts", or --log-opt) */
+  logRotated?: boolean;
 }
 
 export interface DaemonJsonFacts {
@@ -138,6 +142,8 @@ export interface ContainerFacts {
   staleBinds?: string[];
   /** 'host' when the container is exempt from dockerd's userns-remap (--userns=host) */
   usernsMode?: string;
+  /** its log driver and options, as dockerd made them (its defaults merged in) */
+  log?: { type: string; config: Record<string, string> };
 }
 
 export interface PortHolder {

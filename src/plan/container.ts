@@ -20,7 +20,25 @@ export type ContainerWanted = Omit<Wanted, 'image' | 'dataDir'> & {
   bindIp?: string | null;
   /** the address is one of this host's (facts.addressLookup) */
   addressLocal?: boolean;
+  /** dockerd's default logging would keep the registry's log whole (json-file without max-size): cap it (logRotation) */
+  rotateLogs?: boolean;
 };
+
+/**
+ * The registry logs every request. Under dockerd's default logging (json-file, no max-size) its
+ * log grows until the disk is full (moby#8911): the container gets a cap of its own, 30 MB, unless
+ * dockerd's configuration caps logs already or logs elsewhere (journald, local, ...).
+ */
+export const LOG_OPTS = { 'max-size': '10m', 'max-file': '3' } as const;
+
+export function logRotation(facts: Pick<HostFacts, 'docker'>): Pick<ContainerWanted, 'rotateLogs'> {
+  return { rotateLogs: facts.docker.logDriver === 'json-file' && !facts.docker.logRotated };
+}
+
+/** A container's json-file log without max-size: it is never cut. */
+export function unrotatedLog(c: ContainerFacts): boolean {
+  return c.log?.type === 'json-file' && !c.log.config['max-size'];
+}
 
 export const MANAGED_LABEL = 'io.github.setup-registry.managed';
 
@@ -94,6 +112,7 @@ export function runArgv(w: ContainerWanted): string[] {
     ...bindsOf(w).flatMap((b) => ['-v', b]),
     ...envOf(w).flatMap((e) => ['-e', e]),
     '--label', `${MANAGED_LABEL}=true`,
+    ...(w.rotateLogs ? Object.entries(LOG_OPTS).flatMap(([k, v]) => ['--log-opt', `${k}=${v}`]) : []),
     w.image,
   ];
 }
@@ -112,6 +131,7 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
         ...(w.userns ? { UsernsMode: 'host' } : {}),
         PortBindings: { '5000/tcp': [{ HostIp: publishing(w).arg, HostPort: String(w.port) }] },
         Binds: bindsOf(w),
+        ...(w.rotateLogs ? { LogConfig: { Type: 'json-file', Config: { ...LOG_OPTS } } } : {}),
       },
     },
   };

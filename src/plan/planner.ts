@@ -4,7 +4,7 @@ import { dockerPackage } from '../knowledge/distros.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
-import { planContainer, publishing, publishingFacts } from './container.js';
+import { logRotation, planContainer, publishing, publishingFacts } from './container.js';
 import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
@@ -77,7 +77,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const usernsExempt = needsUsernsHost(facts, dataDir, wanted);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: usernsExempt, ...publishingFacts(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: usernsExempt, ...publishingFacts(facts), ...logRotation(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
   const published = publishing({ ...wanted, ...publishingFacts(facts) });
   if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
     const where = published.on ? `on ${published.on}` : 'on every interface';

@@ -244,6 +244,32 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect((await host.docker('pull', `${ENTRY}/kept:1`)).exitCode).toBe(0);
   });
 
+  it("the registry's log is cut (10m, 3 files) under dockerd's default logging, left to dockerd where it caps logs itself; check warns for a log that is never cut", async () => {
+    const logConfig = async (h: TestHost) => JSON.parse((await h.docker('inspect', '--format', '{{json .HostConfig.LogConfig}}', 'registry')).stdout) as { Type: string; Config: Record<string, string> };
+    const logsCheck = async (h: TestHost) => (JSON.parse((await h.tool('check', '--json', '--only', 'container-logs')).stdout) as { checks: { status: string; message: string; fix?: string }[] }).checks[0]!;
+    host = await TestHost.create({ daemonJson: '{}\n' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    expect(await logConfig(host)).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+    expect(await logsCheck(host)).toMatchObject({ status: 'ok', message: 'json-file, cut at 10m (3 files)' });
+    // made again by hand without a cap: check warns, a rerun leaves it running; the fix recreates it with one
+    await host.docker('rm', '-f', 'registry');
+    await host.docker('run', '-d', '--name', 'registry', '--restart', 'always', '-p', '5000:5000', '-v', '/var/lib/registry:/var/lib/registry', '-e', 'REGISTRY_STORAGE_DELETE_ENABLED=true', '--label', 'io.github.setup-registry.managed=true', 'registry:3');
+    const uncut = await logsCheck(host);
+    expect(uncut).toMatchObject({ status: 'warn', fix: 'docker rm -f registry && setup-registry repair --yes   (made again with --log-opt max-size=10m --log-opt max-file=3; the images stay)' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+    // the fix, as an operator types it
+    await host.docker('rm', '-f', 'registry');
+    expect((await host.tool('repair', '--yes')).exitCode).toBe(0);
+    expect((await logConfig(host)).Config).toEqual({ 'max-size': '10m', 'max-file': '3' });
+    expect((await pushWorks(host, 'cut')).ok).toBe(true);
+    await host.destroy();
+    // dockerd caps logs itself ("log-opts"): its cap is the container's, none of ours added
+    host = await TestHost.create({ daemonJson: '{"log-opts": {"max-size": "50m"}}\n' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    expect(await logConfig(host)).toEqual({ Type: 'json-file', Config: { 'max-size': '50m' } });
+    expect(await logsCheck(host)).toMatchObject({ status: 'ok', message: 'json-file, cut at 50m' });
+  });
+
   it('a data directory on a disk of its own, unmounted on the host while the registry runs: it keeps serving from it, and a rerun does not restart it onto the empty mount point', async () => {
     host = await TestHost.create();
     await host.exec(['sh', '-c', 'mkdir -p /var/lib/registry && mount -t tmpfs disk /var/lib/registry']);

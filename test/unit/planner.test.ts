@@ -292,6 +292,21 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(stopped.actions)).toEqual(['container:start']);
   });
 
+  it("the registry's log is capped under dockerd's default logging only (json-file without max-size); an existing container is not recreated for it", async () => {
+    const runOf = (plan: { actions: Action[] }) => plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }> | undefined;
+    const capped = runOf(planInstall(await factsFrom({ container: null, docker: { logDriver: 'json-file', logRotated: false } }), wanted, templates))!;
+    expect(capped.argv).toEqual(expect.arrayContaining(['--log-opt', 'max-size=10m', '--log-opt', 'max-file=3']));
+    expect(capped.create!.body).toMatchObject({ HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } } });
+    for (const docker of [{ logDriver: 'json-file', logRotated: true }, { logDriver: 'journald', logRotated: false }]) {
+      const left = runOf(planInstall(await factsFrom({ container: null, docker }), wanted, templates))!;
+      expect(left.argv).not.toContain('--log-opt');
+      expect((left.create!.body.HostConfig as Record<string, unknown>).LogConfig).toBeUndefined();
+    }
+    const files = { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}\n` };
+    const uncut = { ...healthyContainer, log: { type: 'json-file', config: {} } };
+    expect(planInstall(await factsFrom({ files, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] }, logDriver: 'json-file', logRotated: false }, container: uncut }), wanted, templates).actions.filter((a) => a.kind === 'container')).toEqual([]);
+  });
+
   it('an SELinux-enabled dockerd: host directories are bound with :Z (relabeled for the registry), a volume as it is; an existing bind without it is recreated', async () => {
     const runOf = (plan: { actions: Action[] }) => plan.actions.find((a) => a.kind === 'container' && a.op === 'run') as Extract<Action, { kind: 'container' }>;
     const fresh = runOf(planInstall(await factsFrom({ docker: { selinux: true } }), { ...wanted, tls: { sans: [] } }, templates));
