@@ -74,7 +74,7 @@ docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry
 until curl -sf http://${ENTRY}/v2/ >/dev/null; do sleep 0.01; done`;
 /** The floor: only starting the tool's own container (same settings) and waiting for it (polling every 10 ms). */
 const FLOOR = `set -e
-docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true --label io.github.setup-registry.managed=true registry:3 >/dev/null
+docker run -d -p 5000:5000 --restart=always --name registry -v /var/lib/registry:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true --label io.github.setup-registry.managed=true --log-opt max-size=10m --log-opt max-file=3 registry:3 >/dev/null
 until curl -sf http://${ENTRY}/v2/ >/dev/null; do sleep 0.01; done`;
 
 /** Both sides of the start-up case run with the environment `sudo` gives, as in the test hosts (see hostEnv). */
