@@ -193,34 +193,36 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'registry-configured',
     run: ({ facts, target, client }) => {
-      const REPAIR = repairOf({ client, target });
+      const fix = repairOf({ client, target });
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
       if (onLoopback(target.entry)) return ok(`${target.entry} is on loopback, which dockerd always trusts`);
       const other = facts.daemonJson.error ? null : trustingEntry(facts, target.entry);
       if (other) return ok(`${target.entry} is trusted by ${other} in the configuration, so it survives a restart`);
-      if (facts.daemonJson.error) return fail('daemon.json cannot be read', `${REPAIR} --yes --restore-backup`);
+      if (facts.daemonJson.error) return fail('daemon.json cannot be read', client ? 'fix it by hand' : `${REPAIR} --yes --restore-backup`);
       let method;
       try {
         method = chooseMethod(facts, target.method);
       } catch (err) {
-        return fail((err as Error).message, REPAIR);
+        return fail((err as Error).message, fix);
       }
       // As dockerd reads them: "http://HOST:PORT" trusts HOST:PORT.
       const configured = [...method.configured(facts), ...registriesInFlags(facts)].map((e) => withoutScheme(e) ?? e);
       return configured.includes(target.entry)
         ? ok(`${target.entry} is in the configuration (${method.name}), so it survives a restart`)
-        : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, REPAIR);
+        : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, fix);
     },
   },
-  { id: 'container-exists',
-    registryHost: true, run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
+  { id: 'container-exists', registryHost: true, run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
   {
     id: 'container-running',
     registryHost: true,
     run: (ctx) => container(ctx, (c) => (c.status === 'paused' ? fail(`${ctx.target.name} is paused (docker pause): it answers nothing`, REPAIR) : c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))),
   },
-  { id: 'container-restart-policy',
-    registryHost: true, run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))) },
+  {
+    id: 'container-restart-policy',
+    registryHost: true,
+    run: (ctx) => container(ctx, (c) => (c.restartPolicy === 'always' ? ok('restart always') : fail(`restart policy is ${c.restartPolicy || 'no'}: it will not come back after a reboot`, REPAIR))),
+  },
   {
     id: 'container-port',
     registryHost: true,
@@ -264,13 +266,13 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'registry-ping',
     run: async ({ ports, target, facts, credentials, client }) => {
-      const REPAIR = client ? `setup-registry check on the registry's host` : 'setup-registry repair';
+      const fix = client ? `setup-registry check on the registry's host` : REPAIR;
       const e = endpointOf(target, facts, null, client);
       const url = endpointUrl(e, '/v2/');
       try {
         const p = await pingOnce(ports, e);
-        if (!isRegistryAnswer(p)) return fail(`GET ${url}: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, REPAIR);
-        if (target.auth && p.status !== 401) return fail(`GET ${url} without credentials: HTTP ${p.status}, but authentication should be required`, REPAIR);
+        if (!isRegistryAnswer(p)) return fail(`GET ${url}: HTTP ${p.status}, Docker-Distribution-API-Version ${p.apiVersion ?? 'missing'}: not a v2 registry`, fix);
+        if (target.auth && p.status !== 401) return fail(`GET ${url} without credentials: HTTP ${p.status}, but authentication should be required`, fix);
         const anonymous = `GET ${url}: ${p.status}${p.status === 401 ? ' (up, auth required)' : ''}, ${p.apiVersion}`;
         if (!target.auth || !credentials) return ok(anonymous);
         // The full check: the same request as a user must be let in.
@@ -282,7 +284,7 @@ export const CHECKS: readonly Check[] = [
         const why = `GET ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`;
         // A client whose CA is missing or no longer the registry's: trusting it anew is the fix.
         if (client && certificateProblem(err)) return fail(why, repairOf({ client, target }));
-        return fail(why, client ? `${REPAIR}; from here, a firewall or route between this host and ${target.entry}` : `${REPAIR}   (or: docker logs ${target.name})`);
+        return fail(why, client ? `${fix}; from here, a firewall or route between this host and ${target.entry}` : `${fix}   (or: docker logs ${target.name})`);
       }
     },
   },
@@ -347,7 +349,8 @@ export const CHECKS: readonly Check[] = [
           : warn(`pushed ${pushed.digest}; the registry does not allow deletes, so ${target.entry}/${SMOKE_REPO}:latest stays`, 'REGISTRY_STORAGE_DELETE_ENABLED=true on the registry (setup-registry sets it on the registries it runs)');
       } catch (err) {
         const route = proxyRoute(facts, target.entry, Boolean(target.tls));
-        const cause = await registryCause(ports.docker, target.name, started);
+        // The registry's own log is on its host, not a client's.
+        const cause = client ? null : await registryCause(ports.docker, target.name, started);
         return fail(`push to ${target.entry} failed: ${(err as Error).message.split('\n').slice(-1)[0]}${cause ? `; ${cause}` : ''}${route ? ` (${describeProxyRoute(route)})` : ''}`, route ? route.fix : client ? `setup-registry check --deep on the registry's host` : REPAIR);
       }
     },
