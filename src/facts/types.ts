@@ -1,6 +1,5 @@
-import type { PackageTool } from '../knowledge/distros.js';
 import type { DockerProxy } from './docker-engine.js';
-import type { Distro } from '../knowledge/distros.js';
+import type { Distro, PackageTool } from '../knowledge/distros.js';
 import type { InitSystem } from '../knowledge/service-managers.js';
 import type { DaemonConfig } from '../formats/daemon-json.js';
 import type { EffectiveService, UnitSource } from '../formats/systemd-unit.js';
