@@ -106,7 +106,9 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
 
   const method = trust.method;
   const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);
-  const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, image.source ?? previous?.imageSource ?? 'already on this host', method.name, entry, addsEntry, trust.writes[0], stale);
+  // "pulled" only by a pull this run makes: a running registry whose image tag was removed needs none.
+  const imageSource = image.source ?? (pull.length > 0 ? 'pulled' : (previous?.imageSource ?? 'already on this host'));
+  const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, imageSource, method.name, entry, addsEntry, trust.writes[0], stale);
   const stateText = state && renderState(state);
   const stateWrite: Action[] =
     !stateText || stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
@@ -189,7 +191,7 @@ function planImage(facts: HostFacts, wanted: Wanted): ImagePlan {
     const load: ImageAction = { kind: 'image', op: 'load', archive: wanted.imageArchive, argv: ['docker', 'load', '-i', wanted.imageArchive], why: `load ${wanted.image} from the archive` };
     return { ...none, source: `loaded from ${wanted.imageArchive}`, first: facts.image.present ? [] : [load] };
   }
-  if (!wanted.offlineImage) return { ...none, source: facts.image.present === false ? 'pulled' : null };
+  if (!wanted.offlineImage) return none;
   const pkg = facts.registryPackage;
   const packages = facts.packageTool;
   if (!pkg || !packages) throw new Error(`--offline-image: ${facts.distro.name} has no registry package known to this tool; load an image with --image-archive`);

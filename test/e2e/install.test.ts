@@ -103,6 +103,11 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(await stat()).toBe(statBefore);
     expect(await host.dockerdPid()).toBe(pid);
     expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout).toBe(id);
+    // its image's tag removed (docker rmi -f, an image prune): the running registry needs no pull, nor a new record
+    await host.docker('rmi', '-f', 'registry:3');
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+    expect(await stat()).toBe(statBefore);
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!).imageSource).toBe('already on this host');
 
     // a second registry under another name: refused (its record would replace this one's), nothing changed
     const other = await host.tool('--yes', '--address', TEST_ADDRESS, '--name', 'cache', '--port', '5001');

@@ -276,6 +276,7 @@ describe('install planner (pure: facts in, actions out)', () => {
   it('missing image on a running daemon: the pull comes before any change', async () => {
     const plan = planInstall(await factsFrom({ imagePresent: false }), wanted, templates);
     expect(plan.actions[0]).toMatchObject({ kind: 'container', op: 'pull', hint: 'image registry:3 is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image' });
+    expect(JSON.parse((plan.actions.at(-1) as WriteFile).after).imageSource).toBe('pulled');
     // another tag of the registry is here: the way out names it
     const facts = await factsFrom({ imagePresent: false });
     const withTwo = planInstall({ ...facts, image: { ...facts.image, alternatives: ['registry:2'] } }, wanted, templates);
