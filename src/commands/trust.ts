@@ -2,7 +2,7 @@ import tls from 'node:tls';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import { certInfo, firstCertificate } from '../formats/certificate.js';
-import { certsDirCa } from '../tls/paths.js';
+import { certsDirCas } from '../tls/paths.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import type { Action, WriteFile } from '../plan/actions.js';
 import type { Ports } from '../ports/index.js';
@@ -104,7 +104,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   if (!flags.dryRun) await acquireLock(ports);
   const facts = await gatherFacts(ports, {});
   const ca = mode === 'trust' ? await caToTrust(ports, flags, entries, out) : null;
-  const certsD = await Promise.all(entries.map(async (e) => ({ entry: e, path: certsDirCa(e), text: await ports.files.read(certsDirCa(e)) })));
+  const certsD = await Promise.all(entries.flatMap((e) => certsDirCas(e).map(async (path) => ({ entry: e, path, text: await ports.files.read(path) }))));
   // Registries another entry of dockerd's configuration already covers (a CIDR block, the entry with a scheme) need no entry (nor a reload).
   const covered = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, by: trustingEntry(facts, entry) }))).filter((c): c is { entry: string; by: string } => c.by !== null);
   const plan = ca

@@ -10,7 +10,7 @@ import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { listenerTables, portHolder } from './listeners.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
 import { DEFAULTS } from '../plan/wanted.js';
-import { CA_CERT, CA_KEY, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import { CA_CERT, CA_KEY, certsDirAliasCa, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { ContainerFacts, DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
 
 export interface FactQuery {
@@ -160,10 +160,11 @@ async function localFacts(ports: Ports) {
 
 async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
   const f = ports.files;
-  const [caCert, caKey, serverCert, serverKey, certsD, htpasswd] = await Promise.all([
-    f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.read(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), f.read(HTPASSWD),
+  const alias = entry ? certsDirAliasCa(entry) : null;
+  const [caCert, caKey, serverCert, serverKey, certsD, certsDAlias, htpasswd] = await Promise.all([
+    f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.read(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), alias ? f.read(alias) : Promise.resolve(null), f.read(HTPASSWD),
   ]);
-  return { caCert, caKey, serverCert, serverKey, certsD, htpasswd };
+  return { caCert, caKey, serverCert, serverKey, certsD, ...(alias ? { certsDAlias } : {}), htpasswd };
 }
 
 async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostFacts['registryPackage']> {

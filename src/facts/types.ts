@@ -171,5 +171,7 @@ export interface TlsFacts {
   serverKey: string | null;
   /** /etc/docker/certs.d/ENTRY/ca.crt */
   certsD: string | null;
+  /** for a registry on 443: the CA in certs.d under its name without the port (certsDirAliasCa) */
+  certsDAlias?: string | null;
   htpasswd: string | null;
 }

@@ -1,7 +1,7 @@
 import { HostRefusal } from '../errors.js';
 import { certInfo, covers, daysLeft, keyProblem, signedBy } from '../formats/certificate.js';
-import type { HostFacts } from '../facts/types.js';
-import { AUTH_DIR, CA_CERT, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import type { HostFacts, TlsFacts } from '../facts/types.js';
+import { AUTH_DIR, CA_CERT, certsDirAliasCa, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { TlsAction, WriteFile } from './actions.js';
 import type { Wanted } from './wanted.js';
 
@@ -17,6 +17,13 @@ export interface SecurePlan {
  * use, signed by the tool's CA (or the operator's own files), the CA where Docker reads it
  * (certs.d: no insecure entry, no daemon reload), and the htpasswd file.
  */
+/** The certs.d files of the registry, with what they hold now (the port-less one of a registry on 443 too). */
+function installedCas(entry: string, t: Pick<TlsFacts, 'certsD' | 'certsDAlias'>): { path: string; name: string; text: string | null }[] {
+  const alias = certsDirAliasCa(entry);
+  const primary = { path: certsDirCa(entry), name: entry, text: t.certsD };
+  return alias ? [primary, { path: alias, name: `${entry.slice(0, -':443'.length)} (port 443 left out, as image references do)`, text: t.certsDAlias ?? null }] : [primary];
+}
+
 export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePlan {
   const out: SecurePlan = { actions: [], reloadRegistry: false, notes: [] };
   const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: null, certsD: null, htpasswd: null };
@@ -37,7 +44,9 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
     if (problem) throw new HostRefusal(`--tls-key: ${problem}`);
     if (t.serverCert !== cert) out.actions.push({ kind: 'write-file', path: SERVER_CERT, before: t.serverCert, after: cert, mode: 0o644, why: 'the server certificate given with --tls-cert' });
     if (t.serverCert !== cert || t.serverKey !== key) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: t.serverKey, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
-    if (ca && t.certsD !== ca) out.actions.push({ kind: 'write-file', path: certsDirCa(entry), before: t.certsD, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });
+    if (ca) {
+      for (const c of installedCas(entry, t)) if (c.text !== ca) out.actions.push({ kind: 'write-file', path: c.path, before: c.text, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });
+    }
     out.reloadRegistry = t.serverCert !== cert || t.serverKey !== key;
   } else if (w.tls) {
     const newCa = !t.caCert || !t.caKey;
@@ -53,7 +62,9 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
       out.actions.push({ kind: 'tls', op: 'issue-cert', sans, why });
       out.reloadRegistry = true;
     }
-    if (newCa || t.certsD !== t.caCert) out.actions.push({ kind: 'tls', op: 'install-ca', to: certsDirCa(entry), why: `Docker trusts ${entry} through its CA in certs.d: no insecure entry, no daemon reload` });
+    for (const c of installedCas(entry, t)) {
+      if (newCa || c.text !== t.caCert) out.actions.push({ kind: 'tls', op: 'install-ca', to: c.path, why: `Docker trusts ${c.name} through its CA in certs.d: no insecure entry, no daemon reload` });
+    }
   }
   if (w.auth?.htpasswd !== undefined && w.auth.htpasswd !== t.htpasswd) {
     out.actions.push({ kind: 'write-file', path: HTPASSWD, before: t.htpasswd, after: w.auth.htpasswd, mode: 0o600, why: `htpasswd (bcrypt) in ${AUTH_DIR}, mounted read-only into the registry`, secret: true });

@@ -6,7 +6,7 @@ import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
 import { planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import type { MethodName } from './trust/types.js';
-import { AUTH_DIR, CA_DIR, certsDirCa, TLS_DIR } from '../tls/paths.js';
+import { AUTH_DIR, CA_DIR, certsDirAliasCa, certsDirCa, TLS_DIR } from '../tls/paths.js';
 
 export interface UninstallPlan {
   actions: Action[];
@@ -53,8 +53,9 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
     actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', name], why: 'remove the registry container, if it is there (dockerd was down: it would have started it again)' });
   }
   if (state?.tls) {
-    const ca = certsDirCa(entryOf(state));
-    if (facts.tls?.certsD != null) actions.push({ kind: 'remove-path', path: ca, why: "Docker stops trusting the registry's CA" });
+    const alias = certsDirAliasCa(entryOf(state));
+    if (facts.tls?.certsD != null) actions.push({ kind: 'remove-path', path: certsDirCa(entryOf(state)), why: "Docker stops trusting the registry's CA" });
+    if (alias && facts.tls?.certsDAlias != null) actions.push({ kind: 'remove-path', path: alias, why: "Docker stops trusting the registry's CA (by its name without port 443)" });
     if (opts.purge) for (const dir of [CA_DIR, TLS_DIR, AUTH_DIR]) actions.push({ kind: 'remove-path', path: dir, why: '--purge: delete the CA, the certificate and the password file' });
     else kept.push(`the CA, certificate and password file in ${CA_DIR}, ${TLS_DIR}, ${AUTH_DIR} (delete them with --purge)`);
   }

@@ -14,3 +14,18 @@ export const RENEW_DAYS = 30;
 export function certsDirCa(entry: string): string {
   return `/etc/docker/certs.d/${entry}/ca.crt`;
 }
+
+/**
+ * A registry on 443, HTTPS's own port, is named without it in image references (HOST/NAME), and
+ * Docker then reads its CA from certs.d/HOST: the port must match the reference exactly. Both are
+ * written; this is the one without the port (null for any other port).
+ */
+export function certsDirAliasCa(entry: string): string | null {
+  return entry.endsWith(':443') ? certsDirCa(entry.slice(0, -':443'.length)) : null;
+}
+
+/** Every certs.d file through which Docker trusts the registry at `entry`. */
+export function certsDirCas(entry: string): string[] {
+  const alias = certsDirAliasCa(entry);
+  return alias ? [certsDirCa(entry), alias] : [certsDirCa(entry)];
+}

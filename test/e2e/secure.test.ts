@@ -64,6 +64,19 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--auth', 'bob', '--password', 'x')).exitCode).toBe(2);
   });
 
+  it("on 443, HTTPS's own port: pushes by the name without the port work too (its CA in both certs.d directories), and uninstall removes both", async () => {
+    const host = await TestHost.create();
+    const r = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--port', '443', '--tls']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    for (const dir of [`${TEST_ADDRESS}:443`, TEST_ADDRESS]) expect(host.readFile(`/etc/docker/certs.d/${dir}/ca.crt`)).toBe(host.readFile(CA));
+    expect((await host.push(TEST_ADDRESS, 'portless')).ok).toBe(true);
+    expect((await host.push(`${TEST_ADDRESS}:443`, 'ported')).ok).toBe(true);
+    expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--port', '443', '--tls'])).stdout).toContain('already configured');
+    expect((await tool(host, ['check'])).exitCode).toBe(0);
+    expect((await tool(host, ['uninstall', '--yes'])).exitCode).toBe(0);
+    for (const dir of [`${TEST_ADDRESS}:443`, TEST_ADDRESS]) expect(host.readFile(`/etc/docker/certs.d/${dir}/ca.crt`)).toBeNull();
+  });
+
   it('without the CA in certs.d the push fails with the certificate error', async () => {
     const host = await TestHost.create();
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);

@@ -582,6 +582,9 @@ describe('install planner: a secure registry', () => {
     const run = plan.actions.find((a) => a.kind === 'container' && a.op === 'run')!;
     expect(run.kind === 'container' && run.argv).toEqual(expect.arrayContaining(['REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.crt', '/etc/setup-registry/tls:/certs:ro']));
     expect(plan.state).toMatchObject({ tls: { sans: ['registry.example.internal'] } });
+    // on 443, the CA also goes where Docker looks for references without the port
+    const on443 = planInstall(await factsFrom({}), { ...wanted, port: 443, tls: { sans: [] } }, templates).actions.filter((a) => a.kind === 'tls' && a.op === 'install-ca');
+    expect(on443.map((a) => a.kind === 'tls' && a.to)).toEqual(['/etc/docker/certs.d/10.0.0.5:443/ca.crt', '/etc/docker/certs.d/10.0.0.5/ca.crt']);
   });
 
   it('the trust follows the registry: an entry an earlier install added and no longer needed is taken out (a new port; TLS now)', async () => {
