@@ -14,7 +14,7 @@ import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/t
 
 import { isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
-import { certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
+import { certsDirAliasCa, certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
 import type { SavedCredentials } from '../facts/docker-credentials.js';
 
@@ -310,7 +310,10 @@ export const CHECKS: readonly Check[] = [
       if (client) return ok(client.ca === null ? 'no CA in certs.d: the certificate is from a publicly trusted CA' : `CA installed as ${certsDirCa(target.entry)}`);
       const want = facts.tls?.caCert;
       if (!want) return ok('the certificate is not from this tool\'s CA');
-      return facts.tls?.certsD === want ? ok(`CA installed as ${certsDirCa(target.entry)}`) : fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
+      const alias = certsDirAliasCa(target.entry);
+      if (facts.tls?.certsD !== want) return fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
+      if (alias && facts.tls.certsDAlias !== want) return fail(`${alias} is missing or not this registry's CA: pushes to ${target.address}/NAME (port 443 left out) fail with "x509: certificate signed by unknown authority"`, REPAIR);
+      return ok(`CA installed as ${certsDirCa(target.entry)}${alias ? ` and ${alias}` : ''}`);
     },
   },
   {

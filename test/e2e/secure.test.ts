@@ -73,6 +73,12 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect((await host.push(`${TEST_ADDRESS}:443`, 'ported')).ok).toBe(true);
     expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--port', '443', '--tls'])).stdout).toContain('already configured');
     expect((await tool(host, ['check'])).exitCode).toBe(0);
+    // the port-less CA deleted: check names it, repair puts it back
+    await host.exec(['rm', `/etc/docker/certs.d/${TEST_ADDRESS}/ca.crt`]);
+    const missing = JSON.parse((await tool(host, ['check', '--json', '--only', 'tls-ca-installed'])).stdout).checks[0];
+    expect(missing).toMatchObject({ status: 'fail', message: expect.stringContaining(`/etc/docker/certs.d/${TEST_ADDRESS}/ca.crt is missing`) });
+    expect((await tool(host, ['repair', '--yes'])).exitCode).toBe(0);
+    expect(host.readFile(`/etc/docker/certs.d/${TEST_ADDRESS}/ca.crt`)).toBe(host.readFile(CA));
     expect((await tool(host, ['uninstall', '--yes'])).exitCode).toBe(0);
     for (const dir of [`${TEST_ADDRESS}:443`, TEST_ADDRESS]) expect(host.readFile(`/etc/docker/certs.d/${dir}/ca.crt`)).toBeNull();
   });
