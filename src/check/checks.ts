@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
-import { containerDifferences, describePublished, LOG_OPTS, publishing, publishingFacts, staleBindsProblem, unrotatedLog, type ContainerWanted } from '../plan/container.js';
+import { containerDifferences, describePublished, garbageCollectCommand, LOG_OPTS, publishing, publishingFacts, staleBindsProblem, unrotatedLog, type ContainerWanted } from '../plan/container.js';
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
@@ -330,7 +330,8 @@ export const CHECKS: readonly Check[] = [
         if (s.type === TMPFS_MAGIC || s.type === RAMFS_MAGIC) return warn(`${where} is in memory (tmpfs): its images are lost at every reboot`, `install again with --data-dir on a disk, e.g. ${DEFAULTS.dataDir}`);
         const free = s.bavail / s.blocks;
         const text = `${(free * 100).toFixed(0)}% free in ${where}`;
-        return free < 0.1 ? warn(text, `free space, or: docker exec ${target.name} registry garbage-collect /etc/docker/registry/config.yml`) : ok(text);
+        const collect = facts.container ? `, or delete what is not needed and collect its blobs: ${garbageCollectCommand(target.name, facts.container)}` : '';
+        return free < 0.1 ? warn(text, `free space${collect}`) : ok(text);
       } catch {
         return warn(`${where} does not exist yet`, REPAIR);
       }

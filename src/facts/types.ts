@@ -141,6 +141,8 @@ export interface ContainerFacts {
   staleBinds?: string[];
   /** 'host' when the container is exempt from dockerd's userns-remap (--userns=host) */
   usernsMode?: string;
+  /** its command (the image's CMD unless given): the registry's config file is in it */
+  command?: string[];
   /** its log driver and options, as dockerd made them (its defaults merged in) */
   log?: { type: string; config: Record<string, string> };
 }

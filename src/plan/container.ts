@@ -137,6 +137,19 @@ export function createRequest(w: ContainerWanted): { path: string; body: Record<
   };
 }
 
+/**
+ * The registry's garbage collection, as its documentation says to run it: with the registry
+ * stopped (blobs of an upload under way could be taken for unused, and the image corrupted), in a
+ * container of the same image with the same mounts, against the config file the registry serves
+ * with (registry:2 and the offline image: /etc/docker/registry/config.yml; registry:3:
+ * /etc/distribution/config.yml). Both kinds of image take `garbage-collect CONFIG` as arguments.
+ */
+export function garbageCollectCommand(name: string, c: Pick<ContainerFacts, 'image' | 'command' | 'usernsMode'>): string {
+  const config = [...(c.command ?? [])].reverse().find((a) => /\.ya?ml$/.test(a)) ?? '/etc/docker/registry/config.yml';
+  const userns = c.usernsMode === 'host' ? ' --userns host' : '';
+  return `docker stop ${name} && docker run --rm --volumes-from ${name}${userns} ${c.image} garbage-collect ${config}; docker start ${name}`;
+}
+
 /** What is wrong with bound directories deleted (or deleted and made again) under a running registry. */
 export function staleBindsProblem(sources: readonly string[]): string {
   return `${sources.join(', ')} on this host ${sources.length > 1 ? 'are' : 'is'} not the directory the registry has: deleted (or deleted and made again) after it started, so what it writes there is lost, or fails`;

@@ -3,6 +3,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { connect, TestHost } from './harness/namespace-host.js';
 import { TEST_ADDRESS } from './harness/host.js';
+import { garbageCollectCommand } from '../../src/plan/container.js';
 
 const ENTRY = `${TEST_ADDRESS}:5000`;
 const OTHER_KEYS = { 'log-driver': 'json-file', 'registry-mirrors': ['https://mirror.example.invalid'] };
@@ -175,6 +176,23 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ ...OTHER_KEYS, 'insecure-registries': [ENTRY] });
     expect((await checkJson()).code).toBe(0);
+  });
+
+  it("the garbage collection check names for a nearly full disk works on the real registry: unused blobs go, the rest is still served, the registry is back", async () => {
+    expect((await host.push(ENTRY, 'gone')).ok).toBe(true);
+    const digest = (await host.sh(`curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://${ENTRY}/v2/gone/manifests/1 | tr -d '\r' | sed -n 's/^Docker-Content-Digest: //ip'`)).stdout.trim();
+    expect(digest).toMatch(/^sha256:/);
+    expect((await host.sh(`curl -s -o /dev/null -w '%{http_code}' -X DELETE http://${ENTRY}/v2/gone/manifests/${digest}`)).stdout).toBe('202');
+    const blobs = async () => Number((await host.sh('find /var/lib/registry/docker/registry/v2/blobs -name data | wc -l')).stdout.trim());
+    const before = await blobs();
+    const inspect = JSON.parse((await host.docker('inspect', 'registry')).stdout)[0] as { Config: { Image: string; Cmd: string[] }; HostConfig: { UsernsMode: string } };
+    const command = garbageCollectCommand('registry', { image: inspect.Config.Image, command: inspect.Config.Cmd, usernsMode: inspect.HostConfig.UsernsMode });
+    const gc = await host.sh(command);
+    expect(gc.exitCode, gc.stdout + gc.stderr).toBe(0);
+    expect(await blobs()).toBeLessThan(before);
+    await expect.poll(async () => (await host.tool('check', '--only', 'registry-ping')).exitCode, { timeout: 10_000 }).toBe(0);
+    await host.docker('rmi', `${ENTRY}/before:1`);
+    expect((await host.docker('pull', `${ENTRY}/before:1`)).exitCode).toBe(0);
   });
 
   it('catalog and tags list what was pushed; unreachable registries and unknown names are clear errors', async () => {

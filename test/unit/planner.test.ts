@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planInstall } from '../../src/plan/planner.js';
+import { garbageCollectCommand } from '../../src/plan/container.js';
 import { planUninstall } from '../../src/plan/uninstall.js';
 import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
@@ -567,6 +568,18 @@ describe("install planner: dockerd's proxy", () => {
     expect(planInstall({ ...facts, docker: { ...facts.docker, proxy: { http: 'http://proxy.corp:3128', https: null, noProxy: '10.0.0.0/8' } } }, wanted, templates).proxy).toBeNull();
     expect(planInstall(facts, { ...wanted, address: 'registry.corp' }, templates).proxy).toBeNull();
     expect(planInstall(facts, { ...wanted, address: '127.0.0.1' }, templates).proxy).toBeNull();
+  });
+});
+
+describe("the registry's garbage collection (check's fix when its disk is nearly full)", () => {
+  it('stops the registry, collects in a container of the same image and mounts against the config it serves with, starts it again', () => {
+    expect(garbageCollectCommand('registry', { image: 'registry:3', command: ['/etc/distribution/config.yml'] })).toBe(
+      'docker stop registry && docker run --rm --volumes-from registry registry:3 garbage-collect /etc/distribution/config.yml; docker start registry',
+    );
+    expect(garbageCollectCommand('reg', { image: 'setup-registry/registry:2.8.2', command: ['serve', '/etc/docker/registry/config.yml'], usernsMode: 'host' })).toBe(
+      'docker stop reg && docker run --rm --volumes-from reg --userns host setup-registry/registry:2.8.2 garbage-collect /etc/docker/registry/config.yml; docker start reg',
+    );
+    expect(garbageCollectCommand('registry', { image: 'registry:2', command: [] })).toContain('garbage-collect /etc/docker/registry/config.yml');
   });
 });
 
