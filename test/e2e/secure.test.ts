@@ -18,6 +18,14 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(r.stdout).not.toContain('anyone who reaches port');
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file' });
     expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(host.readFile(CA));
+    // valid from an hour back (as Let's Encrypt does): a client whose clock is a little behind still accepts them
+    for (const cert of [CA, '/etc/setup-registry/tls/server.crt']) {
+      const start = Date.parse((await host.exec(['openssl', 'x509', '-in', cert, '-noout', '-startdate'])).stdout.trim().replace('notBefore=', ''));
+      expect(Date.now() - start).toBeGreaterThan(55 * 60_000);
+      expect(Date.now() - start).toBeLessThan(65 * 60_000);
+    }
+    // the signing's own files are gone
+    expect((await host.sh('ls -A /etc/setup-registry/ca /etc/setup-registry/tls')).stdout.split(/\s+/).filter((f) => f && !f.endsWith(':')).sort()).toEqual(['ca.crt', 'ca.key', 'server.crt', 'server.key']);
     const unauth = await host.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', CA, `https://${ENTRY}/v2/`]);
     expect(unauth.stdout).toBe('401');
     const noLogin = await host.push(ENTRY, 'anon');
