@@ -125,7 +125,9 @@ export async function install(flags: InstallFlags): Promise<number> {
   }
   const state = parseState(await ports.files.read(STATE_FILE));
   out.say(`\nregistry ready: ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ (data in ${describeDataDir(state?.dataDir ?? plan.dataDir)}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
-  out.say(`push to it:\n  ${wanted.auth ? `docker login ${entry}\n  ` : ''}docker tag IMAGE ${entry}/NAME && docker push ${entry}/NAME`);
+  // On 443, image references leave the port out, as operators write them (its CA is in certs.d for both names).
+  const name = wanted.tls && entry.endsWith(':443') ? entry.slice(0, -':443'.length) : entry;
+  out.say(`push to it:\n  ${wanted.auth ? `docker login ${name}\n  ` : ''}docker tag IMAGE ${name}/NAME && docker push ${name}/NAME`);
   if (wanted.tls && !wanted.tls.provided) out.say(`other Docker hosts: setup-registry trust ${entry} --ca ${CA_CERT} (copy the CA over first)`);
   out.json(result({ ok: true, changed: true, backups: report.backups }));
   return 0;

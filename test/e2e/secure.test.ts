@@ -76,6 +76,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     const host = await TestHost.create();
     const r = await tool(host, ['--yes', '--address', TEST_ADDRESS, '--port', '443', '--tls']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`docker tag IMAGE ${TEST_ADDRESS}/NAME && docker push ${TEST_ADDRESS}/NAME`);
     for (const dir of [`${TEST_ADDRESS}:443`, TEST_ADDRESS]) expect(host.readFile(`/etc/docker/certs.d/${dir}/ca.crt`)).toBe(host.readFile(CA));
     expect((await host.push(TEST_ADDRESS, 'portless')).ok).toBe(true);
     expect((await host.push(`${TEST_ADDRESS}:443`, 'ported')).ok).toBe(true);
