@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { gatherFacts, OFFLINE_REPO, primaryIPv4, type FactQuery } from '../facts/gather.js';
 import { archiveTags } from '../facts/image-archive.js';
 import { parseState, STATE_FILE } from '../plan/state.js';
-import { CA_CERT, HTPASSWD } from '../tls/paths.js';
+import { CA_CERT, HTPASSWD, referenceName } from '../tls/paths.js';
 import { parseUser, withUser } from '../tls/htpasswd.js';
 import { signedBy } from '../formats/certificate.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
@@ -126,7 +126,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   const state = parseState(await ports.files.read(STATE_FILE));
   out.say(`\nregistry ready: ${wanted.tls ? 'https' : 'http'}://${entry}/v2/ (data in ${describeDataDir(state?.dataDir ?? plan.dataDir)}; image ${state?.image ?? wanted.image}, ${state?.imageSource ?? 'as named'})`);
   // On 443, image references leave the port out, as operators write them (its CA is in certs.d for both names).
-  const name = wanted.tls && entry.endsWith(':443') ? entry.slice(0, -':443'.length) : entry;
+  const name = wanted.tls ? referenceName(entry) : entry;
   out.say(`push to it:\n  ${wanted.auth ? `docker login ${name}\n  ` : ''}docker tag IMAGE ${name}/NAME && docker push ${name}/NAME`);
   if (wanted.tls && !wanted.tls.provided) out.say(`other Docker hosts: setup-registry trust ${entry} --ca ${CA_CERT} (copy the CA over first)`);
   out.json(result({ ok: true, changed: true, backups: report.backups }));

@@ -60,7 +60,8 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
   const bindIp = defaultBindIp(daemonJson.config, argv);
   // A port published without an address is on dockerd's default one: say which.
   if (container?.publishedWithoutIp) container.hostIp = bindIp;
-  const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro) : null;
+  const packageTool = packageToolOf(distro, (c) => processes.canRun(c));
+  const registryPackage = q.registry?.offline || q.registry?.image === null ? await registryPackageFacts(ports, distro, packageTool) : null;
   const imageName = q.registry?.image ?? (registryPackage?.version ? offlineTag(registryPackage.version) : null);
   const present = q.registry?.image ? image : imageName ? await imagePresent(docker, imageName) : false;
   const alternatives = imageName && present === false && engine.serverVersion !== null ? (await registryImages(docker)).filter((t) => t !== imageName) : undefined;
@@ -103,7 +104,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     ...(dataDirOwners ? { dataDirOwners } : {}),
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
-    packageTool: packageToolOf(distro, (c) => processes.canRun(c)),
+    packageTool,
     tls: q.registry?.tls || recorded?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`) : null,
     portHolder: holder,
     addressLookup: await addressLookup,
@@ -167,9 +168,9 @@ async function tlsFacts(ports: Ports, entry: string): Promise<TlsFacts> {
   return { caCert, caKey, serverCert, serverKey, certsD, ...(alias ? { certsDAlias } : {}), htpasswd };
 }
 
-async function registryPackageFacts(ports: Ports, distro: Distro): Promise<HostFacts['registryPackage']> {
+async function registryPackageFacts(ports: Ports, distro: Distro, packageTool: HostFacts['packageTool']): Promise<HostFacts['registryPackage']> {
   const known = distro.knowledge.registryPackage;
-  const query = packageToolOf(distro, (c) => ports.processes.canRun(c))?.query;
+  const query = packageTool?.query;
   if (!known || !query) return null;
   const [installed, version] = await Promise.all([ports.files.exists(known.binary), ports.processes.probe(query(known.name))]);
   return { ...known, installed, version: installed && version.exitCode === 0 && version.stdout.trim() ? version.stdout.trim() : null };

@@ -1,7 +1,7 @@
 import { HostRefusal } from '../errors.js';
 import { certInfo, covers, daysLeft, keyProblem, signedBy } from '../formats/certificate.js';
 import type { HostFacts, TlsFacts } from '../facts/types.js';
-import { AUTH_DIR, CA_CERT, certsDirAliasCa, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import { AUTH_DIR, CA_CERT, certsDirAliasCa, certsDirCa, referenceName, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { TlsAction, WriteFile } from './actions.js';
 import type { Wanted } from './wanted.js';
 
@@ -21,7 +21,7 @@ export interface SecurePlan {
 function installedCas(entry: string, t: Pick<TlsFacts, 'certsD' | 'certsDAlias'>): { path: string; name: string; text: string | null }[] {
   const alias = certsDirAliasCa(entry);
   const primary = { path: certsDirCa(entry), name: entry, text: t.certsD };
-  return alias ? [primary, { path: alias, name: `${entry.slice(0, -':443'.length)} (port 443 left out, as image references do)`, text: t.certsDAlias ?? null }] : [primary];
+  return alias ? [primary, { path: alias, name: `${referenceName(entry)} (port 443 left out, as image references do)`, text: t.certsDAlias ?? null }] : [primary];
 }
 
 export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePlan {

@@ -21,7 +21,13 @@ export function certsDirCa(entry: string): string {
  * written; this is the one without the port (null for any other port).
  */
 export function certsDirAliasCa(entry: string): string | null {
-  return entry.endsWith(':443') ? certsDirCa(entry.slice(0, -':443'.length)) : null;
+  const name = referenceName(entry);
+  return name === entry ? null : certsDirCa(name);
+}
+
+/** The registry as an image reference names it: without the port when that is 443, HTTPS's own. */
+export function referenceName(entry: string): string {
+  return entry.endsWith(':443') ? entry.slice(0, -':443'.length) : entry;
 }
 
 /** Every certs.d file through which Docker trusts the registry at `entry`. */
