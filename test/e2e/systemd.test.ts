@@ -182,8 +182,18 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(refused.stderr).toContain('--install-docker');
 
     // A fresh cloud VM: unattended-upgrades holds dpkg's lock for a while after boot; apt waits for it.
-    // (perl-base is essential: an fcntl lock, as dpkg takes, held for 4 s; struct flock as on x86_64.)
-    host.writeFile('/run/hold-dpkg.pl', "use Fcntl; open(my $f, '>>', '/var/lib/dpkg/lock-frontend') or die $!; my $lock = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $lock) or die $!; open(my $h, '>', '/run/dpkg-held'); close($h); sleep 4;\n");
+    // The holder (perl-base is essential) takes an fcntl lock as dpkg does (struct flock as on x86_64),
+    // and lets go 2 s after an apt-get has started, however long this machine takes to get there.
+    const holdDpkg = [
+      "use Fcntl; open(my $f, '>>', '/var/lib/dpkg/lock-frontend') or die $!;",
+      "my $lock = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $lock) or die $!;",
+      "open(my $h, '>', '/run/dpkg-held'); close($h);",
+      "sub comm { open(my $c, '<', \"$_[0]/comm\") or return ''; my $name = <$c>; return $name // '' }",
+      "my $until = time + 120;",
+      "while (time < $until) { last if grep { comm($_) =~ /^apt-get$/ } glob('/proc/[0-9]*'); select(undef, undef, undef, 0.1); }",
+      'sleep 2;',
+    ];
+    host.writeFile('/run/hold-dpkg.pl', `${holdDpkg.join('\n')}\n`);
     await host.sh('setsid perl /run/hold-dpkg.pl </dev/null >/run/hold-dpkg.log 2>&1 &');
     const held = host;
     await waitForValue(async () => (held.readFile('/run/dpkg-held') === null ? null : true), 10_000).catch(() => {
