@@ -302,6 +302,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const down = await clientCheck();
     expect(down.checks.find((c) => c.id === 'registry-ping')).toMatchObject({ status: 'fail', fix: `setup-registry check on the registry's host; from here, a firewall or route between this host and ${remote}` });
     await host.docker('start', 'registry');
+    await expect.poll(async () => (await client.tool('check', '--registry', remote, '--only', 'registry-ping')).exitCode, { timeout: 15_000 }).toBe(0);
     expect((await client.tool('trust', remote, '--yes')).stdout).toContain('already trusted');
     const u = await client.tool('untrust', remote, '--yes');
     expect(u.exitCode, u.stderr).toBe(0);
