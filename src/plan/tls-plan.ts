@@ -12,11 +12,6 @@ export interface SecurePlan {
   notes: string[];
 }
 
-/**
- * The secure registry's material: a server certificate whose SANs cover every address clients
- * use, signed by the tool's CA (or the operator's own files), the CA where Docker reads it
- * (certs.d: no insecure entry, no daemon reload), and the htpasswd file.
- */
 /** The certs.d files of the registry, with what they hold now (the port-less one of a registry on 443 too). */
 function installedCas(entry: string, t: Pick<TlsFacts, 'certsD' | 'certsDAlias'>): { path: string; name: string; text: string | null }[] {
   const alias = certsDirAliasCa(entry);
@@ -24,6 +19,11 @@ function installedCas(entry: string, t: Pick<TlsFacts, 'certsD' | 'certsDAlias'>
   return alias ? [primary, { path: alias, name: `${referenceName(entry)} (port 443 left out, as image references do)`, text: t.certsDAlias ?? null }] : [primary];
 }
 
+/**
+ * The secure registry's material: a server certificate whose SANs cover every address clients
+ * use, signed by the tool's CA (or the operator's own files), the CA where Docker reads it
+ * (certs.d: no insecure entry, no daemon reload), and the htpasswd file.
+ */
 export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePlan {
   const out: SecurePlan = { actions: [], reloadRegistry: false, notes: [] };
   const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: null, certsD: null, htpasswd: null };
