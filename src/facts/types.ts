@@ -1,6 +1,6 @@
 import type { DockerProxy } from './docker-engine.js';
 import type { Distro, PackageTool } from '../knowledge/distros.js';
-import type { InitSystem } from '../knowledge/service-managers.js';
+import type { BootLinks, InitSystem } from '../knowledge/service-managers.js';
 import type { DaemonConfig } from '../formats/daemon-json.js';
 import type { EffectiveService, UnitSource } from '../formats/systemd-unit.js';
 
@@ -107,7 +107,7 @@ export interface StartupFacts {
   /** dockerd starts at boot: the unit is enabled, or (sysvinit) its init script is linked to start; null: not known. */
   unitEnabled: boolean | null;
   /** sysvinit: the init script's link in the default runlevel (S, K, or none); null under systemd, or without /etc/init.d/docker. */
-  bootLinks: 'start' | 'stop' | 'none' | null;
+  bootLinks: BootLinks | null;
   envFiles: Record<string, string | null>;
   flagSites: FlagSite[];
 }

@@ -6,6 +6,8 @@ import type { Invocation } from '../plan/actions.js';
  * with systemd keeping track of it; elsewhere we send SIGHUP to the pid ourselves.
  */
 export type InitSystem = 'systemd' | 'sysvinit';
+/** sysvinit: the docker init script's link in the default runlevel (S: starts at boot; K: disabled; none). */
+export type BootLinks = 'start' | 'stop' | 'none';
 
 export interface ServiceManager {
   init: InitSystem;
@@ -44,7 +46,7 @@ function systemd(unit: string, reloadable: boolean): ServiceManager {
 }
 
 /** `bootLinks`: the init script's rc link now: `enable` turns a K link back to S, `defaults` makes links where there are none. */
-function sysvinit(bootLinks: 'start' | 'stop' | 'none' | null): ServiceManager {
+function sysvinit(bootLinks: BootLinks | null): ServiceManager {
   return {
     init: 'sysvinit',
     reload: (pid) => (pid ? { signal: 'SIGHUP', pid } : null),
@@ -62,6 +64,6 @@ function sysvinit(bootLinks: 'start' | 'stop' | 'none' | null): ServiceManager {
  * The manager of this host's dockerd, from gathered facts: its init system, and under systemd the
  * unit it runs as (a unit whose files were not found is taken to reload as docker.service does).
  */
-export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null; bootLinks?: 'start' | 'stop' | 'none' | null } }): ServiceManager {
+export function managerOf(facts: { init: InitSystem; startup: { unit: string; service: { execReload: boolean } | null; bootLinks?: BootLinks | null } }): ServiceManager {
   return facts.init === 'systemd' ? systemd(facts.startup.unit, facts.startup.service?.execReload ?? true) : sysvinit(facts.startup.bootLinks ?? null);
 }
