@@ -11,7 +11,7 @@ import { dataDirToKeep } from '../plan/wanted.js';
 import { trace } from '../trace.js';
 import { parseRegistry } from './trust.js';
 import { certsDirCa } from '../tls/paths.js';
-import { isRegistryAnswer, pingOnce } from '../execute/verify.js';
+import { isRegistryAnswer, pingOnce, type PingResult } from '../execute/verify.js';
 import { onLoopback, trustedLive, trustingEntry } from '../plan/trust/daemon-json.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS } from '../plan/wanted.js';
@@ -76,17 +76,21 @@ async function diagnoseClient(flags: CheckFlags, registry: string, opts: { deep:
   trace('facts gathered');
   let tls = ca !== null;
   let untrusted: string | undefined;
+  // The answer to an anonymous ping, the way this host reaches the registry: 401 says auth is on.
+  let anonymous: PingResult | null | undefined;
   if (!tls && !onLoopback(entry) && !trustingEntry(facts, entry) && !trustedLive(facts.docker.liveInsecure, entry)) {
     try {
-      tls = isRegistryAnswer(await pingOnce(ports, { entry, tls: { ca: null }, credentials: null }));
+      const answer = await pingOnce(ports, { entry, tls: { ca: null }, credentials: null });
+      tls = isRegistryAnswer(answer);
+      if (tls) anonymous = answer;
     } catch (err) {
       // TLS with a certificate this host cannot verify (a private CA not installed yet) is still TLS.
       untrusted = certificateProblem(err) ?? undefined;
       tls = untrusted !== undefined;
+      if (tls) anonymous = null;
     }
   }
-  const scheme = tls ? { ca } : null;
-  const anonymous = await pingOnce(ports, { entry, tls: scheme, credentials: null }).catch(() => null);
+  if (anonymous === undefined) anonymous = await pingOnce(ports, { entry, tls: tls ? { ca } : null, credentials: null }).catch(() => null);
   const auth = anonymous?.status === 401;
   const [host, port] = [entry.slice(0, entry.lastIndexOf(':')), Number(entry.slice(entry.lastIndexOf(':') + 1))];
   const target = {
