@@ -26,6 +26,8 @@ export interface Finding {
   message: string;
   /** The exact command or step that fixes it (absent when ok). */
   fix?: string;
+  /** On a host checked for several registries: the one this finding is about. */
+  registry?: string;
 }
 
 export interface CheckContext {
@@ -61,6 +63,8 @@ export interface Check {
   deep?: boolean;
   /** About the registry's own host (its container, certificate, data): not run on a client host. */
   registryHost?: boolean;
+  /** About the registry checked, not the host: run once for each registry a client host trusts. */
+  perRegistry?: boolean;
   run(ctx: CheckContext): Outcome | Promise<Outcome>;
 }
 
@@ -168,6 +172,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-trusted',
+    perRegistry: true,
     run: ({ facts, target, client }) =>
       target.tls
         ? facts.docker.liveInsecure?.registries.includes(target.entry)
@@ -183,6 +188,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'dockerd-proxy',
+    perRegistry: true,
     run: ({ facts, target }) => {
       const route = proxyRoute(facts, target.entry, Boolean(target.tls));
       return route
@@ -192,6 +198,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-configured',
+    perRegistry: true,
     run: ({ facts, target, client }) => {
       const fix = repairOf({ client, target });
       if (target.tls) return ok('TLS: no insecure-registries entry needed');
@@ -265,6 +272,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'registry-ping',
+    perRegistry: true,
     run: async ({ ports, target, facts, credentials, client }) => {
       const fix = client ? `setup-registry check on the registry's host` : REPAIR;
       const e = endpointOf(target, facts, null, client);
@@ -304,6 +312,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'tls-ca-installed',
+    perRegistry: true,
     run: ({ facts, target, client }) => {
       if (!target.tls) return ok('not a TLS registry');
       if (client?.untrusted) return fail(`no CA for ${target.entry} in ${certsDirCa(target.entry)}`, repairOf({ client, target }));
@@ -339,6 +348,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'push',
+    perRegistry: true,
     deep: true,
     run: async ({ ports, target, facts, credentials, client }) => {
       if (target.auth && !credentials) {
@@ -367,8 +377,11 @@ function endpointOf(target: CheckContext['target'], facts: HostFacts, credential
   return { entry: target.entry, tls, credentials: credentials && target.auth ? { user: credentials.user, password: credentials.password } : null };
 }
 
-export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[] }): Promise<Finding[]> {
-  const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep) && !(ctx.client && c.registryHost));
+/** scope: only the checks about the host, or only those about the registry (named in each finding); all when absent. */
+export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?: readonly string[]; scope?: 'host' | 'registry' }): Promise<Finding[]> {
+  const inScope = (c: Check) => opts.scope === undefined || (opts.scope === 'registry') === Boolean(c.perRegistry);
+  const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep) && !(ctx.client && c.registryHost) && inScope(c));
+  if (opts.scope === 'registry') return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)), registry: ctx.target.entry })));
   // Independent: all of them read the same facts, so they run concurrently.
   return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
 }

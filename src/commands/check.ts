@@ -15,6 +15,9 @@ import { isRegistryAnswer, pingOnce, type PingResult } from '../execute/verify.j
 import { onLoopback, trustedLive, trustingEntry } from '../plan/trust/daemon-json.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS } from '../plan/wanted.js';
+import { parseTrusted, TRUSTED_FILE } from '../plan/trusted-record.js';
+import type { HostFacts } from '../facts/types.js';
+import type { Ports } from '../ports/index.js';
 
 export interface CheckFlags extends TargetFlags {
   /** HOST:PORT of a registry elsewhere: check this host as its client (after `trust`). */
@@ -40,12 +43,35 @@ export async function check(flags: CheckFlags): Promise<number> {
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only?.filter((id) => !CHECKS.some((c) => c.id === id));
   if (unknown?.length) throw new UsageError(`--only: unknown check ${unknown.join(', ')} (see --list-checks)`);
-  const { findings, facts } = flags.registry !== undefined ? await diagnoseClient(flags, flags.registry, { deep: Boolean(flags.deep), only }) : await diagnose(flags, { deep: Boolean(flags.deep), only });
-  for (const f of findings) out.say(formatFinding(f));
+  const { findings, facts } = await diagnoseAll(flags, { deep: Boolean(flags.deep), only });
+  let group: string | undefined;
+  for (const f of findings) {
+    if (f.registry !== group && f.registry !== undefined) out.say(`\n${f.registry} (trusted through setup-registry trust):`);
+    group = f.registry;
+    out.say(formatFinding(f));
+  }
   const failed = findings.filter((f) => f.status === 'fail').length;
   out.say(failed ? `\n${failed} of ${findings.length} checks failed` : `\nall ${findings.length} checks passed`);
   out.json({ ok: failed === 0, checks: findings, facts: factsSummary(facts) });
   return failed ? 1 : 0;
+}
+
+/**
+ * What this host is: the client of a registry named with --registry; the client of the registries
+ * `trust` recorded when it runs none itself; else a registry host (installed, or to be), then also
+ * checked as the client of any other registry it was made to trust.
+ */
+async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {
+  if (flags.registry !== undefined && (flags.address !== undefined || flags.port !== undefined)) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
+  if (flags.registry !== undefined) return diagnoseClient(flags, [parseRegistry(flags.registry)], opts);
+  const ports = hostPorts(flags.root ?? '/');
+  const [stateText, trustedText] = await Promise.all([ports.files.read(STATE_FILE), ports.files.read(TRUSTED_FILE)]);
+  const trusted = parseTrusted(trustedText).registries.map((r) => r.entry);
+  if (stateText === null && flags.address === undefined && trusted.length > 0) return diagnoseClient(flags, trusted, opts, true);
+  const host = await diagnose(flags, opts);
+  const others = trusted.filter((e) => e !== host.target.entry);
+  const elsewhere = others.length ? await diagnoseClient(flags, others, opts, true, host.facts) : { findings: [] };
+  return { ...host, findings: [...host.findings, ...elsewhere.findings] };
 }
 
 export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {
@@ -64,16 +90,27 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
 }
 
 /**
- * A client host: its dockerd, and its trust of a registry that runs elsewhere. How the registry is
- * reached decides what trusts it: a CA in certs.d (TLS); else an insecure entry (plain HTTP); a
- * registry that is in neither but answers over TLS with a certificate the system trusts needs none.
+ * A client host: its dockerd, and its trust of registries that run elsewhere. The one named with
+ * --registry gets every client check; those trust recorded get the host's checks once (unless
+ * hostFacts says the host was checked already) and each its own, each finding naming its registry.
  */
-async function diagnoseClient(flags: CheckFlags, registry: string, opts: { deep: boolean; only?: string[] }) {
-  if (flags.address !== undefined || flags.port !== undefined) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
-  const entry = parseRegistry(registry);
+async function diagnoseClient(flags: CheckFlags, entries: string[], opts: { deep: boolean; only?: string[] }, recorded = false, hostFacts?: HostFacts) {
   const ports = hostPorts(flags.root ?? '/');
-  const [facts, ca] = await Promise.all([gatherFacts(ports, {}), ports.files.read(certsDirCa(entry))]);
+  const facts = hostFacts ?? (await gatherFacts(ports, {}));
   trace('facts gathered');
+  const contexts = await Promise.all(entries.map((entry) => clientContext(ports, facts, flags, entry)));
+  if (!recorded) return { findings: await runChecks(contexts[0]!, opts), facts, ports };
+  const groups = await Promise.all([...(hostFacts ? [] : [runChecks(contexts[0]!, { ...opts, scope: 'host' })]), ...contexts.map((ctx) => runChecks(ctx, { ...opts, scope: 'registry' }))]);
+  return { findings: groups.flat(), facts, ports };
+}
+
+/**
+ * How this host reaches the registry decides what must trust it: a CA in certs.d (TLS); else an
+ * insecure entry (plain HTTP); a registry that is in neither but answers over TLS with a
+ * certificate the system trusts needs none.
+ */
+async function clientContext(ports: Ports, facts: HostFacts, flags: CheckFlags, entry: string): Promise<CheckContext> {
+  const ca = await ports.files.read(certsDirCa(entry));
   let tls = ca !== null;
   let untrusted: string | undefined;
   // The answer to an anonymous ping, the way this host reaches the registry: 401 says auth is on.
@@ -106,8 +143,7 @@ async function diagnoseClient(flags: CheckFlags, registry: string, opts: { deep:
     entry,
   } satisfies CheckContext['target'];
   const credentials = auth ? await credentialsFor(ports, flags, entry) : null;
-  const findings = await runChecks({ facts, target, ports, credentials, client: { ca, untrusted } }, opts);
-  return { findings, facts, target, ports };
+  return { facts, target, ports, credentials, client: { ca, untrusted } };
 }
 
 export function formatFinding(f: Finding): string {

@@ -10,6 +10,11 @@ import { createOutput } from '../output.js';
 import { assertCanAsk, changeSummary, factsSummary } from './apply.js';
 import { diagnose, formatFinding, type CheckFlags } from './check.js';
 import { applyInstall } from './install.js';
+import { trust } from './trust.js';
+import { STATE_FILE } from '../plan/state.js';
+import { parseTrusted, TRUSTED_FILE, type TrustedRegistry } from '../plan/trusted-record.js';
+import { certsDirCa } from '../tls/paths.js';
+import type { Output } from '../output.js';
 
 export interface RepairFlags extends CheckFlags {
   yes?: boolean;
@@ -22,7 +27,13 @@ export interface RepairFlags extends CheckFlags {
 export async function repair(flags: RepairFlags): Promise<number> {
   const out = createOutput(Boolean(flags.json));
   assertCanAsk(flags);
-  if (!flags.dryRun) await acquireLock(hostPorts(flags.root ?? '/'));
+  const host = hostPorts(flags.root ?? '/');
+  // A host that runs no registry of its own but was made to trust some: converge that trust, never install one here.
+  if (flags.address === undefined && (await host.files.read(STATE_FILE)) === null) {
+    const trusted = parseTrusted(await host.files.read(TRUSTED_FILE)).registries;
+    if (trusted.length) return repairTrust(host, out, flags, trusted);
+  }
+  if (!flags.dryRun) await acquireLock(host);
   const { findings, facts, target, ports } = await diagnose(flags, { deep: false });
   const failed = findings.filter((f) => f.status === 'fail');
   for (const f of failed) out.say(formatFinding(f));
@@ -70,6 +81,25 @@ export async function repair(flags: RepairFlags): Promise<number> {
   out.say(still.length ? `${still.length} checks still fail` : `all ${after.findings.length} checks pass`);
   out.json({ ok: still.length === 0, changed: true, checks: after.findings, ...changeSummary(plan), facts: factsSummary(after.facts) });
   return still.length ? 1 : 0;
+}
+
+/**
+ * trust again for the registries recorded as trusted through an insecure entry (trust is idempotent:
+ * it changes only what is missing); one trusted through its CA is fine while the CA is in certs.d,
+ * and otherwise needs the CA given again.
+ */
+async function repairTrust(ports: Ports, out: Output, flags: RepairFlags, registries: TrustedRegistry[]): Promise<number> {
+  out.say(`no registry installed on this host; it trusts ${registries.map((r) => r.entry).join(', ')} (setup-registry trust)`);
+  const lost = [];
+  for (const r of registries) if (r.tls && (await ports.files.read(certsDirCa(r.entry))) === null) lost.push(r.entry);
+  for (const entry of lost) out.error(`the CA of ${entry} is gone from ${certsDirCa(entry)}: give it again with setup-registry trust ${entry} --ca CA.crt --yes   (or: --ca-from-registry)`);
+  const insecure = registries.filter((r) => !r.tls).map((r) => r.entry);
+  const code = insecure.length ? await trust(insecure, { yes: flags.yes, dryRun: flags.dryRun, json: flags.json, method: flags.method, root: flags.root }, 'trust') : 0;
+  if (!insecure.length) {
+    if (!lost.length) out.say('healthy: nothing to repair');
+    out.json({ ok: lost.length === 0, changed: false, lost });
+  }
+  return lost.length ? 1 : code;
 }
 
 /** Backups are `daemon.json.<UTC stamp>.bak` next to the file; the newest whose JSON parses wins. */

@@ -19,6 +19,8 @@ import { proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
+import { execute } from '../execute/executor.js';
+import { recordTrust, TRUSTED_FILE } from '../plan/trusted-record.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 
 export interface TrustFlags {
@@ -123,9 +125,17 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
       : [];
   const proxied = mode === 'trust' ? entries.flatMap((e) => proxyRoute(facts, e, Boolean(ca)) ?? []) : [];
   const notes = [...plan.notes, ...proxied.map((r) => `${proxyWarning(r)}; to go direct: ${r.fix}`)];
-  const change = { actions: [...plan.writes, ...caActions, ...plan.daemon], notes, daemon: plan.outcome };
+  // Untrust forgets a registry a block still covers too: that block is not this tool's to look after.
+  const record = recordTrust(await ports.files.read(TRUSTED_FILE), mode === 'trust' ? { add: entries.map((entry) => ({ entry, tls: Boolean(ca) })) } : { remove: entries });
+  const configured = plan.writes.length + caActions.length + plan.daemon.length === 0;
+  const change = { actions: [...plan.writes, ...caActions, ...(record && !configured ? [record] : []), ...plan.daemon], notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
-  if (change.actions.length === 0) {
+  if (configured) {
+    // dockerd's configuration already says so; only the record may be behind (trusted before it was kept, or by hand).
+    if (record && !flags.dryRun) {
+      const report = await execute(ports, [record], [], { renderer: 'silent', timeoutMs });
+      if (report.failure) throw report.failure;
+    }
     const why = (e: string) => covered.find((c) => c.entry === e)?.by;
     const untrusted = entries.filter((e) => !blocks.some((b) => b.entry === e));
     out.say(

@@ -8,6 +8,7 @@ import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 import { DEFAULTS, entryOf } from '../plan/wanted.js';
+import { parseTrusted, TRUSTED_FILE } from '../plan/trusted-record.js';
 
 export interface UninstallFlags {
   yes?: boolean;
@@ -28,8 +29,12 @@ export async function uninstall(flags: UninstallFlags): Promise<number> {
   const why = 'problem' in recorded ? `${STATE_FILE} cannot be read (${recorded.problem})` : `no ${STATE_FILE}`;
   if (!state) out.say(`${why}: only a container labelled as ours is removed, and no trust entry is touched`);
   const plan = planUninstall(facts, state, loadTemplates(), { purge: Boolean(flags.purge) });
+  // The trust of registries elsewhere is the client side of other hosts' registries: untrust undoes it, one by one.
+  const trusted = parseTrusted(await ports.files.read(TRUSTED_FILE)).registries.map((r) => r.entry);
+  if (trusted.length) plan.kept.push(`the trust of ${trusted.join(', ')} (undo it with: setup-registry untrust ${trusted.join(' ')} --yes)`);
   if (plan.actions.length === 0) {
     out.say('nothing to uninstall');
+    for (const k of plan.kept) out.say(`kept: ${k}`);
     out.json({ ok: true, changed: false, kept: plan.kept });
     return 0;
   }

@@ -304,8 +304,40 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await host.docker('start', 'registry');
     await expect.poll(async () => (await client.tool('check', '--registry', remote, '--only', 'registry-ping')).exitCode, { timeout: 15_000 }).toBe(0);
     expect((await client.tool('trust', remote, '--yes')).stdout).toContain('already trusted');
+    // trust recorded what it did: check and repair here know it without being told the registry again
+    expect(JSON.parse(client.readFile('/etc/setup-registry/trusted.json')!)).toEqual({ version: 1, registries: [{ entry: remote, tls: false }] });
+    const plain = await client.tool('check', '--json');
+    expect(plain.exitCode, plain.stdout).toBe(0);
+    const plainChecks = (JSON.parse(plain.stdout) as { checks: { id: string; status: string; registry?: string }[] }).checks;
+    expect(plainChecks.find((c) => c.id === 'registry-trusted')).toMatchObject({ status: 'ok', registry: remote });
+    expect(plainChecks.find((c) => c.id === 'dockerd-running')).toMatchObject({ status: 'ok' });
+    expect(plainChecks.map((c) => c.id)).not.toContain('container-exists');
+    // the entry taken out by hand and dockerd reloaded: check names it; repair puts it back, and installs no registry here
+    const trustedJson = client.readFile('/etc/docker/daemon.json');
+    // (dockerd's reload leaves its insecure registries as they are when the key is not in the file)
+    client.writeFile('/etc/docker/daemon.json', '{"debug": true, "insecure-registries": []}\n');
+    await client.exec(['kill', '-HUP', String(pid)]);
+    await expect.poll(async () => (await client.liveInsecure())[remote]).toBeUndefined();
+    const lost = await client.tool('check');
+    expect(lost.exitCode).toBe(1);
+    expect(lost.stdout).toContain(`${remote} (trusted through setup-registry trust):`);
+    expect(lost.stdout).toContain(`fix: setup-registry trust ${remote} --yes`);
+    const repaired = await client.tool('repair', '--yes');
+    expect(repaired.exitCode, repaired.stdout + repaired.stderr).toBe(0);
+    expect(client.readFile('/etc/docker/daemon.json')).toBe(trustedJson);
+    expect(await client.dockerdPid()).toBe(pid);
+    expect((await client.docker('ps', '-aq')).stdout.trim()).toBe('');
+    expect(client.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect((await client.push(remote, 'fromclient')).ok).toBe(true);
+    expect((await client.tool('repair', '--yes')).stdout).toContain('already trusted');
+    // uninstall has no registry to remove here, and says how the trust is undone
+    const un = await client.tool('uninstall', '--yes');
+    expect(un.exitCode, un.stderr).toBe(0);
+    expect(un.stdout).toContain(`kept: the trust of ${remote} (undo it with: setup-registry untrust ${remote} --yes)`);
+    expect(client.readFile('/etc/docker/daemon.json')).toBe(trustedJson);
     const u = await client.tool('untrust', remote, '--yes');
     expect(u.exitCode, u.stderr).toBe(0);
+    expect(client.readFile('/etc/setup-registry/trusted.json')).toBeNull();
     expect(JSON.parse(client.readFile('/etc/docker/daemon.json')!)).toEqual({ debug: true, 'insecure-registries': [] });
     expect((await client.liveInsecure())[remote]).toBeUndefined();
     // a CIDR block in the configuration, live, covers the registry: nothing to add, no reload, and the push works

@@ -249,9 +249,25 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(trusted.checks.find((c) => c.id === 'registry-ping')?.message).toContain('200 as alice');
     expect(trusted.checks.find((c) => c.id === 'tls-ca-installed')?.message).toBe(`CA installed as /etc/docker/certs.d/${remote}/ca.crt`);
     expect(trusted.code).toBe(0);
+    // recorded as trusted through its CA: check needs no --registry; repair cannot bring back a CA that is gone, and says so
+    expect(JSON.parse(client.readFile('/etc/setup-registry/trusted.json')!)).toEqual({ version: 1, registries: [{ entry: remote, tls: true }] });
+    const plain = await client.tool('check', '--json');
+    expect(plain.exitCode, plain.stdout).toBe(0);
+    expect((JSON.parse(plain.stdout) as { checks: { id: string; registry?: string }[] }).checks.find((c) => c.id === 'tls-ca-installed')?.registry).toBe(remote);
+    const ca = client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)!;
+    await client.exec(['rm', `/etc/docker/certs.d/${remote}/ca.crt`]);
+    const lost = await client.tool('repair', '--yes');
+    expect(lost.exitCode).toBe(1);
+    expect(lost.stderr).toContain(`the CA of ${remote} is gone from /etc/docker/certs.d/${remote}/ca.crt: give it again with setup-registry trust ${remote} --ca CA.crt --yes`);
+    expect((await client.docker('ps', '-aq')).stdout.trim()).toBe('');
+    client.writeFile(`/etc/docker/certs.d/${remote}/ca.crt`, ca);
+    const healthy = await client.tool('repair', '--yes');
+    expect(healthy.exitCode, healthy.stderr).toBe(0);
+    expect(healthy.stdout).toContain('healthy: nothing to repair');
 
     expect((await client.tool('untrust', remote, '--yes')).exitCode).toBe(0);
     expect(client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)).toBeNull();
+    expect(client.readFile('/etc/setup-registry/trusted.json')).toBeNull();
     const fetched = await client.tool('trust', remote, '--ca-from-registry', '--yes');
     expect(fetched.exitCode, fetched.stdout + fetched.stderr).toBe(0);
     expect(fetched.stdout).toContain('SHA-256 fingerprint');

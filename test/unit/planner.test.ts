@@ -12,6 +12,7 @@ import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
 import { trustedLive } from '../../src/plan/trust/daemon-json.js';
 import { parseDataDir, parseImage, parseTimeout, type Wanted } from '../../src/plan/wanted.js';
 import { readState } from '../../src/plan/state.js';
+import { parseTrusted, recordTrust, renderTrusted, TRUSTED_FILE } from '../../src/plan/trusted-record.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
@@ -694,5 +695,34 @@ describe('--data-dir', () => {
     expect(plan.daemon).toBe('start');
     expect(plan.actions.map((a) => (a.kind === 'remove-path' ? `remove-path:${a.path}` : ops([a])[0]))).toEqual(['daemon:start', 'container:remove', 'remove-path:/srv/shared/docker/registry', 'remove-path:/etc/setup-registry/state.json']);
     expect(plan.actions[1]).toMatchObject({ argv: ['docker', 'rm', '-f', 'reg'] });
+  });
+});
+
+describe("a client host's record of the registries trust made it trust", () => {
+  const one = renderTrusted([{ entry: '10.0.0.5:5000', tls: false }]);
+  it('trust adds a registry, sorted, once; the same trust again changes nothing', () => {
+    const first = recordTrust(null, { add: [{ entry: '10.0.0.5:5000', tls: false }] });
+    expect(first).toMatchObject({ kind: 'write-file', path: TRUSTED_FILE, before: null, after: one });
+    expect(recordTrust(one, { add: [{ entry: '10.0.0.5:5000', tls: false }] })).toBeNull();
+    const second = recordTrust(one, { add: [{ entry: '10.0.0.1:443', tls: true }] }) as WriteFile;
+    expect(parseTrusted(second.after).registries).toEqual([{ entry: '10.0.0.1:443', tls: true }, { entry: '10.0.0.5:5000', tls: false }]);
+    // trusted again through its CA instead of an insecure entry: recorded as such
+    expect(parseTrusted((recordTrust(one, { add: [{ entry: '10.0.0.5:5000', tls: true }] }) as WriteFile).after).registries).toEqual([{ entry: '10.0.0.5:5000', tls: true }]);
+  });
+  it('untrust removes it; the file goes with the last one; nothing recorded, nothing to do', () => {
+    const two = renderTrusted([{ entry: '10.0.0.1:443', tls: true }, { entry: '10.0.0.5:5000', tls: false }]);
+    expect(parseTrusted((recordTrust(two, { remove: ['10.0.0.1:443'] }) as WriteFile).after).registries).toEqual([{ entry: '10.0.0.5:5000', tls: false }]);
+    expect(recordTrust(one, { remove: ['10.0.0.5:5000'] })).toEqual({ kind: 'remove-path', path: TRUSTED_FILE, why: expect.any(String) });
+    expect(recordTrust(null, { remove: ['10.0.0.5:5000'] })).toBeNull();
+    expect(recordTrust(one, { remove: ['10.9.9.9:5000'] })).toBeNull();
+  });
+  it('a record that cannot be read counts as none and is rewritten; one from a newer version is left alone', () => {
+    for (const text of ['', 'not json', 'null', '[]', '{"version": 1, "registries": "x"}', '{"version": 1, "registries": [{"entry": 5}]}']) {
+      expect(parseTrusted(text).registries).toEqual([]);
+      expect(recordTrust(text, { add: [{ entry: '10.0.0.5:5000', tls: false }] })).toMatchObject({ kind: 'write-file', before: text, after: one });
+    }
+    const newer = '{"version": 2, "registries": []}';
+    expect(parseTrusted(newer)).toEqual({ registries: [], newer: true });
+    expect(recordTrust(newer, { add: [{ entry: '10.0.0.5:5000', tls: false }] })).toBeNull();
   });
 });
