@@ -43,7 +43,10 @@ export async function check(flags: CheckFlags): Promise<number> {
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only?.filter((id) => !CHECKS.some((c) => c.id === id));
   if (unknown?.length) throw new UsageError(`--only: unknown check ${unknown.join(', ')} (see --list-checks)`);
-  const { findings, facts } = await diagnoseAll(flags, { deep: Boolean(flags.deep), only });
+  const { findings, facts, target } = await diagnoseAll(flags, { deep: Boolean(flags.deep), only });
+  // Nothing installed here, nothing trusted through trust: the checks are of the registry an install would make.
+  const unrecorded = target && 'state' in target && !target.state && flags.address === undefined;
+  if (unrecorded) out.say(`no install recorded on this host (${STATE_FILE}): checked as the registry host an install with the defaults would make (${target.entry}); a host that only uses a registry elsewhere: check --registry HOST:PORT\n`);
   let group: string | undefined;
   for (const f of findings) {
     if (f.registry !== group && f.registry !== undefined) out.say(`\n${f.registry} (trusted through setup-registry trust):`);
@@ -99,9 +102,9 @@ async function diagnoseClient(flags: CheckFlags, entries: string[], opts: { deep
   const facts = hostFacts ?? (await gatherFacts(ports, {}));
   trace('facts gathered');
   const contexts = await Promise.all(entries.map((entry) => clientContext(ports, facts, flags, entry)));
-  if (!recorded) return { findings: await runChecks(contexts[0]!, opts), facts, ports };
+  if (!recorded) return { findings: await runChecks(contexts[0]!, opts), facts, ports, target: contexts[0]!.target };
   const groups = await Promise.all([...(hostFacts ? [] : [runChecks(contexts[0]!, { ...opts, scope: 'host' })]), ...contexts.map((ctx) => runChecks(ctx, { ...opts, scope: 'registry' }))]);
-  return { findings: groups.flat(), facts, ports };
+  return { findings: groups.flat(), facts, ports, target: null };
 }
 
 /**

@@ -276,6 +276,10 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const net = await connect(host, client);
     const remote = `${net.a}:5000`;
     expect((await client.push(remote, 'fromclient')).output).toContain('server gave HTTP response to HTTPS client');
+    // nothing installed, nothing trusted yet: check says what it is checking, and how to check a client host
+    const bare = await client.tool('check');
+    expect(bare.exitCode).toBe(1);
+    expect(bare.stdout.split('\n')[0]).toMatch(/^no install recorded on this host \(\/etc\/setup-registry\/state\.json\): checked as the registry host an install with the defaults would make \(\d+\.\d+\.\d+\.\d+:5000\); a host that only uses a registry elsewhere: check --registry HOST:PORT$/);
     // check --registry: this host as the registry's client; the registry host's own checks are not run here
     const clientCheck = async (...extra: string[]) => {
       const c = await client.tool('check', '--registry', remote, '--json', ...extra);
