@@ -361,5 +361,14 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const kept = await client.tool('check', '--registry', docs, '--only', 'push', '--json');
     expect(JSON.parse(kept.stdout).checks[0]).toMatchObject({ id: 'push', status: 'warn', message: expect.stringContaining(`the registry does not allow deletes, so ${docs}/setup-registry/smoke:latest stays`) });
     expect(kept.exitCode).toBe(0);
+    // a registry host that also trusts another registry: check covers its own registry, then that one
+    const docsHere = `${TEST_ADDRESS}:5001`;
+    expect((await host.tool('trust', docsHere, '--yes')).exitCode).toBe(0);
+    const both = await host.tool('check', '--json');
+    expect(both.exitCode, both.stdout).toBe(0);
+    const bothChecks = (JSON.parse(both.stdout) as { checks: { id: string; status: string; registry?: string }[] }).checks;
+    expect(bothChecks.find((c) => c.id === 'container-running')).toMatchObject({ status: 'ok' });
+    expect(bothChecks.filter((c) => c.id === 'registry-trusted').map((c) => [c.registry, c.status])).toEqual([[undefined, 'ok'], [docsHere, 'ok']]);
+    expect(bothChecks.filter((c) => c.id === 'dockerd-running')).toHaveLength(1);
   });
 });
