@@ -132,18 +132,21 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (configured) {
     // dockerd's configuration already says so; only the record may be behind (trusted before it was kept, or by hand).
-    if (record && !flags.dryRun) {
-      const report = await execute(ports, [record], [], { renderer: 'silent', timeoutMs });
+    const recorded = Boolean(record) && !flags.dryRun;
+    if (recorded) {
+      const report = await execute(ports, [record!], [], { renderer: 'silent', timeoutMs });
       if (report.failure) throw report.failure;
     }
     const why = (e: string) => covered.find((c) => c.entry === e)?.by;
     const untrusted = entries.filter((e) => !blocks.some((b) => b.entry === e));
+    const configChange = mode === 'trust' ? '' : '; its configuration unchanged';
     out.say(
-      mode === 'trust'
+      (mode === 'trust'
         ? `already trusted: ${entries.map((e) => (why(e) ? `${e} (by ${why(e)} in dockerd's insecure registries)` : e)).join(', ')}`
-        : [...(untrusted.length ? [`not trusted by this host's configuration: ${untrusted.join(', ')}`] : []), ...stillTrusted].join('; ') + '; nothing changed',
+        : [...(untrusted.length ? [`not trusted by this host's configuration: ${untrusted.join(', ')}`] : []), ...stillTrusted].join('; ')) +
+        (recorded ? `${configChange}; ${mode === 'trust' ? 'recorded in' : 'taken out of'} ${TRUSTED_FILE}` : mode === 'trust' ? '' : '; nothing changed'),
     );
-    out.json(result({ ok: true, changed: false }));
+    out.json(result({ ok: true, changed: recorded }));
     return 0;
   }
   const warnings: string[] = [];

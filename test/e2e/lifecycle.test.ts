@@ -350,8 +350,9 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await client.exec(['kill', '-HUP', String(pid)]);
     await expect.poll(async () => (await client.docker('info', '--format', '{{json .RegistryConfig.InsecureRegistryCIDRs}}')).stdout).toContain('/24');
     const covered = await client.tool('trust', remote, '--yes');
-    expect(covered.stdout).toContain(`already trusted: ${remote} (by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries)`);
+    expect(covered.stdout).toContain(`already trusted: ${remote} (by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries); recorded in /etc/setup-registry/trusted.json`);
     expect(client.readFile('/etc/docker/daemon.json')).toBe(byBlock);
+    expect((await client.tool('trust', remote, '--yes')).stdout.trim()).toBe(`already trusted: ${remote} (by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries)`);
     expect((await client.push(remote, 'fromclient')).ok).toBe(true);
     expect((await client.tool('trust', 'not a registry', '--yes')).exitCode).toBe(2);
     // a registry run as the Docker docs say (deletes not enabled): the push works, and its image stays, with a warning
