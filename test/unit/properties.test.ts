@@ -5,6 +5,7 @@ import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-f
 import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, parseUnit } from '../../src/formats/systemd-unit.js';
 import { HostRefusal, UsageError } from '../../src/errors.js';
+import { parseTrusted, recordTrust } from '../../src/plan/trusted-record.js';
 
 const RUNS = { numRuns: 300 };
 const entry = fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([ip, port]) => `${ip}:${port}`);
@@ -148,5 +149,41 @@ describe('systemd unit reader (property-based)', () => {
 
   it('random text never makes the reader throw', () => {
     fc.assert(fc.property(fc.string({ maxLength: 120 }), (text) => void parseUnit(text)), RUNS);
+  });
+});
+
+describe("trust's record of the registries a client host trusts (property-based)", () => {
+  const op = fc.tuple(fc.boolean(), fc.uniqueArray(entry, { minLength: 1, maxLength: 3 }), fc.boolean());
+  it('after any run of trust and untrust it holds exactly the registries trusted and not untrusted since; the same run again changes nothing', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 8 }), (ops) => {
+        let text: string | null = null;
+        const model = new Map<string, boolean>();
+        for (const [add, entries, tls] of ops) {
+          const change = add ? { add: entries.map((e) => ({ entry: e, tls })) } : { remove: entries };
+          const action = recordTrust(text, change);
+          if (action?.kind === 'write-file') text = action.after;
+          else if (action?.kind === 'remove-path') text = null;
+          for (const e of entries) add ? model.set(e, tls) : model.delete(e);
+          expect(recordTrust(text, change)).toBeNull();
+          expect(text === null).toBe(model.size === 0);
+        }
+        expect(parseTrusted(text).registries).toEqual([...model].map(([e, tls]) => ({ entry: e, tls })).sort((a, b) => a.entry.localeCompare(b.entry)));
+      }),
+      RUNS,
+    );
+  });
+  it('random text counts as no record, never a crash; a trust then writes a record of its own', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), entry, (text, e) => {
+        const parsed = parseTrusted(text);
+        expect(Array.isArray(parsed.registries)).toBe(true);
+        const action = recordTrust(text, { add: [{ entry: e, tls: false }] });
+        // a newer version's record is left alone; otherwise the registry is recorded afterwards
+        if (parsed.newer) expect(action).toBeNull();
+        else expect(parseTrusted(action?.kind === 'write-file' ? action.after : text).registries).toContainEqual({ entry: e, tls: false });
+      }),
+      RUNS,
+    );
   });
 });
