@@ -20,6 +20,7 @@ import { loadTemplates } from '../templates.js';
 import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { execute } from '../execute/executor.js';
+import { savedCredentials } from '../facts/docker-credentials.js';
 import { recordTrust, TRUSTED_FILE } from '../plan/trusted-record.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 
@@ -150,6 +151,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     return 0;
   }
   const warnings: string[] = [];
+  const loginNeeded: string[] = [];
   const reloadLog = reloadLogOf(plan.daemon, Date.now());
   const verify: Step[] =
     mode === 'untrust'
@@ -162,6 +164,8 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
             run: async () => {
               for (const e of entries) {
                 const p = await pingOnce(ports, { entry: e, tls: ca ? { ca } : null, credentials: null }).catch((err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+                // Trusted is not yet allowed in: a registry with auth wants this host logged in (root's saved login does).
+                if (typeof p !== 'string' && p.status === 401 && !(await savedCredentials(ports, e).catch(() => null))) loginNeeded.push(e);
                 if (typeof p === 'string' || !isRegistryAnswer(p)) warnings.push(`${e} does not answer as a v2 registry yet (${typeof p === 'string' ? p : `HTTP ${p.status}`})`);
               }
             },
@@ -175,7 +179,8 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     const gone = entries.filter((e) => !blocks.some((b) => b.entry === e));
     if (mode === 'trust' || gone.length) out.say(`${mode === 'trust' ? 'trusted' : 'no longer trusted'}: ${(mode === 'trust' ? entries : gone).join(', ')}`);
     for (const line of stillTrusted) out.say(line);
+    for (const e of loginNeeded) out.say(`${e} asks for credentials: docker login ${e}`);
   }
-  out.json(result({ ok, changed: ok, warnings, error: applied.report.failure?.message }));
+  out.json(result({ ok, changed: ok, warnings, ...(loginNeeded.length ? { loginNeeded } : {}), error: applied.report.failure?.message }));
   return ok ? 0 : 1;
 }

@@ -240,6 +240,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     client.writeFile('/tmp/ca.crt', host.readFile(CA)!);
     const t = await client.tool('trust', remote, '--ca', '/tmp/ca.crt', '--yes');
     expect(t.exitCode, t.stdout + t.stderr).toBe(0);
+    expect(t.stdout).toContain(`${remote} asks for credentials: docker login ${remote}`);
     expect(client.readFile('/etc/docker/daemon.json')).toBeNull();
     expect((await login(client, remote, 'alice', PASSWORD)).exitCode).toBe(0);
     expect((await client.docker('pull', `${remote}/shared:1`)).exitCode).toBe(0);
@@ -271,6 +272,8 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     const fetched = await client.tool('trust', remote, '--ca-from-registry', '--yes');
     expect(fetched.exitCode, fetched.stdout + fetched.stderr).toBe(0);
     expect(fetched.stdout).toContain('SHA-256 fingerprint');
+    // logged in by now (docker login above): no hint to log in
+    expect(fetched.stdout).not.toContain('asks for credentials');
     expect(client.readFile(`/etc/docker/certs.d/${remote}/ca.crt`)).toBe(host.readFile(CA));
   });
 });
