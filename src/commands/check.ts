@@ -15,7 +15,9 @@ import { isRegistryAnswer, pingOnce, type PingResult } from '../execute/verify.j
 import { onLoopback, trustedLive, trustingEntry } from '../plan/trust/daemon-json.js';
 import { parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS } from '../plan/wanted.js';
-import { parseTrusted, TRUSTED_FILE } from '../plan/trusted-record.js';
+import { parseTrusted, TRUSTED_FILE, type TrustedRegistry } from '../plan/trusted-record.js';
+import { containerFacts } from '../facts/docker-engine.js';
+import { MANAGED_LABEL } from '../plan/container.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
 
@@ -67,14 +69,26 @@ export async function check(flags: CheckFlags): Promise<number> {
 async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {
   if (flags.registry !== undefined && (flags.address !== undefined || flags.port !== undefined)) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
   if (flags.registry !== undefined) return diagnoseClient(flags, [parseRegistry(flags.registry)], opts);
-  const ports = hostPorts(flags.root ?? '/');
-  const [stateText, trustedText] = await Promise.all([ports.files.read(STATE_FILE), ports.files.read(TRUSTED_FILE)]);
-  const trusted = parseTrusted(trustedText).registries.map((r) => r.entry);
-  if (stateText === null && flags.address === undefined && trusted.length > 0) return diagnoseClient(flags, trusted, opts, true);
+  const recorded = await onlyTrusting(hostPorts(flags.root ?? '/'), flags);
+  const trusted = recorded.registries.map((r) => r.entry);
+  if (recorded.only) return diagnoseClient(flags, trusted, opts, true);
   const host = await diagnose(flags, opts);
   const others = trusted.filter((e) => e !== host.target.entry);
   const elsewhere = others.length ? await diagnoseClient(flags, others, opts, true, host.facts) : { findings: [] };
   return { ...host, findings: [...host.findings, ...elsewhere.findings] };
+}
+
+/**
+ * The registries trust recorded, and whether this host only trusts registries: no install
+ * recorded, none asked for (--address), and no registry container of ours (an install that was
+ * cut short before it recorded itself is still a registry host, for check and repair).
+ */
+export async function onlyTrusting(ports: Ports, flags: TargetFlags): Promise<{ registries: TrustedRegistry[]; only: boolean }> {
+  const [stateText, trustedText] = await Promise.all([ports.files.read(STATE_FILE), ports.files.read(TRUSTED_FILE)]);
+  const { registries } = parseTrusted(trustedText);
+  if (!registries.length || stateText !== null || flags.address !== undefined) return { registries, only: false };
+  const ours = await containerFacts(ports.docker, flags.name ?? DEFAULTS.name);
+  return { registries, only: ours?.labels[MANAGED_LABEL] !== 'true' };
 }
 
 export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {

@@ -8,11 +8,10 @@ import { acquireLock } from '../execute/lock.js';
 import { hostPorts } from '../ports/index.js';
 import { createOutput } from '../output.js';
 import { assertCanAsk, changeSummary, factsSummary } from './apply.js';
-import { diagnose, formatFinding, type CheckFlags } from './check.js';
+import { diagnose, formatFinding, onlyTrusting, type CheckFlags } from './check.js';
 import { applyInstall } from './install.js';
 import { trust } from './trust.js';
-import { STATE_FILE } from '../plan/state.js';
-import { parseTrusted, TRUSTED_FILE, type TrustedRegistry } from '../plan/trusted-record.js';
+import type { TrustedRegistry } from '../plan/trusted-record.js';
 import { certsDirCa } from '../tls/paths.js';
 import type { Output } from '../output.js';
 
@@ -29,10 +28,8 @@ export async function repair(flags: RepairFlags): Promise<number> {
   assertCanAsk(flags);
   const host = hostPorts(flags.root ?? '/');
   // A host that runs no registry of its own but was made to trust some: converge that trust, never install one here.
-  if (flags.address === undefined && (await host.files.read(STATE_FILE)) === null) {
-    const trusted = parseTrusted(await host.files.read(TRUSTED_FILE)).registries;
-    if (trusted.length) return repairTrust(host, out, flags, trusted);
-  }
+  const trusting = await onlyTrusting(host, flags);
+  if (trusting.only) return repairTrust(host, out, flags, trusting.registries);
   if (!flags.dryRun) await acquireLock(host);
   const { findings, facts, target, ports } = await diagnose(flags, { deep: false });
   const failed = findings.filter((f) => f.status === 'fail');

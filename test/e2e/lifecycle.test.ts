@@ -271,6 +271,25 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await host.sh('ls -A /var/lib/regdisk')).stdout.trim()).toBe('');
   });
 
+  it('an install cut short before it recorded itself, on a host that also trusts another registry: check and repair still treat it as the registry host', async () => {
+    // a second host on a link of its own gives this one an address other hosts reach it on, which check and repair fall back to
+    const peer = await TestHost.create({ registryImage: false });
+    const net = await connect(host, peer);
+    await host.docker('run', '-d', '--name', 'other-registry', '-p', '5001:5000', 'registry:3');
+    const other = `${TEST_ADDRESS}:5001`;
+    expect((await host.tool('trust', other, '--yes')).exitCode).toBe(0);
+    await host.exec(['rm', '/etc/setup-registry/state.json']);
+    const c = await host.tool('check', '--json');
+    const checks = (JSON.parse(c.stdout) as { checks: { id: string; status: string; registry?: string }[] }).checks;
+    expect(checks.find((f) => f.id === 'container-running')).toMatchObject({ status: 'ok' });
+    expect(checks.filter((f) => f.id === 'registry-ping').map((f) => f.registry)).toEqual([undefined, other]);
+    const r = await host.tool('repair', '--yes');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ address: net.a, port: 5000 });
+    expect((await peer.push(`${net.a}:5000`, 'frompeer')).output).toContain('server gave HTTP response to HTTPS client');
+    expect((await host.push(`${net.a}:5000`, 'after')).ok).toBe(true);
+  });
+
   it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
     const client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
     const net = await connect(host, client);
