@@ -140,13 +140,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
     }
     const why = (e: string) => covered.find((c) => c.entry === e)?.by;
     const untrusted = entries.filter((e) => !blocks.some((b) => b.entry === e));
-    const configChange = mode === 'trust' ? '' : '; its configuration unchanged';
-    out.say(
-      (mode === 'trust'
+    const state =
+      mode === 'trust'
         ? `already trusted: ${entries.map((e) => (why(e) ? `${e} (by ${why(e)} in dockerd's insecure registries)` : e)).join(', ')}`
-        : [...(untrusted.length ? [`not trusted by this host's configuration: ${untrusted.join(', ')}`] : []), ...stillTrusted].join('; ')) +
-        (recorded ? `${configChange}; ${mode === 'trust' ? 'recorded in' : 'taken out of'} ${TRUSTED_FILE}` : mode === 'trust' ? '' : '; nothing changed'),
-    );
+        : [...(untrusted.length ? [`not trusted by this host's configuration: ${untrusted.join(', ')}`] : []), ...stillTrusted].join('; ');
+    const recordNote = `${recorded ? '' : 'dry run: would be '}${mode === 'trust' ? 'recorded in' : 'taken out of'} ${TRUSTED_FILE}`;
+    out.say(!record ? `${state}${mode === 'trust' ? '' : '; nothing changed'}` : `${state}${mode === 'trust' ? '' : '; its configuration unchanged'}; ${recordNote}`);
     out.json(result({ ok: true, changed: recorded }));
     return 0;
   }

@@ -373,6 +373,11 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect(client.readFile('/etc/docker/daemon.json')).toBe(byBlock);
     expect((await client.tool('trust', remote, '--yes')).stdout.trim()).toBe(`already trusted: ${remote} (by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries)`);
     expect((await client.push(remote, 'fromclient')).ok).toBe(true);
+    // untrust: the block is not its to take away; the record forgets the registry
+    const forgotten = await client.tool('untrust', remote, '--yes');
+    expect(forgotten.stdout.trim()).toBe(`${remote} stays trusted by ${net.a.replace(/\.\d+$/, '.0')}/24 in dockerd's insecure registries, a block untrust leaves in place; its configuration unchanged; taken out of /etc/setup-registry/trusted.json`);
+    expect(client.readFile('/etc/setup-registry/trusted.json')).toBeNull();
+    expect(client.readFile('/etc/docker/daemon.json')).toBe(byBlock);
     expect((await client.tool('trust', 'not a registry', '--yes')).exitCode).toBe(2);
     // a registry run as the Docker docs say (deletes not enabled): the push works, and its image stays, with a warning
     await host.docker('run', '-d', '--name', 'docs-registry', '-p', '5001:5000', 'registry:3');
