@@ -72,7 +72,7 @@ async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: stri
   const recorded = await onlyTrusting(hostPorts(flags.root ?? '/'), flags);
   const trusted = recorded.registries.map((r) => r.entry);
   if (recorded.only) return diagnoseClient(flags, trusted, opts, true);
-  const host = await diagnose(flags, opts);
+  const host = await diagnose(flags, opts, recorded.stateText);
   const others = trusted.filter((e) => e !== host.target.entry);
   const elsewhere = others.length ? await diagnoseClient(flags, others, opts, true, host.facts) : { findings: [] };
   return { ...host, findings: [...host.findings, ...elsewhere.findings] };
@@ -83,17 +83,18 @@ async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: stri
  * recorded, none asked for (--address), and no registry container of ours (an install that was
  * cut short before it recorded itself is still a registry host, for check and repair).
  */
-export async function onlyTrusting(ports: Ports, flags: TargetFlags): Promise<{ registries: TrustedRegistry[]; only: boolean }> {
+export async function onlyTrusting(ports: Ports, flags: TargetFlags): Promise<{ registries: TrustedRegistry[]; only: boolean; stateText: string | null }> {
   const [stateText, trustedText] = await Promise.all([ports.files.read(STATE_FILE), ports.files.read(TRUSTED_FILE)]);
   const { registries } = parseTrusted(trustedText);
-  if (!registries.length || stateText !== null || flags.address !== undefined) return { registries, only: false };
+  if (!registries.length || stateText !== null || flags.address !== undefined) return { registries, only: false, stateText };
   const ours = await containerFacts(ports.docker, flags.name ?? DEFAULTS.name);
-  return { registries, only: ours?.labels[MANAGED_LABEL] !== 'true' };
+  return { registries, only: ours?.labels[MANAGED_LABEL] !== 'true', stateText };
 }
 
-export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {
+/** known: the state file as already read, if it was (repair reads it again once it holds the lock). */
+export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: string[] }, known?: string | null) {
   const ports = hostPorts(flags.root ?? '/');
-  const stateText = await ports.files.read(STATE_FILE);
+  const stateText = known !== undefined ? known : await ports.files.read(STATE_FILE);
   // Without a state file or --address, the defaults: this host's primary IPv4.
   const target = resolveTarget(flags, stateText, stateText || flags.address ? null : await primaryIPv4());
   const facts = await gatherFacts(ports, { registry: { name: target.name, port: target.port, image: target.image, tls: Boolean(target.tls), entry: target.entry, dataDir: target.dataDir } });
