@@ -45,10 +45,9 @@ export async function check(flags: CheckFlags): Promise<number> {
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only?.filter((id) => !CHECKS.some((c) => c.id === id));
   if (unknown?.length) throw new UsageError(`--only: unknown check ${unknown.join(', ')} (see --list-checks)`);
-  const { findings, facts, target } = await diagnoseAll(flags, { deep: Boolean(flags.deep), only });
+  const { findings, facts, unrecorded } = await diagnoseAll(flags, { deep: Boolean(flags.deep), only });
   // Nothing installed here, nothing trusted through trust: the checks are of the registry an install would make.
-  const unrecorded = target && 'state' in target && !target.state && flags.address === undefined;
-  if (unrecorded) out.say(`no install recorded on this host (${STATE_FILE}): checked as the registry host an install with the defaults would make (${target.entry}); a host that only uses a registry elsewhere: check --registry HOST:PORT\n`);
+  if (unrecorded) out.say(`no install recorded on this host (${STATE_FILE}): checked as the registry host an install with the defaults would make (${unrecorded}); a host that only uses a registry elsewhere: check --registry HOST:PORT\n`);
   let group: string | undefined;
   for (const f of findings) {
     if (f.registry !== group && f.registry !== undefined) out.say(`\n${f.registry} (trusted through setup-registry trust):`);
@@ -66,16 +65,20 @@ export async function check(flags: CheckFlags): Promise<number> {
  * `trust` recorded when it runs none itself; else a registry host (installed, or to be), then also
  * checked as the client of any other registry it was made to trust.
  */
-async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: string[] }) {
-  if (flags.registry !== undefined && (flags.address !== undefined || flags.port !== undefined)) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
-  if (flags.registry !== undefined) return diagnoseClient(flags, [parseRegistry(flags.registry)], opts);
+async function diagnoseAll(flags: CheckFlags, opts: { deep: boolean; only?: string[] }): Promise<{ findings: Finding[]; facts: HostFacts; unrecorded?: string }> {
+  if (flags.registry !== undefined) {
+    if (flags.address !== undefined || flags.port !== undefined) throw new UsageError('--registry HOST:PORT names the registry: no --address or --port with it');
+    return diagnoseClient(flags, [parseRegistry(flags.registry)], opts);
+  }
   const recorded = await onlyTrusting(hostPorts(flags.root ?? '/'), flags);
   const trusted = recorded.registries.map((r) => r.entry);
   if (recorded.only) return diagnoseClient(flags, trusted, opts, true);
   const host = await diagnose(flags, opts, recorded.stateText);
   const others = trusted.filter((e) => e !== host.target.entry);
   const elsewhere = others.length ? await diagnoseClient(flags, others, opts, true, host.facts) : { findings: [] };
-  return { ...host, findings: [...host.findings, ...elsewhere.findings] };
+  // The entry checked when nothing is recorded and no --address was given.
+  const unrecorded = !host.target.state && flags.address === undefined ? host.target.entry : undefined;
+  return { findings: [...host.findings, ...elsewhere.findings], facts: host.facts, unrecorded };
 }
 
 /**
@@ -117,9 +120,9 @@ async function diagnoseClient(flags: CheckFlags, entries: string[], opts: { deep
   const facts = hostFacts ?? (await gatherFacts(ports, {}));
   trace('facts gathered');
   const contexts = await Promise.all(entries.map((entry) => clientContext(ports, facts, flags, entry)));
-  if (!recorded) return { findings: await runChecks(contexts[0]!, opts), facts, ports, target: contexts[0]!.target };
+  if (!recorded) return { findings: await runChecks(contexts[0]!, opts), facts };
   const groups = await Promise.all([...(hostFacts ? [] : [runChecks(contexts[0]!, { ...opts, scope: 'host' })]), ...contexts.map((ctx) => runChecks(ctx, { ...opts, scope: 'registry' }))]);
-  return { findings: groups.flat(), facts, ports, target: null };
+  return { findings: groups.flat(), facts };
 }
 
 /**

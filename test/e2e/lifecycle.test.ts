@@ -291,7 +291,8 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
   });
 
   it('trust on a client host makes a push to a registry it did not install work; untrust removes it', async () => {
-    const client = await TestHost.create({ registryImage: false, daemonJson: '{"debug": true}\n' });
+    // with the registry image, as a host that repair could wrongly make a registry host of
+    const client = await TestHost.create({ daemonJson: '{"debug": true}\n' });
     const net = await connect(host, client);
     const remote = `${net.a}:5000`;
     expect((await client.push(remote, 'fromclient')).output).toContain('server gave HTTP response to HTTPS client');
