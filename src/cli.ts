@@ -57,10 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   const target = (cmd: Command) =>
     cmd
       .option('--address <host>', "address clients use to reach the registry (default: the installed one, else this host's primary IPv4)")
-      .option('--port <port>', 'registry port on this host (default: 5000)')
-      .option('--name <name>', 'registry container name (default: registry)')
-      .option('--image <image>', 'registry image (default: registry:3)')
-      .option('--data-dir <dir>', 'where the registry keeps images (default: /var/lib/registry)')
+      .option('--port <port>', 'registry port on this host (default: the installed one, else 5000)')
+      .option('--name <name>', 'registry container name (default: the installed one, else registry)')
+      .option('--image <image>', 'registry image (default: the installed one, else registry:3)')
+      .option('--data-dir <dir>', 'where the registry keeps images (default: the installed one, else /var/lib/registry)')
       .option('--method <method>', 'how dockerd is told to trust it: auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)');
 
   const installCommand = (cmd: Command) =>
@@ -70,11 +70,13 @@ export async function main(argv: string[]): Promise<number> {
       .option('--image-archive <file>', 'load the registry image from a `docker save` archive (air-gapped hosts)')
       .option('--offline-image', "build the registry image from the distro's registry package when it is not there (no Docker Hub)")
       .option('--tls', "serve TLS with a certificate from this host's own CA; Docker trusts it by the CA in certs.d")
+      .option('--no-tls', 'serve plain HTTP again (an installed TLS registry keeps TLS unless told)')
       .option('--san <name>', 'another address or name clients use, in the certificate (repeatable)', (v: string, all: string[] = []) => [...all, v])
       .option('--tls-cert <file>', 'serve TLS with your own certificate (it must cover --address)')
       .option('--tls-key <file>', 'the key of --tls-cert')
       .option('--tls-ca <file>', 'the CA that signed --tls-cert, installed in certs.d')
       .option('--auth <user>', 'htpasswd authentication (bcrypt), needs TLS; the password from --password-stdin or a prompt')
+      .option('--no-auth', 'drop the authentication (an installed registry keeps its users unless told)')
       .option('--password-stdin', 'read the --auth password from standard input')
       .addOption(new Option('--password <password>', 'the --auth password on the command line (lands in shell history)').hideHelp())
       .action(async (flags: InstallFlags) => {

@@ -13,9 +13,10 @@ import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
 
 import { isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
-import { certInfo, covers, daysLeft } from '../formats/certificate.js';
+import { certInfo, covers, daysLeft, signedBy } from '../formats/certificate.js';
 import { certsDirAliasCa, certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
+import { keptCa } from '../plan/tls-plan.js';
 import type { SavedCredentials } from '../facts/docker-credentials.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
@@ -301,12 +302,16 @@ export const CHECKS: readonly Check[] = [
     registryHost: true,
     run: ({ facts, target }) => {
       if (!target.tls) return ok('not a TLS registry');
-      if (!facts.tls?.serverCert) return fail(`no certificate in ${SERVER_CERT}`, REPAIR);
+      // The operator's own certificate is theirs to renew: repair re-issues only from this tool's CA.
+      const give = (what: string) => (target.tls?.provided ? `${what}: setup-registry --yes --tls-cert CERT --tls-key KEY` : REPAIR);
+      const fix = give('renew it, then');
+      if (!facts.tls?.serverCert) return fail(`no certificate in ${SERVER_CERT}`, give('give it again'));
       const info = certInfo(facts.tls.serverCert);
       const days = daysLeft(info);
-      if (days < 0) return fail(`the certificate expired on ${info.validTo.toISOString().slice(0, 10)}`, REPAIR);
-      if (!covers(info, target.address)) return fail(`the certificate does not cover ${target.address} (SANs: ${[...info.ips, ...info.dns].join(', ')})`, REPAIR);
-      if (days < RENEW_DAYS) return warn(`the certificate expires in ${days} days`, REPAIR);
+      const whose = target.tls.provided ? 'the certificate given with --tls-cert' : 'the certificate';
+      if (days < 0) return fail(`${whose} expired on ${info.validTo.toISOString().slice(0, 10)}`, fix);
+      if (!covers(info, target.address)) return fail(`${whose} does not cover ${target.address} (SANs: ${[...info.ips, ...info.dns].join(', ')})`, fix);
+      if (days < RENEW_DAYS) return warn(`${whose} expires in ${days} days`, fix);
       return ok(`certificate for ${[...info.ips, ...info.dns].join(', ')}, valid ${days} more days`);
     },
   },
@@ -317,7 +322,10 @@ export const CHECKS: readonly Check[] = [
       if (!target.tls) return ok('not a TLS registry');
       if (client?.untrusted) return fail(`no CA for ${target.entry} in ${certsDirCa(target.entry)}`, repairOf({ client, target }));
       if (client) return ok(client.ca === null ? 'no CA in certs.d: the certificate is from a publicly trusted CA' : `CA installed as ${certsDirCa(target.entry)}`);
-      const want = facts.tls?.caCert;
+      // The operator's CA is known here only when the certificate is self-signed (its own CA).
+      const served = facts.tls?.serverCert;
+      const want = target.tls.provided ? (served && signedBy(served, served) ? served : null) : facts.tls?.caCert;
+      if (!want && target.tls.provided) return ok(facts.tls?.certsD ? `the CA given with --tls-ca is installed as ${certsDirCa(target.entry)}` : "no CA in certs.d: Docker checks the certificate against the system's CAs");
       if (!want) return ok('the certificate is not from this tool\'s CA');
       const alias = certsDirAliasCa(target.entry);
       if (facts.tls?.certsD !== want) return fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
@@ -371,9 +379,10 @@ export const CHECKS: readonly Check[] = [
   },
 ];
 
-/** How check reaches the registry: over TLS with the tool's CA when it serves TLS; as a user, or anonymously (401 is "up"). */
+/** How check reaches the registry: over TLS with the tool's CA (or the operator's) when it serves TLS; as a user, or anonymously (401 is "up"). */
 function endpointOf(target: CheckContext['target'], facts: HostFacts, credentials: SavedCredentials | null, client?: CheckContext['client']): RegistryEndpoint {
-  const tls = target.tls ? { ca: client ? client.ca : (facts.tls?.caCert ?? facts.tls?.certsD ?? null) } : null;
+  const ca = client ? client.ca : target.tls?.provided && facts.tls ? keptCa(facts.tls) : (facts.tls?.caCert ?? facts.tls?.certsD ?? null);
+  const tls = target.tls ? { ca } : null;
   return { entry: target.entry, tls, credentials: credentials && target.auth ? { user: credentials.user, password: credentials.password } : null };
 }
 

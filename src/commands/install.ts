@@ -1,8 +1,9 @@
 import { UsageError } from '../errors.js';
 import { gatherFacts, OFFLINE_REPO, primaryIPv4, type FactQuery } from '../facts/gather.js';
 import { archiveTags } from '../facts/image-archive.js';
-import { parseState, STATE_FILE } from '../plan/state.js';
-import { CA_CERT, HTPASSWD, referenceName } from '../tls/paths.js';
+import { parseState, readState, STATE_FILE, type InstallState } from '../plan/state.js';
+import { CA_CERT, certsDirCa, HTPASSWD, referenceName, SERVER_CERT } from '../tls/paths.js';
+import { keptCa } from '../plan/tls-plan.js';
 import { parseUser, withUser } from '../tls/htpasswd.js';
 import { signedBy } from '../formats/certificate.js';
 import type { RegistryEndpoint } from '../registry-endpoint.js';
@@ -31,12 +32,14 @@ export interface InstallFlags extends TargetFlags, ApplyFlags {
   installDocker?: boolean;
   imageArchive?: string;
   offlineImage?: boolean;
+  /** false: --no-tls */
   tls?: boolean;
   san?: string[];
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
-  auth?: string;
+  /** false: --no-auth */
+  auth?: string | false;
   passwordStdin?: boolean;
   password?: string;
 }
@@ -46,19 +49,20 @@ export async function install(flags: InstallFlags): Promise<number> {
   assertCanAsk(flags);
   const interactive = !flags.yes && !flags.dryRun;
   const ports = hostPorts(flags.root ?? '/');
-  const image = await resolveImage(ports, flags);
+  const recorded = recordedInstall(await ports.files.read(STATE_FILE), flags);
+  const image = await resolveImage(ports, flags, recorded?.image);
   const partial = {
-    port: flags.port === undefined ? DEFAULTS.port : parsePort(flags.port),
-    name: parseName(flags.name ?? DEFAULTS.name),
+    port: flags.port === undefined ? (recorded?.port ?? DEFAULTS.port) : parsePort(flags.port),
+    name: parseName(flags.name ?? recorded?.name ?? DEFAULTS.name),
     image,
     offlineImage: Boolean(flags.offlineImage) || Boolean(image?.startsWith(`${OFFLINE_REPO}:`)),
     imageArchive: flags.imageArchive,
     installDocker: Boolean(flags.installDocker),
-    dataDir: flags.dataDir === undefined ? undefined : parseDataDir(flags.dataDir),
+    dataDir: flags.dataDir === undefined ? recorded?.dataDir : parseDataDir(flags.dataDir),
     method: parseMethod(flags.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
-  let address = flags.address === undefined ? undefined : parseAddress(flags.address);
+  let address = flags.address === undefined ? recorded?.address : parseAddress(flags.address);
   if (address === undefined && !interactive) {
     address = (await primaryIPv4()) ?? undefined;
     if (!address) throw new UsageError("could not find this host's primary IPv4 address: pass --address");
@@ -67,7 +71,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   if (interactive) wanted = await ask(ports, wanted);
   // Docker would bind a file there too, and the registry fail at its start, after the trust was changed.
   if (wanted.dataDir?.startsWith('/') && (await ports.files.isDirectory(wanted.dataDir)) === false) throw new UsageError(`--data-dir: ${wanted.dataDir} is not a directory`);
-  Object.assign(wanted, await secureWanted(ports, flags, interactive));
+  Object.assign(wanted, await secureWanted(ports, flags, interactive, recorded));
 
   if (!flags.dryRun) await acquireLock(ports);
   const query: FactQuery & { registry: NonNullable<FactQuery['registry']> } = { registry: { name: wanted.name, port: wanted.port, image: wanted.image, offline: wanted.offlineImage, tls: Boolean(wanted.tls), entry: entryOf(wanted), dataDir: wanted.dataDir } };
@@ -134,6 +138,18 @@ export async function install(flags: InstallFlags): Promise<number> {
 }
 
 /**
+ * What an earlier install set up (the state file) stands for every flag not given: a rerun with
+ * fewer flags, or a prompt answered with its defaults, never moves the registry to another address
+ * or port, changes its image or data directory, or drops its TLS or auth; a flag given changes
+ * just that. A registry under another --name is another registry: its record says nothing of it.
+ */
+function recordedInstall(stateText: string | null, flags: InstallFlags): InstallState | null {
+  const read = readState(stateText);
+  const state = 'state' in read ? read.state : null;
+  return state && (flags.name === undefined || flags.name === state.name) ? state : null;
+}
+
+/**
  * Applies an install plan, and when it could only prepare the host (Docker or a package was
  * missing, dockerd was down), looks at the host again and applies the rest, without asking twice.
  */
@@ -157,15 +173,21 @@ export async function applyInstall(ports: Ports, out: Output, flags: ApplyFlags,
 /**
  * --tls (the tool's CA, --san for more names) or --tls-cert/--tls-key[/--tls-ca] (the operator's files),
  * and --auth USER with the password from stdin, a prompt, or --password. Only a bcrypt hash is kept.
+ * A registry recorded with TLS or auth keeps them (its names, its users, the operator's files as
+ * they are) until --no-tls or --no-auth says otherwise.
  */
-async function secureWanted(ports: Ports, flags: InstallFlags, interactive: boolean): Promise<Pick<Wanted, 'tls' | 'auth'>> {
+async function secureWanted(ports: Ports, flags: InstallFlags, interactive: boolean, recorded: InstallState | null): Promise<Pick<Wanted, 'tls' | 'auth'>> {
   const provided = flags.tlsCert || flags.tlsKey;
   if (provided && !(flags.tlsCert && flags.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
-  const tlsOn = Boolean(flags.tls || provided);
-  if (flags.auth !== undefined && !tlsOn) throw new UsageError('--auth needs --tls (or --tls-cert/--tls-key): the registry only accepts basic auth over TLS');
+  if (flags.tls === false && (provided || flags.tlsCa || flags.san?.length || typeof flags.auth === 'string')) throw new UsageError('--no-tls goes with none of --tls-cert, --tls-key, --tls-ca, --san and --auth');
+  const keptTls = flags.tls === undefined && !provided ? recorded?.tls : undefined;
+  const tlsOn = Boolean(flags.tls || provided || keptTls);
+  const keptAuth = flags.auth === undefined && Boolean(recorded?.auth);
+  if (flags.tls === false && keptAuth) throw new UsageError('--no-tls: the registry installed here has auth (htpasswd), which needs TLS: pass --no-auth too');
+  if (typeof flags.auth === 'string' && !tlsOn) throw new UsageError('--auth needs --tls (or --tls-cert/--tls-key): the registry only accepts basic auth over TLS');
   const out: Pick<Wanted, 'tls' | 'auth'> = {};
   if (tlsOn) {
-    const sans = (flags.san ?? []).map(parseAddress);
+    const sans = [...new Set([...(recorded?.tls?.sans ?? []), ...(flags.san ?? []).map(parseAddress)])];
     const read = async (file: string, what: string) => {
       const text = await ports.files.read(file);
       if (text === null) throw new UsageError(`${what}: ${file} does not exist`);
@@ -176,18 +198,18 @@ async function secureWanted(ports: Ports, flags: InstallFlags, interactive: bool
       // A self-signed certificate is its own CA: Docker is given it to trust, as --tls-ca would.
       const ca = flags.tlsCa ? await read(flags.tlsCa, '--tls-ca') : signedBy(cert, cert) ? cert : null;
       out.tls = { sans, provided: { cert, key: await read(flags.tlsKey!, '--tls-key'), ca } };
-    } else out.tls = { sans };
+    } else out.tls = keptTls?.provided ? { sans, provided: 'kept' } : { sans };
   }
-  if (flags.auth !== undefined) {
+  if (typeof flags.auth === 'string') {
     const user = parseUser(flags.auth);
     const password = await readPassword(flags, interactive, user);
     out.auth = { htpasswd: await withUser(await ports.files.read(HTPASSWD), user, password), credentials: { user, password } };
-  }
+  } else if (keptAuth) out.auth = {};
   return out;
 }
 
 /** --image-archive names its image by the tags inside; --offline-image without --image derives it from the package. */
-async function resolveImage(ports: Ports, flags: InstallFlags): Promise<string | null> {
+async function resolveImage(ports: Ports, flags: InstallFlags, recordedImage: string | undefined): Promise<string | null> {
   const named = flags.image === undefined ? undefined : parseImage(flags.image);
   if (flags.imageArchive) {
     const tags = await archiveTags(ports.files, flags.imageArchive);
@@ -196,13 +218,15 @@ async function resolveImage(ports: Ports, flags: InstallFlags): Promise<string |
     return named ?? tags[0]!;
   }
   if (flags.offlineImage && !named) return null;
-  return named ?? DEFAULTS.image;
+  return named ?? recordedImage ?? DEFAULTS.image;
 }
 
 /** How the tool itself reaches the registry it installs: TLS with the CA it trusts, and the credentials in memory. */
 export async function registryEndpoint(ports: Ports, entry: string, w: Pick<Wanted, 'tls' | 'auth'>): Promise<RegistryEndpoint> {
   if (!w.tls) return { entry, tls: null, credentials: null };
-  return { entry, tls: { ca: w.tls.provided ? w.tls.provided.ca : await ports.files.read(CA_CERT) }, credentials: w.auth?.credentials ?? null };
+  const provided = w.tls.provided;
+  const ca = provided === 'kept' ? keptCa({ serverCert: await ports.files.read(SERVER_CERT), certsD: await ports.files.read(certsDirCa(entry)) }) : provided ? provided.ca : await ports.files.read(CA_CERT);
+  return { entry, tls: { ca }, credentials: w.auth?.credentials ?? null };
 }
 
 /** What proves an install: the trust live in dockerd, the registry answering, and a real push through dockerd. */

@@ -34,7 +34,7 @@ export function resolveTarget(flags: TargetFlags, stateText: string | null, fall
     method: flags.method !== undefined ? parseMethod(flags.method) : (state?.method ?? 'auto'),
     timeoutMs: DEFAULTS.timeoutSeconds * 1000,
     // A secure registry stays secure: the recorded TLS and auth carry over (no new password needed).
-    ...(state?.tls ? { tls: { sans: state.tls.sans } } : {}),
+    ...(state?.tls ? { tls: { sans: state.tls.sans, ...(state.tls.provided ? { provided: 'kept' as const } : {}) } } : {}),
     ...(state?.auth ? { auth: {} } : {}),
   };
   return { ...w, entry: entryOf(w), state };

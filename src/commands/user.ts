@@ -63,7 +63,7 @@ export async function user(action: string, name: string | undefined, flags: User
     daemon: 'none' as const,
   };
   const entry = entryOf(state);
-  const endpoint = await registryEndpoint(ports, entry, { tls: state.tls ? { sans: state.tls.sans } : undefined });
+  const endpoint = await registryEndpoint(ports, entry, { tls: state.tls ? { sans: state.tls.sans, ...(state.tls.provided ? { provided: 'kept' as const } : {}) } : undefined });
   const timeoutMs = DEFAULTS.timeoutSeconds * 1000;
   const applied = await applyChange(ports, out, flags, facts, change, [{ title: 'the registry answers again', run: async () => void (await waitForRegistry(ports, endpoint, timeoutMs, state.name)) }], timeoutMs);
   if (applied.status !== 'applied') return applied.status === 'dry-run' ? 0 : 1;

@@ -11,6 +11,7 @@ import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './t
 import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
+import { certsDirCas } from '../tls/paths.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
 import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, type Wanted } from './wanted.js';
 
@@ -54,6 +55,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
         ? planTrust(facts, templates, { method: stale[0]!.method, add: [], remove: stale.map((s) => s.entry) })
         : planDaemonOnly(facts, [])
       : planTrust(facts, templates, { method: wanted.method, add: [entry], remove: stale.map((s) => s.entry) });
+  // The CA an earlier install put in certs.d goes with the TLS, or the address or port, it no longer serves.
+  const staleCas: Action[] = (facts.tls?.recordedCas ?? [])
+    .filter((path) => !(wanted.tls && certsDirCas(entry).includes(path)))
+    .map((path) => ({ kind: 'remove-path', path, why: wanted.tls ? `the registry is now ${entry}: Docker needs no CA for its old address` : 'the registry no longer serves TLS: Docker needs its CA no more' }));
   const notes = [...(secure?.notes ?? []), ...trust.notes];
   if (stale.length) notes.push(`${stale.map((s) => s.entry).join(', ')}: added by an earlier install for this registry, no longer needed${secure ? ' (over TLS an insecure entry would stop dockerd from verifying the certificate)' : ''}`);
   if (elsewhere) {
@@ -116,7 +121,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   return {
     entry,
     method: method.name,
-    actions: [...image.first, ...pull, ...trust.writes, ...(secure?.actions ?? []), ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
+    actions: [...image.first, ...pull, ...trust.writes, ...(secure?.actions ?? []), ...staleCas, ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
     notes,
     daemon: trust.outcome,
     dataDir,
@@ -233,7 +238,7 @@ function nextState(previous: InstallState | null, w: Wanted & { dataDir: string 
     imageSource,
     dataDir: w.dataDir,
     method,
-    ...(w.tls ? { tls: { sans: w.tls.sans } } : {}),
+    ...(w.tls ? { tls: { sans: w.tls.sans, ...(w.tls.provided ? { provided: true } : {}) } } : {}),
     ...(w.auth ? { auth: true } : {}),
     added,
   };

@@ -14,8 +14,11 @@ export interface InstallState {
   imageSource: string;
   dataDir: string;
   method: MethodName;
-  /** A secure registry: TLS (the CA in certs.d instead of an insecure entry) and htpasswd auth. */
-  tls?: { sans: string[] };
+  /**
+   * A secure registry: TLS (the CA in certs.d instead of an insecure entry) and htpasswd auth.
+   * provided: the certificate is the operator's (--tls-cert), which later runs serve as it is and never re-issue.
+   */
+  tls?: { sans: string[]; provided?: boolean };
   auth?: boolean;
   /** Trust entries this tool added (not ones it found), and where: uninstall removes exactly these. */
   added: { entry: string; method: MethodName; file: string }[];

@@ -3,7 +3,7 @@ import { certInfo, covers, daysLeft, keyProblem, signedBy } from '../formats/cer
 import type { HostFacts, TlsFacts } from '../facts/types.js';
 import { AUTH_DIR, CA_CERT, certsDirAliasCa, certsDirCa, referenceName, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { TlsAction, WriteFile } from './actions.js';
-import type { Wanted } from './wanted.js';
+import type { ProvidedTls, Wanted } from './wanted.js';
 
 export interface SecurePlan {
   actions: (TlsAction | WriteFile)[];
@@ -20,6 +20,23 @@ function installedCas(entry: string, t: Pick<TlsFacts, 'certsD' | 'certsDAlias'>
 }
 
 /**
+ * The operator's files an earlier install was given (--tls-cert, --tls-key, --tls-ca), as they are
+ * on this host: the certificate and key the registry serves, and the CA in certs.d (a self-signed
+ * certificate is its own CA, so its certs.d file can always be put back).
+ */
+export function keptTls(t: Pick<TlsFacts, 'serverCert' | 'serverKey' | 'certsD'>): ProvidedTls {
+  if (!t.serverCert || !t.serverKey) {
+    throw new HostRefusal(`the certificate given earlier with --tls-cert is gone (${t.serverCert ? SERVER_KEY : SERVER_CERT} is missing): give it again with --tls-cert and --tls-key`);
+  }
+  return { cert: t.serverCert, key: t.serverKey, ca: keptCa(t) };
+}
+
+/** The CA Docker trusts the operator's kept certificate by: its certs.d file, else itself when self-signed, else none (a publicly trusted one). */
+export function keptCa(t: Pick<TlsFacts, 'serverCert' | 'certsD'>): string | null {
+  return t.certsD ?? (t.serverCert && signedBy(t.serverCert, t.serverCert) ? t.serverCert : null);
+}
+
+/**
  * The secure registry's material: a server certificate whose SANs cover every address clients
  * use, signed by the tool's CA (or the operator's own files), the CA where Docker reads it
  * (certs.d: no insecure entry, no daemon reload), and the htpasswd file.
@@ -28,24 +45,31 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
   const out: SecurePlan = { actions: [], reloadRegistry: false, notes: [] };
   const t = facts.tls ?? { caCert: null, caKey: false, serverCert: null, serverKey: null, certsD: null, htpasswd: null };
   if (w.tls?.provided) {
-    const { cert, key, ca } = w.tls.provided;
+    const provided = w.tls.provided;
+    const kept = provided === 'kept';
+    const { cert, key, ca } = provided === 'kept' ? keptTls(t) : provided;
+    // The files an earlier install was given are named where they are now, with the way to replace them.
+    const given = kept ? `the certificate given earlier with --tls-cert (${SERVER_CERT})` : '--tls-cert';
+    const again = kept ? ': give one with --tls-cert and --tls-key' : '';
     let info;
     try {
       info = certInfo(cert);
     } catch {
-      throw new HostRefusal('--tls-cert: it is not a certificate in PEM');
+      throw new HostRefusal(`${given}: it is not a certificate in PEM${again}`);
     }
     if (!covers(info, w.address)) {
-      throw new HostRefusal(`--tls-cert does not cover ${w.address} (its subjectAltNames: ${[...info.ips, ...info.dns].join(', ') || 'none'}); Docker would refuse it`);
+      throw new HostRefusal(`${given} does not cover ${w.address} (its subjectAltNames: ${[...info.ips, ...info.dns].join(', ') || 'none'}); Docker would refuse it${again}`);
     }
-    if (daysLeft(info) < 0) throw new HostRefusal(`--tls-cert expired on ${info.validTo.toISOString().slice(0, 10)}`);
+    // A kept certificate that expired is served on (check fails, naming its renewal): refusing would
+    // also stop the repair of everything else.
+    if (!kept && daysLeft(info) < 0) throw new HostRefusal(`--tls-cert expired on ${info.validTo.toISOString().slice(0, 10)}`);
     // The registry would exit at its start, after the trust and the container were changed.
     const problem = keyProblem(cert, key);
-    if (problem) throw new HostRefusal(`--tls-key: ${problem}`);
+    if (problem) throw new HostRefusal(kept ? `${SERVER_KEY}: ${problem}: give both again with --tls-cert and --tls-key` : `--tls-key: ${problem}`);
     if (t.serverCert !== cert) out.actions.push({ kind: 'write-file', path: SERVER_CERT, before: t.serverCert, after: cert, mode: 0o644, why: 'the server certificate given with --tls-cert' });
     if (t.serverCert !== cert || t.serverKey !== key) out.actions.push({ kind: 'write-file', path: SERVER_KEY, before: t.serverKey, after: key, mode: 0o600, why: 'the key given with --tls-key', secret: true });
     if (ca) {
-      for (const c of installedCas(entry, t)) if (c.text !== ca) out.actions.push({ kind: 'write-file', path: c.path, before: c.text, after: ca, mode: 0o644, why: 'trust the CA given with --tls-ca for this registry' });
+      for (const c of installedCas(entry, t)) if (c.text !== ca) out.actions.push({ kind: 'write-file', path: c.path, before: c.text, after: ca, mode: 0o644, why: kept ? 'put back the CA Docker trusts this registry by' : 'trust the CA given with --tls-ca for this registry' });
     }
     out.reloadRegistry = t.serverCert !== cert || t.serverKey !== key;
   } else if (w.tls) {

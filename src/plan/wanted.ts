@@ -18,10 +18,20 @@ export interface Wanted {
   offlineImage?: boolean;
   /** A `docker save` archive to load the image from. */
   imageArchive?: string;
-  /** Serve TLS: the tool's own CA (sans: more names and addresses), or the operator's files (texts). */
-  tls?: { sans: string[]; provided?: { cert: string; key: string; ca: string | null } };
+  /**
+   * Serve TLS: the tool's own CA (sans: more names and addresses), or the operator's files: given in
+   * this run (texts), or 'kept', the ones an earlier install was given, served as they are.
+   */
+  tls?: { sans: string[]; provided?: ProvidedTls | 'kept' };
   /** htpasswd auth: the file as it must be (bcrypt hashes), and credentials kept in memory for the push test. */
   auth?: { htpasswd?: string; credentials?: { user: string; password: string } };
+}
+
+/** The operator's certificate, its key, and the CA that signed it (null: a publicly trusted one). */
+export interface ProvidedTls {
+  cert: string;
+  key: string;
+  ca: string | null;
 }
 
 export const DEFAULTS = { port: 5000, name: 'registry', image: 'registry:3', dataDir: '/var/lib/registry', timeoutSeconds: 60 };

@@ -117,6 +117,25 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.docker('ps', '-a', '--format', '{{.Names}}')).stdout.trim()).toBe('registry');
   });
 
+  it('a rerun with fewer flags keeps what the install recorded (address, port); a flag given changes just that', async () => {
+    host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--port', '5001')).exitCode).toBe(0);
+    const daemonJson = host.readFile('/etc/docker/daemon.json');
+    const id = (await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout;
+    // Neither --address (this test host has no primary IPv4 to fall back on) nor --port: the recorded ones.
+    const again = await host.tool('--yes');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`already configured: the registry at ${TEST_ADDRESS}:5001 is running`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(daemonJson);
+    expect((await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout).toBe(id);
+    // --port alone moves the port only: the address stays, the old entry goes.
+    const moved = await host.tool('--yes', '--port', '5002');
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [`${TEST_ADDRESS}:5002`] });
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ address: TEST_ADDRESS, port: 5002 });
+    expect((await host.push(`${TEST_ADDRESS}:5002`, 'moved')).ok).toBe(true);
+  });
+
   it('moves an existing DOCKER_OPTS --insecure-registry into daemon.json: a restart succeeds and both registries are trusted', async () => {
     host = await TestHost.create({ defaultDocker: '# site settings\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000 --log-level=warn"\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--json');
@@ -533,7 +552,7 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect(await proxyCheck()).toMatchObject({ status: 'ok' });
   });
 
-  it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation', async () => {
+  it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation; asked again, it offers what was installed', async () => {
     host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
     const term = host.terminal();
     await term.answer('Address clients will use', `${TEST_ADDRESS}\r`);
@@ -548,6 +567,13 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect(term.screen).toContain(`docker tag IMAGE ${ENTRY}/NAME && docker push ${ENTRY}/NAME`);
     expect((await host.docker('inspect', '--format', '{{range .Mounts}}{{.Source}}{{end}}', 'registry')).stdout.trim()).toBe('/srv/registry');
     expect((await pushWorks(host, 'typed')).ok).toBe(true);
+    // Again, Enter at every prompt: each default is what was installed (this test host has no primary IPv4 to offer instead).
+    const again = host.terminal();
+    await again.answer('Address clients will use', '\r');
+    await again.answer('Port', '\r');
+    await again.answer('Storage directory', '\r');
+    expect(await again.done(), again.screen).toBe(0);
+    expect(again.screen).toContain(`already configured: the registry at ${ENTRY} is running`);
   });
 
   it('daemon.json edited while the plan waits for its confirmation: that edit is kept, nothing else is left changed', async () => {

@@ -69,7 +69,13 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(cat.stdout.trim()).toBe('secured');
     expect((await host.tool('catalog')).stdout.trim()).toBe('secured');
     expect((await host.sh(`DOCKER_CONFIG=/tmp/none node ${REPO}/bin/setup-registry.cjs catalog`)).stderr).toContain('requires authentication');
-    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--auth', 'bob', '--password', 'x')).exitCode).toBe(2);
+    // --auth on this TLS registry (kept from the record, no --tls needed) adds a user, proven by a push as bob; with --no-tls it is refused.
+    const refused = await host.tool('--yes', '--no-tls', '--auth', 'bob', '--password', 'x');
+    expect([refused.exitCode, refused.stderr.trim()]).toEqual([2, 'setup-registry: --no-tls goes with none of --tls-cert, --tls-key, --tls-ca, --san and --auth']);
+    const bob = await host.tool('--yes', '--auth', 'bob', '--password', 'Bobs-Password-2');
+    expect(bob.exitCode, bob.stdout + bob.stderr).toBe(0);
+    expect(bob.stdout).toContain(`push a tiny image to ${ENTRY} over TLS as bob and delete it`);
+    expect((await host.tool('user', 'list')).stdout.trim().split('\n')).toEqual(['alice', 'bob']);
   });
 
   it("on 443, HTTPS's own port: pushes by the name without the port work too (its CA in both certs.d directories), and uninstall removes both", async () => {
@@ -165,6 +171,72 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(self.exitCode, self.stdout + self.stderr).toBe(0);
     expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(host.readFile('/etc/t/self.crt'));
     expect((await host.push(ENTRY, 'selfsigned')).ok).toBe(true);
+  });
+
+  it("the operator's certificate (--tls-cert) is served as it is by later runs: repair neither replaces it nor makes a CA, puts its CA back in certs.d; a rerun adds auth with it; check names its renewal", async () => {
+    const host = await TestHost.create({ daemonJson: '{}\n' });
+    await host.sh(`mkdir -p /etc/t && cd /etc/t && openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout self.key -out self.crt -days 20 -subj /CN=self -addext subjectAltName=IP:${TEST_ADDRESS} 2>/dev/null`);
+    const given = host.readFile('/etc/t/self.crt');
+    const served = () => host.readFile('/etc/setup-registry/tls/server.crt');
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls-cert', '/etc/t/self.crt', '--tls-key', '/etc/t/self.key')).exitCode).toBe(0);
+    const healthy = await host.tool('repair', '--yes');
+    expect(healthy.stdout, healthy.stderr).toContain('healthy: nothing to repair');
+    expect(served()).toBe(given);
+    expect(host.readFile(CA)).toBeNull();
+    // Within 30 days of its end: the fix is the operator's renewal (repair would not do it).
+    const expiring = JSON.parse((await host.tool('check', '--json', '--only', 'tls-certificate')).stdout).checks[0];
+    expect(expiring).toMatchObject({ status: 'warn', message: expect.stringMatching(/^the certificate given with --tls-cert expires in (19|20) days$/), fix: 'renew it, then: setup-registry --yes --tls-cert CERT --tls-key KEY' });
+    // Its CA gone from certs.d and the container removed: repair puts both back, with that certificate.
+    await host.sh(`rm /etc/docker/certs.d/${ENTRY}/ca.crt && docker rm -f registry >/dev/null`);
+    const repaired = await host.tool('repair', '--yes');
+    expect(repaired.exitCode, repaired.stdout + repaired.stderr).toBe(0);
+    expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBe(given);
+    expect(served()).toBe(given);
+    expect(host.readFile(CA)).toBeNull();
+    expect((await host.push(ENTRY, 'kept')).ok).toBe(true);
+    // A rerun that adds auth (no --address: the recorded one) keeps it; the install's push as alice verifies it.
+    const auth = await tool(host, ['--yes', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(auth.exitCode, auth.stdout + auth.stderr).toBe(0);
+    expect(auth.stdout).toContain(`push a tiny image to ${ENTRY} over TLS as alice and delete it`);
+    expect(served()).toBe(given);
+    expect(host.readFile(CA)).toBeNull();
+    // user add restarts the registry and waits for it over TLS, verified against that certificate.
+    const add = await tool(host, ['user', 'add', 'bob', '--yes', '--password-stdin'], 'bobs-Password-1\n');
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    expect((await login(host, ENTRY, 'bob', 'bobs-Password-1')).exitCode).toBe(0);
+  });
+
+  it('a TLS registry with auth stays so on a rerun without those flags; --port moves it with its CA; --no-tls (with --no-auth) makes it plain HTTP and takes its CA out of certs.d', async () => {
+    const host = await TestHost.create({ daemonJson: '{}\n' });
+    expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`)).exitCode).toBe(0);
+    const containerId = async () => (await host.docker('inspect', '--format', '{{.Id}}', 'registry')).stdout;
+    const id = await containerId();
+    const again = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already configured');
+    expect(await containerId()).toBe(id);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({});
+    // Plain HTTP would drop the auth that needs TLS: said, and nothing changed.
+    const noTls = await host.tool('--yes', '--no-tls');
+    expect([noTls.exitCode, noTls.stderr.trim()]).toEqual([2, 'setup-registry: --no-tls: the registry installed here has auth (htpasswd), which needs TLS: pass --no-auth too']);
+    expect(await containerId()).toBe(id);
+    // Another port: the same TLS and users there, its CA under the new name, the old one gone.
+    const moved = await host.tool('--yes', '--port', '5001');
+    expect(moved.exitCode, moved.stdout + moved.stderr).toBe(0);
+    const movedEntry = `${TEST_ADDRESS}:5001`;
+    expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBeNull();
+    expect(host.readFile(`/etc/docker/certs.d/${movedEntry}/ca.crt`)).toBe(host.readFile(CA));
+    expect((await login(host, movedEntry, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await host.push(movedEntry, 'moved')).ok).toBe(true);
+    // Plain HTTP, asked for: an insecure entry instead of the CA.
+    const plain = await host.tool('--yes', '--no-tls', '--no-auth');
+    expect(plain.exitCode, plain.stdout + plain.stderr).toBe(0);
+    expect(host.readFile(`/etc/docker/certs.d/${movedEntry}/ca.crt`)).toBeNull();
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'insecure-registries': [movedEntry] });
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).not.toHaveProperty('tls');
+    expect((await host.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${movedEntry}/v2/`])).stdout).toBe('200');
+    expect((await host.push(movedEntry, 'plain')).ok).toBe(true);
+    expect((await host.tool('check')).exitCode).toBe(0);
   });
 
   it('an expired certificate is reported by check and renewed by repair', async () => {

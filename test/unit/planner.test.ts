@@ -656,6 +656,34 @@ describe('install planner: a secure registry', () => {
     }
   });
 
+  it("the operator's certificate kept by a later run: nothing written while it is there, its CA put back from itself when self-signed, a missing one refused naming --tls-cert", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sr-certs-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '90', '-subj', '/CN=self', '-addext', 'subjectAltName=IP:10.0.0.5', '-keyout', path.join(dir, 'self.key'), '-out', path.join(dir, 'self.crt')], { stdio: 'ignore' });
+      const [cert, key] = ['self.crt', 'self.key'].map((f) => readFileSync(path.join(dir, f), 'utf8')) as [string, string];
+      const kept = { ...wanted, tls: { sans: [], provided: 'kept' as const } };
+      const tls = { caCert: null, caKey: false, serverCert: cert, serverKey: key, certsD: cert, htpasswd: null };
+      const steady = planInstall(await factsFrom({ tls }), kept, templates);
+      expect(steady.actions.filter((a) => a.kind === 'tls' || (a.kind === 'write-file' && a.path !== '/etc/setup-registry/state.json'))).toEqual([]);
+      expect(steady.state).toMatchObject({ tls: { sans: [], provided: true } });
+      const caGone = planInstall(await factsFrom({ tls: { ...tls, certsD: null } }), kept, templates);
+      expect(writes(caGone.actions).filter((w) => w.path.startsWith('/etc/docker/certs.d/'))).toEqual([expect.objectContaining({ path: '/etc/docker/certs.d/10.0.0.5:5000/ca.crt', after: cert, why: 'put back the CA Docker trusts this registry by' })]);
+      expect(caGone.actions.some((a) => a.kind === 'tls')).toBe(false);
+      await expect(factsFrom({ tls: { ...tls, serverCert: null } }).then((f) => planInstall(f, kept, templates))).rejects.toThrow('the certificate given earlier with --tls-cert is gone (/etc/setup-registry/tls/server.crt is missing): give it again with --tls-cert and --tls-key');
+      await expect(factsFrom({ tls }).then((f) => planInstall(f, { ...kept, address: '10.0.0.6' }, templates))).rejects.toThrow(/^the certificate given earlier with --tls-cert \(\/etc\/setup-registry\/tls\/server.crt\) does not cover 10.0.0.6 .*: give one with --tls-cert and --tls-key$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the CA an earlier install put in certs.d goes with its port or with its TLS, and stays while the registry serves TLS there', async () => {
+    const tls = { caCert: 'CA', caKey: true, serverCert: null, serverKey: null, certsD: null, htpasswd: null, recordedCas: ['/etc/docker/certs.d/10.0.0.5:5000/ca.crt'] };
+    const removed = (plan: { actions: readonly { kind: string; path?: string }[] }) => plan.actions.filter((a) => a.kind === 'remove-path').map((a) => a.path);
+    expect(removed(planInstall(await factsFrom({ tls }), { ...wanted, port: 5001, tls: { sans: [] } }, templates))).toEqual(['/etc/docker/certs.d/10.0.0.5:5000/ca.crt']);
+    expect(removed(planInstall(await factsFrom({ tls }), wanted, templates))).toEqual(['/etc/docker/certs.d/10.0.0.5:5000/ca.crt']);
+    expect(removed(planInstall(await factsFrom({ tls: { ...tls, certsD: 'CA' } }), { ...wanted, tls: { sans: [] } }, templates))).toEqual([]);
+  });
+
   it('--auth: the password file is a secret write (never shown); without TLS it is refused', async () => {
     const plan = planInstall(await factsFrom({}), { ...wanted, tls: { sans: [] }, auth: { htpasswd: 'alice:$2b$10$abc\n' } }, templates);
     const htpasswd = writes(plan.actions).find((w) => w.path === '/etc/setup-registry/auth/htpasswd')!;
