@@ -12,9 +12,10 @@ import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
 
-import { isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
+import { containerExitCause, isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
 import { certInfo, covers, daysLeft, signedBy } from '../formats/certificate.js';
-import { certsDirAliasCa, certsDirCa, RENEW_DAYS, SERVER_CERT } from '../tls/paths.js';
+import { certsDirAliasCa, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import { parseHtpasswd } from '../tls/htpasswd.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
 import { keptCa } from '../plan/tls-plan.js';
 import type { SavedCredentials } from '../facts/docker-credentials.js';
@@ -82,6 +83,15 @@ function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container
   if (!c && ctx.facts.docker.denied) return fail('unknown: dockerd cannot be asked as this user', 'sudo setup-registry check');
   if (!c) return fail(`no container named ${ctx.target.name}`, REPAIR);
   return what(c);
+}
+
+/**
+ * Waiting for its next restart, or between two: restarted by dockerd (its restart policy) and up
+ * for less than the 10 s after which dockerd itself counts a start as good and resets its back-off.
+ */
+function keepsExiting(c: NonNullable<HostFacts['container']>, now = Date.now()): boolean {
+  if (c.status === 'restarting') return true;
+  return c.running && (c.restartCount ?? 0) > 0 && c.startedAt != null && now - c.startedAt < 10_000;
 }
 
 /** statfs(2) f_type of the file systems that live in memory. */
@@ -224,7 +234,15 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'container-running',
     registryHost: true,
-    run: (ctx) => container(ctx, (c) => (c.status === 'paused' ? fail(`${ctx.target.name} is paused (docker pause): it answers nothing`, REPAIR) : c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR))),
+    run: async (ctx) => {
+      // dockerd counts a container it keeps restarting as running: its log says why it exits.
+      const c = ctx.facts.container;
+      if (c && keepsExiting(c)) {
+        const cause = await containerExitCause(ctx.ports.docker, ctx.target.name).catch(() => null);
+        return fail(`${ctx.target.name} keeps exiting (dockerd has restarted it ${c.restartCount} time${c.restartCount === 1 ? '' : 's'})${cause ? `: ${cause}` : ''}`, `docker logs ${ctx.target.name}; then ${REPAIR}`);
+      }
+      return container(ctx, (c) => (c.status === 'paused' ? fail(`${ctx.target.name} is paused (docker pause): it answers nothing`, REPAIR) : c.running ? ok('running') : fail(`${ctx.target.name} is ${c.status}`, REPAIR)));
+    },
   },
   {
     id: 'container-restart-policy',
@@ -306,6 +324,7 @@ export const CHECKS: readonly Check[] = [
       const give = (what: string) => (target.tls?.provided ? `${what}: setup-registry --yes --tls-cert CERT --tls-key KEY` : REPAIR);
       const fix = give('renew it, then');
       if (!facts.tls?.serverCert) return fail(`no certificate in ${SERVER_CERT}`, give('give it again'));
+      if (!facts.tls.serverKey) return fail(`no key in ${SERVER_KEY}: the registry cannot start`, give('give both again'));
       const info = certInfo(facts.tls.serverCert);
       const days = daysLeft(info);
       const whose = target.tls.provided ? 'the certificate given with --tls-cert' : 'the certificate';
@@ -331,6 +350,17 @@ export const CHECKS: readonly Check[] = [
       if (facts.tls?.certsD !== want) return fail(`${certsDirCa(target.entry)} is missing or not this registry's CA: pushes fail with "x509: certificate signed by unknown authority"`, REPAIR);
       if (alias && facts.tls.certsDAlias !== want) return fail(`${alias} is missing or not this registry's CA: pushes to ${target.address}/NAME (port 443 left out) fail with "x509: certificate signed by unknown authority"`, REPAIR);
       return ok(`CA installed as ${certsDirCa(target.entry)}${alias ? ` and ${alias}` : ''}`);
+    },
+  },
+  {
+    id: 'auth-users',
+    registryHost: true,
+    run: ({ facts, target }) => {
+      if (!target.auth) return ok('no authentication');
+      const fix = 'setup-registry user add NAME';
+      if (facts.tls?.htpasswd == null) return fail(`no password file at ${HTPASSWD}: the registry cannot start`, fix);
+      const users = parseHtpasswd(facts.tls.htpasswd).size;
+      return users === 0 ? fail(`nobody in ${HTPASSWD}: nobody can log in`, fix) : ok(`${users} user${users === 1 ? '' : 's'} in ${HTPASSWD}`);
     },
   },
   {

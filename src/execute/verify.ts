@@ -2,7 +2,7 @@ import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DockerApiError, getJson, type DockerApi } from '../ports/docker-api.js';
-import { demuxLogs, registryLoggedError } from '../formats/docker-logs.js';
+import { demuxLogs, exitCause, registryLoggedError } from '../formats/docker-logs.js';
 import { reloadRefusal } from '../formats/dockerd-log.js';
 import type { Action } from '../plan/actions.js';
 import { emptyImageArchive } from './tiny-image.js';
@@ -182,8 +182,17 @@ async function containerGaveUp(api: DockerApi, name: string, restarts: { seen: n
   if (c.State.Running && !c.State.Restarting && c.RestartCount === first) return null;
   const exit = `exit code ${c.State.ExitCode}${c.State.Error ? `, ${c.State.Error}` : ''}`;
   const how = c.State.Restarting ? `exited (${exit}) and is being restarted` : c.State.Running ? `restarted ${c.RestartCount - first} times` : `stopped (${exit})`;
-  const lines = (await containerLogs(api, name, 8)).trim();
+  const logs = await containerLogs(api, name, 50);
+  const cause = exitCause(logs);
+  // The cause, when it logged one, says more than the stack trace a panic ends with.
+  if (cause) return `the registry container ${name} ${how} instead of answering: ${cause} (docker logs ${name})`;
+  const lines = logs.trim().split('\n').slice(-8).join('\n');
   return `the registry container ${name} ${how} instead of answering${lines ? `; its last log lines (docker logs ${name}):\n${lines}` : ''}`;
+}
+
+/** What made a container that keeps exiting exit, from its log (see exitCause); null when it does not say. */
+export async function containerExitCause(api: DockerApi, name: string): Promise<string | null> {
+  return exitCause(await containerLogs(api, name, 50));
 }
 
 /** The last lines a container wrote (both streams), from `sinceMs` on when given; '' when they cannot be had. */

@@ -74,7 +74,8 @@ export function liveInsecureOf(cfg: RegistryConfig | null): { registries: string
 
 interface Inspect {
   Id: string;
-  State: { Running: boolean; Status: string; Pid?: number };
+  State: { Running: boolean; Status: string; Pid?: number; StartedAt?: string };
+  RestartCount?: number;
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null; Cmd?: string[] | null };
   HostConfig: { RestartPolicy: { Name: string }; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null; UsernsMode?: string; LogConfig?: { Type: string; Config: Record<string, string> | null } };
   Mounts: { Type?: string; Name?: string; Source: string; Destination: string; Mode?: string }[] | null;
@@ -103,6 +104,8 @@ export async function containerFacts(api: DockerApi, name: string): Promise<Cont
     labels: c.Config.Labels ?? {},
     mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, mode: m.Mode ?? '', ...(m.Type ? { type: m.Type } : {}) })),
     pid: c.State.Pid ?? 0,
+    restartCount: c.RestartCount ?? 0,
+    startedAt: c.State.StartedAt ? Date.parse(c.State.StartedAt) || null : null,
     usernsMode: c.HostConfig.UsernsMode ?? '',
     command: c.Config.Cmd ?? [],
     ...(c.HostConfig.LogConfig ? { log: { type: c.HostConfig.LogConfig.Type, config: c.HostConfig.LogConfig.Config ?? {} } } : {}),

@@ -133,6 +133,9 @@ export interface ContainerFacts {
   mounts: { source: string; destination: string; mode?: string; type?: string }[];
   /** the container's main process on the host, 0 when it is not running */
   pid?: number;
+  /** how often dockerd restarted it after it exited (its restart policy), and when it last started (epoch ms) */
+  restartCount?: number;
+  startedAt?: number | null;
   /**
    * Host directories bound into the running container that it sees deleted (deleted, or deleted
    * and made again, after it started): it writes into a directory that takes no new files, which

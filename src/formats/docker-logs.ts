@@ -31,3 +31,20 @@ export function registryLoggedError(text: string): string | null {
   }
   return null;
 }
+
+/**
+ * Why the registry stopped at its start, from its log: its last `panic: ...` line (a configuration
+ * it cannot use: distribution panics, then prints a stack trace) or `level=fatal msg="..."` (a
+ * file it cannot open). null when it logged neither.
+ */
+export function exitCause(text: string): string | null {
+  for (const line of text.split('\n').reverse()) {
+    const panic = /^panic: (.+)$/.exec(line.trim());
+    if (panic) return panic[1]!;
+    if (/\blevel"?[=:]"?fatal\b/.test(line)) {
+      const msg = /"?msg"?[=:]"((?:[^"\\]|\\.)*)"/.exec(line)?.[1]?.replace(/\\(["\\])/g, '$1');
+      if (msg) return msg;
+    }
+  }
+  return null;
+}

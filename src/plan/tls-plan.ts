@@ -95,6 +95,8 @@ export function planSecure(facts: HostFacts, w: Wanted, entry: string): SecurePl
     out.reloadRegistry = true;
   }
   if (w.auth && !w.tls) throw new HostRefusal('--auth needs --tls: the registry only accepts basic auth over TLS');
+  // Kept users with their file gone: the registry cannot start, and only a password can make the file again.
+  if (w.auth && w.auth.htpasswd === undefined && t.htpasswd === null) throw new HostRefusal(`the registry's password file is gone (${HTPASSWD}): the registry cannot start without it; add a user again: setup-registry user add NAME`);
   if (out.actions.some((a) => a.kind === 'tls' && a.op === 'install-ca')) out.notes.push(`clients: setup-registry trust ${entry} --ca ${CA_CERT}`);
   return out;
 }

@@ -289,6 +289,43 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(host.readFile('/etc/setup-registry/auth/htpasswd')).toBe(htpasswd);
   });
 
+  it('the password file or the key gone (the registry cannot start): check names it, and the cause the exiting container logged; repair re-issues the key, and names user add for the password file, which brings it back', async () => {
+    const host = await TestHost.create();
+    expect((await tool(host, ['--yes', '--address', TEST_ADDRESS, '--tls', '--auth', 'alice', '--password-stdin'], `${PASSWORD}\n`)).exitCode).toBe(0);
+    type Finding = { id: string; status: string; message: string; fix?: string };
+    const checks = async () => {
+      const r = await host.tool('check', '--json');
+      return { exitCode: r.exitCode, byId: Object.fromEntries((JSON.parse(r.stdout).checks as Finding[]).map((c) => [c.id, c])) };
+    };
+    // dockerd keeps restarting it, so it is "restarting" between its tries, whatever the moment.
+    const breakRegistry = async (remove: string) => {
+      await host.sh(`rm ${remove} && docker restart registry >/dev/null`);
+      await waitForValue(async () => ((await host.docker('inspect', '--format', '{{.State.Status}}', 'registry')).stdout.trim() === 'restarting' ? true : null), 20_000);
+    };
+    expect((await checks()).byId['auth-users']).toMatchObject({ status: 'ok', message: '1 user in /etc/setup-registry/auth/htpasswd' });
+
+    await breakRegistry('/etc/setup-registry/auth/htpasswd');
+    const noUsers = await checks();
+    expect(noUsers.exitCode).toBe(1);
+    expect(noUsers.byId['auth-users']).toMatchObject({ status: 'fail', message: 'no password file at /etc/setup-registry/auth/htpasswd: the registry cannot start', fix: 'setup-registry user add NAME' });
+    expect(noUsers.byId['container-running']).toMatchObject({ status: 'fail', message: expect.stringMatching(/^registry keeps exiting \(dockerd has restarted it \d+ times?\): .*failed to open htpasswd path/) });
+    const refused = await host.tool('repair', '--yes');
+    expect([refused.exitCode, refused.stderr.trim()]).toEqual([2, "setup-registry: the registry's password file is gone (/etc/setup-registry/auth/htpasswd): the registry cannot start without it; add a user again: setup-registry user add NAME"]);
+    expect((await tool(host, ['user', 'add', 'alice', '--yes', '--password-stdin'], `${PASSWORD}\n`)).exitCode).toBe(0);
+    expect((await checks()).exitCode).toBe(0);
+
+    await breakRegistry('/etc/setup-registry/tls/server.key');
+    const noKey = await checks();
+    expect(noKey.byId['tls-certificate']).toMatchObject({ status: 'fail', message: 'no key in /etc/setup-registry/tls/server.key: the registry cannot start', fix: 'setup-registry repair' });
+    expect(noKey.byId['container-running']?.message).toMatch(/^registry keeps exiting \(dockerd has restarted it \d+ times?\): open \/certs\/server.key: no such file or directory$/);
+    const repaired = await host.tool('repair', '--yes');
+    expect(repaired.exitCode, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain('issue a server certificate');
+    expect((await checks()).exitCode).toBe(0);
+    expect((await login(host, ENTRY, 'alice', PASSWORD)).exitCode).toBe(0);
+    expect((await host.push(ENTRY, 'rekeyed')).ok).toBe(true);
+  });
+
   it('a client host: trust --ca makes login and pull work; --ca-from-registry fetches the CA; untrust removes it', async () => {
     const host = await TestHost.create();
     const client = await TestHost.create({ registryImage: false });

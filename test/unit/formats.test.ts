@@ -7,7 +7,7 @@ import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
 import { flagConflicts, keyOfFlagWord, keysInFile } from '../../src/knowledge/dockerd-options.js';
 import { nextLink } from '../../src/registry-api.js';
-import { demuxLogs, registryLoggedError } from '../../src/formats/docker-logs.js';
+import { demuxLogs, exitCause, registryLoggedError } from '../../src/formats/docker-logs.js';
 import { reloadRefusal } from '../../src/formats/dockerd-log.js';
 import { goesThroughProxy } from '../../src/formats/no-proxy.js';
 import { unitOfCgroup } from '../../src/facts/dockerd-process.js';
@@ -246,5 +246,16 @@ describe("the registry's own account of a failed request", () => {
     expect(registryLoggedError(JSON.stringify({ level: 'error', msg: 'response completed with error', 'err.code': 'unknown', 'err.detail': 'read-only file system', 'err.message': 'unknown error' }))).toBe('read-only file system');
     expect(registryLoggedError('time="x" level=error msg="x" err.code=blob unknown err.message="blob unknown to registry"')).toBe('blob unknown to registry');
     expect(registryLoggedError('time="x" level=info msg="listening on [::]:5000"\n')).toBeNull();
+  });
+});
+
+describe('why the registry exited at its start', () => {
+  it('is its last panic line, or its fatal message (text or JSON), unescaped; none when it logged neither', () => {
+    const start = 'time="x" level=info msg="redis not configured"';
+    const panic = `${start}\npanic: unable to configure authorization (htpasswd): failed to open htpasswd path open /auth/htpasswd: read-only file system\n\ngoroutine 1 [running]:\nmain.main()\n\tgithub.com/docker/distribution/cmd/registry/main.go:22 +0x25\n`;
+    expect(exitCause(panic)).toBe('unable to configure authorization (htpasswd): failed to open htpasswd path open /auth/htpasswd: read-only file system');
+    expect(exitCause(`${start}\ntime="y" level=fatal msg="open /certs/server.key: no such file or directory"\n`)).toBe('open /certs/server.key: no such file or directory');
+    expect(exitCause(JSON.stringify({ level: 'fatal', msg: 'open \"/certs/x\": denied' }))).toBe('open "/certs/x": denied');
+    expect(exitCause(`${start}\ntime="x" level=info msg="listening on [::]:5000"\n`)).toBeNull();
   });
 });
