@@ -10,6 +10,7 @@ import type { QueryFlags } from './commands/query.js';
 import type { UserFlags } from './commands/user.js';
 import pkg from '../package.json' with { type: 'json' };
 import { trace } from './trace.js';
+import { jsonErrorIfUnwritten } from './output.js';
 
 /** Help text to a pipe that was closed (`| head`) is not an error of the tool. */
 function writeTo(fd: number, text: string): void {
@@ -156,9 +157,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; message: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    const exitCode = e.code?.startsWith('commander.') ? EXIT_USAGE : exitCodeOf(err);
+    jsonErrorIfUnwritten(argv, e.message.replace(/^error: /, ''), exitCode);
     if (e.code?.startsWith('commander.')) return EXIT_USAGE;
     process.stderr.write(`setup-registry: ${e.message.split('\n')[0]}${e.message.includes('\n') ? `\n${e.message.split('\n').slice(1).join('\n')}` : ''}\n`);
-    return exitCodeOf(err);
+    return exitCode;
   }
   return code;
 }

@@ -183,7 +183,7 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
   });
 
-  it('refuses bad input and bad hosts with one line, exit 2, and changes nothing', async () => {
+  it('refuses bad input and bad hosts with one line, exit 2 (under --json, a JSON object with the error too), and changes nothing', async () => {
     // dockerd running, then someone breaks daemon.json by hand (moby#30183).
     host = await TestHost.create();
     host.writeFile('/etc/docker/daemon.json', '{\n  "debug": true,\n  "log-driver" "json-file"\n}\n');
@@ -206,6 +206,13 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(unresolved.stderr.trim().split('\n')).toHaveLength(1);
     expect(unresolved.stderr).toMatch(/--address registry\.example\.invalid does not resolve on this host \(E[A-Z_]+\)/);
     expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    // under --json, stdout still carries one JSON object, for the provisioning tool that parses it
+    for (const args of [['--port', '0'], ['--address', 'registry.example.invalid'], ['--bogus-flag']]) {
+      const r = await host.tool('--yes', '--json', '--address', TEST_ADDRESS, ...args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, changed: false, error: expect.any(String), exitCode: 2 });
+    }
+    expect(JSON.parse((await host.tool('--yes', '--json', '--port', '0')).stdout).error).toBe('--port: "0" is not a port (1-65535)');
 
     // without root: a change is refused at once; a dry run or a check says why dockerd cannot be asked
     const nobody = await host.toolAsNobody('--yes', '--address', TEST_ADDRESS);
