@@ -155,8 +155,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    const e = err as { code?: string; message: string };
+    const e = err as { code?: string; message: string; name?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    // Ctrl-C at a question: every question comes before the first change.
+    if (e.name === 'ExitPromptError') e.message = 'cancelled at the prompt: nothing was changed';
     const exitCode = e.code?.startsWith('commander.') ? EXIT_USAGE : exitCodeOf(err);
     jsonErrorIfUnwritten(argv, e.message.replace(/^error: /, ''), exitCode);
     if (e.code?.startsWith('commander.')) return EXIT_USAGE;

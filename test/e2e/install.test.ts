@@ -559,8 +559,20 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect(await proxyCheck()).toMatchObject({ status: 'ok' });
   });
 
-  it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation; asked again, it offers what was installed', async () => {
+  it('interactive: asks address, port and storage in a terminal, shows the plan, applies after confirmation (Ctrl-C there changes nothing); asked again, it offers what was installed', async () => {
     host = await TestHost.create({ osRelease: OS_RELEASE.ubuntu22 });
+    // Ctrl-C at the plan's question: nothing changed, and the next run is not locked out.
+    const daemonJson = host.readFile('/etc/docker/daemon.json');
+    const cancelled = host.terminal();
+    await cancelled.answer('Address clients will use', `${TEST_ADDRESS}\r`);
+    await cancelled.answer('Port', '\r');
+    await cancelled.answer('Storage directory', '\r');
+    await cancelled.answer('Apply this plan?', '\x03');
+    expect(await cancelled.done()).toBe(1);
+    expect(cancelled.screen).toContain('setup-registry: cancelled at the prompt: nothing was changed');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(daemonJson);
+    expect(host.readFile('/etc/setup-registry/state.json')).toBeNull();
+    expect((await host.docker('ps', '-aq')).stdout.trim()).toBe('');
     const term = host.terminal();
     await term.answer('Address clients will use', `${TEST_ADDRESS}\r`);
     await term.answer('Port', '\r');
