@@ -58,7 +58,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   // The CA an earlier install put in certs.d goes with the TLS, or the address or port, it no longer serves.
   const staleCas: Action[] = (facts.tls?.recordedCas ?? [])
     .filter((path) => !(wanted.tls && certsDirCas(entry).includes(path)))
-    .map((path) => ({ kind: 'remove-path', path, why: wanted.tls ? `the registry is now ${entry}: Docker needs no CA for its old address` : 'the registry no longer serves TLS: Docker needs its CA no more' }));
+    .map((path) => ({ kind: 'remove-path', path, why: wanted.tls ? `the registry is now ${entry}: Docker needs no CA for its old address` : 'the registry no longer serves TLS: Docker no longer needs its CA' }));
   const notes = [...(secure?.notes ?? []), ...trust.notes];
   if (stale.length) notes.push(`${stale.map((s) => s.entry).join(', ')}: added by an earlier install for this registry, no longer needed${secure ? ' (over TLS an insecure entry would stop dockerd from verifying the certificate)' : ''}`);
   if (elsewhere) {
