@@ -11,7 +11,7 @@ import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './t
 import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
 import { chooseMethod } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
-import { certsDirCas } from '../tls/paths.js';
+import { CA_CERT, certsDirCas } from '../tls/paths.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
 import { dataDirToKeep, DEFAULTS, describeDataDir, entryOf, type Wanted } from './wanted.js';
 
@@ -60,6 +60,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     .filter((path) => !(wanted.tls && certsDirCas(entry).includes(path)))
     .map((path) => ({ kind: 'remove-path', path, why: wanted.tls ? `the registry is now ${entry}: Docker needs no CA for its old address` : 'the registry no longer serves TLS: Docker no longer needs its CA' }));
   const notes = [...(secure?.notes ?? []), ...trust.notes];
+  // The registry's clients trust it by its old name: each of them must be told (the tool only changes this host).
+  const movedFrom = previous && previous.name === wanted.name ? `${previous.address}:${previous.port}` : null;
+  if (movedFrom && movedFrom !== entry && !onLoopback(entry)) {
+    const ca = wanted.tls ? ` --ca ${wanted.tls.provided ? 'CA.crt' : CA_CERT}` : '';
+    notes.push(`clients that use ${movedFrom} must use ${entry} now: on each, setup-registry trust ${entry}${ca} --yes, then setup-registry untrust ${movedFrom} --yes`);
+  }
   if (stale.length) notes.push(`${stale.map((s) => s.entry).join(', ')}: added by an earlier install for this registry, no longer needed${secure ? ' (over TLS an insecure entry would stop dockerd from verifying the certificate)' : ''}`);
   if (elsewhere) {
     const via = elsewhere.join(', ') === wanted.address ? '' : ` (${elsewhere.join(', ')})`;

@@ -131,6 +131,7 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     // --port alone moves the port only: the address stays, the old entry goes.
     const moved = await host.tool('--yes', '--port', '5002');
     expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain(`note: clients that use ${TEST_ADDRESS}:5001 must use ${TEST_ADDRESS}:5002 now: on each, setup-registry trust ${TEST_ADDRESS}:5002 --yes, then setup-registry untrust ${TEST_ADDRESS}:5001 --yes`);
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [`${TEST_ADDRESS}:5002`] });
     expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ address: TEST_ADDRESS, port: 5002 });
     expect((await host.push(`${TEST_ADDRESS}:5002`, 'moved')).ok).toBe(true);

@@ -224,6 +224,7 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     const moved = await host.tool('--yes', '--port', '5001');
     expect(moved.exitCode, moved.stdout + moved.stderr).toBe(0);
     const movedEntry = `${TEST_ADDRESS}:5001`;
+    expect(moved.stdout).toContain(`setup-registry trust ${movedEntry} --ca ${CA} --yes, then setup-registry untrust ${ENTRY} --yes`);
     expect(host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`)).toBeNull();
     expect(host.readFile(`/etc/docker/certs.d/${movedEntry}/ca.crt`)).toBe(host.readFile(CA));
     expect((await login(host, movedEntry, 'alice', PASSWORD)).exitCode).toBe(0);
