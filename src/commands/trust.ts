@@ -129,7 +129,10 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   // Untrust forgets a registry a block still covers too: that block is not this tool's to look after.
   const record = recordTrust(await ports.files.read(TRUSTED_FILE), mode === 'trust' ? { add: entries.map((entry) => ({ entry, tls: Boolean(ca) })) } : { remove: entries });
   const configured = plan.writes.length + caActions.length + plan.daemon.length === 0;
-  const change = { actions: [...plan.writes, ...caActions, ...(record && !configured ? [record] : []), ...plan.daemon], notes, daemon: plan.outcome };
+  // Write-ahead: trust records a registry before trusting it, untrust forgets it after: a run cut
+  // short (kill -9) never leaves a trust unrecorded (repair would take this host for a registry host).
+  const recordStep = record && !configured ? [record] : [];
+  const change = { actions: mode === 'trust' ? [...recordStep, ...plan.writes, ...caActions, ...plan.daemon] : [...plan.writes, ...caActions, ...recordStep, ...plan.daemon], notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (configured) {
     // dockerd's configuration already says so; only the record may be behind (trusted before it was kept, or by hand).

@@ -194,8 +194,9 @@ async function apply(ports: Ports, action: Action, stamp: string, report: Execut
       if ((await ports.files.read(action.path)) !== action.before) {
         throw new Error(`${action.path} changed since setup-registry read it (another program, or an edit meanwhile); it was left as it is: run again to plan from what it holds now`);
       }
+      // A file written twice in a run (the state's write-ahead record, then the record) keeps its first backup.
       const backup = await ports.files.backup(action.path, stamp);
-      if (backup) report.backups.push(backup);
+      if (backup && !report.backups.includes(backup)) report.backups.push(backup);
       await ports.files.writeAtomic(action.path, action.after, { mode: action.mode });
       return;
     }

@@ -121,13 +121,21 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const imageSource = image.source ?? (pull.length > 0 ? 'pulled' : (previous?.imageSource ?? 'already on this host'));
   const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, imageSource, method.name, entry, addsEntry, trust.writes[0], stale);
   const stateText = state && renderState(state);
+  // Write-ahead: the record names a trust entry before the entry is written, so a run cut short
+  // (kill -9) leaves none that repair and uninstall do not know of, and repair converges from it.
+  const adding = addsEntry && trust.writes[0] && !previous?.added.some((a) => a.entry === entry && a.method === method.name) ? { entry, method: method.name, file: trust.writes[0].path } : null;
+  const journalText = adding && previous ? renderState({ ...previous, added: [...previous.added, adding] }) : null;
+  const journal: Action[] = journalText ? [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: journalText, mode: 0o644, why: `record ${entry} before it is added, so that a run cut short leaves no entry unrecorded` }] : [];
+  const recordedBefore = journalText ?? facts.stateText;
   const stateWrite: Action[] =
-    !stateText || stateText === facts.stateText ? [] : [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
+    !stateText || stateText === recordedBefore ? [] : [{ kind: 'write-file', path: STATE_FILE, before: recordedBefore, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
+  // With no record yet, the whole record goes first, for the same reason.
+  const recordFirst = Boolean(adding) && !previous;
 
   return {
     entry,
     method: method.name,
-    actions: [...image.first, ...pull, ...trust.writes, ...(secure?.actions ?? []), ...staleCas, ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...stateWrite],
+    actions: [...image.first, ...pull, ...journal, ...(recordFirst ? stateWrite : []), ...trust.writes, ...(secure?.actions ?? []), ...staleCas, ...trust.daemon, ...enableAtBoot(facts), ...image.actions, ...rest, ...(recordFirst ? [] : stateWrite)],
     notes,
     daemon: trust.outcome,
     dataDir,

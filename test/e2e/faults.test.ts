@@ -198,6 +198,37 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     }
   });
 
+  it('SIGKILL at points spread over a move to another port: every entry written is recorded at that moment (write-ahead), and repair --yes converges with none left over; trust records before it writes', async () => {
+    const ours = (h: TestHost) => ((JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries'] ?? []) as string[]).filter((e) => e.startsWith(`${TEST_ADDRESS}:`));
+    const recorded = (h: TestHost, file: string) => (JSON.parse(h.readFile(file) ?? '{"added": [], "registries": []}') as { added?: { entry: string }[]; registries?: { entry: string }[] });
+    for (const delayMs of [100, 250, 400, 550, 800]) {
+      host = await TestHost.create({ daemonJson: ORIGINAL });
+      expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+      const run = host.tool('--yes', '--port', '5001');
+      await new Promise((r) => setTimeout(r, delayMs));
+      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.cjs']);
+      await run;
+      await host.waitForDocker();
+      const named = recorded(host, '/etc/setup-registry/state.json').added!.map((a) => a.entry);
+      for (const entry of ours(host)) expect(named, `after a kill at ${delayMs} ms, ${entry} is in daemon.json`).toContain(entry);
+      const repair = await host.tool('repair', '--yes');
+      expect(repair.exitCode, `repair after a kill at ${delayMs} ms: ${repair.stdout}${repair.stderr}`).toBe(0);
+      expect((await host.tool('check')).exitCode, `check after a kill at ${delayMs} ms`).toBe(0);
+      const state = JSON.parse(host.readFile('/etc/setup-registry/state.json')!) as { port: number; added: { entry: string }[] };
+      expect(ours(host), `after a kill at ${delayMs} ms and repair`).toEqual([`${TEST_ADDRESS}:${state.port}`]);
+      expect(state.added.map((a) => a.entry)).toEqual([`${TEST_ADDRESS}:${state.port}`]);
+      await host.destroy();
+      host = undefined;
+    }
+    // trust on a client host: its window is a few ms (too short to hit with a kill), so its plan's order is what is checked:
+    // the record is written before the entry, and untrust forgets it only after the entry is gone.
+    host = await TestHost.create({ daemonJson: ORIGINAL, registryImage: false });
+    const steps = (out: string) => out.split('\n').filter((l) => /^\d+\. /.test(l)).map((l) => l.replace(/^\d+\. (\S+ \S+).*/, '$1'));
+    expect(steps((await host.tool('trust', '10.7.7.7:5000', '--dry-run')).stdout)).toEqual(['create /etc/setup-registry/trusted.json:', 'edit /etc/docker/daemon.json:', 'kill -HUP']);
+    expect((await host.tool('trust', '10.7.7.7:5000', '--yes')).exitCode).toBe(0);
+    expect(steps((await host.tool('untrust', '10.7.7.7:5000', '--dry-run')).stdout)).toEqual(['edit /etc/docker/daemon.json:', 'remove /etc/setup-registry/trusted.json:', 'kill -HUP']);
+  });
+
   it('two runs started together: one does the work, the other is refused at once', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const [a, b] = await Promise.all([host.tool('--yes', '--address', TEST_ADDRESS), host.tool('--yes', '--address', TEST_ADDRESS)]);

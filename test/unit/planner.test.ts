@@ -39,8 +39,9 @@ describe('install planner (pure: facts in, actions out)', () => {
     const plan = planInstall(facts, wanted, templates);
     expect(plan.method).toBe('daemon-json');
     expect(plan.daemon).toBe('reload');
-    const [dj, state] = writes(plan.actions);
-    expect(dj!.path).toBe('/etc/docker/daemon.json');
+    // Write-ahead: the record first, so a run cut short leaves no entry it does not name.
+    const [state, dj] = writes(plan.actions);
+    expect([state!.path, dj!.path]).toEqual(['/etc/setup-registry/state.json', '/etc/docker/daemon.json']);
     expect(JSON.parse(dj!.after)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [ENTRY] });
     expect(plan.actions.find((a) => a.kind === 'daemon')).toMatchObject({ op: 'reload', via: { signal: 'SIGHUP', pid: 4242 } });
     expect(ops(plan.actions)).toEqual(['daemon:reload', 'container:run']);
@@ -91,10 +92,10 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(covered.notes).toContain(`${ENTRY} is trusted by 10.0.0.0/8 in dockerd's insecure registries: no entry of its own needed`);
     // in the file but not live (not reloaded since): the entry, as without the block
     const notLive = planInstall(await factsFrom({ files }), wanted, templates);
-    expect(writes(notLive.actions).map((w) => w.path)).toEqual(['/etc/docker/daemon.json', '/etc/setup-registry/state.json']);
+    expect(writes(notLive.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json', '/etc/docker/daemon.json']);
     // a block elsewhere: the entry
     const elsewhere = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": ["192.168.0.0/16"]}\n' }, docker: { liveInsecure: { registries: [], cidrs: ['192.168.0.0/16'] } } }), wanted, templates);
-    expect(JSON.parse(writes(elsewhere.actions)[0]!.after)).toEqual({ 'insecure-registries': ['192.168.0.0/16', ENTRY] });
+    expect(JSON.parse(writes(elsewhere.actions)[1]!.after)).toEqual({ 'insecure-registries': ['192.168.0.0/16', ENTRY] });
     // an entry of its own already there is kept: nothing to do
     const both = { '/etc/docker/daemon.json': `{"insecure-registries": ["10.0.0.0/8", "${ENTRY}"]}\n` };
     expect(writes(planInstall(await factsFrom({ files: both, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['10.0.0.0/8'] } } }), wanted, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
@@ -211,7 +212,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     });
     const plan = planInstall(facts, wanted, templates);
     expect(plan.method).toBe('sysconfig');
-    expect(writes(plan.actions)[0]!.after).toBe(`OPTIONS='--selinux-enabled'\nINSECURE_REGISTRY="--insecure-registry ${ENTRY}"\n`);
+    expect(writes(plan.actions).find((w) => w.path === '/etc/sysconfig/docker')!.after).toBe(`OPTIONS='--selinux-enabled'\nINSECURE_REGISTRY="--insecure-registry ${ENTRY}"\n`);
   });
 
   it('--method systemd-dropin writes a drop-in that resets ExecStart, then daemon-reload and restart', async () => {
@@ -278,7 +279,7 @@ describe('install planner (pure: facts in, actions out)', () => {
   it('missing image on a running daemon: the pull comes before any change', async () => {
     const plan = planInstall(await factsFrom({ imagePresent: false }), wanted, templates);
     expect(plan.actions[0]).toMatchObject({ kind: 'container', op: 'pull', hint: 'image registry:3 is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image' });
-    expect(JSON.parse((plan.actions.at(-1) as WriteFile).after).imageSource).toBe('pulled');
+    expect(JSON.parse(writes(plan.actions).find((w) => w.path === '/etc/setup-registry/state.json')!.after).imageSource).toBe('pulled');
     // another tag of the registry is here: the way out names it
     const facts = await factsFrom({ imagePresent: false });
     const withTwo = planInstall({ ...facts, image: { ...facts.image, alternatives: ['registry:2'] } }, wanted, templates);
@@ -453,7 +454,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     const unit = fixture('units/debian-docker.io.service').replace(/^ExecReload=.*\n/m, '');
     const facts = await factsFrom({ init: 'systemd', unit: 'snap.docker.dockerd.service', files: { '/etc/systemd/system/snap.docker.dockerd.service': unit, '/var/snap/docker/current/config/daemon.json': '{}\n' }, docker: { argv: ['/snap/docker/current/bin/dockerd', '--config-file=/var/snap/docker/current/config/daemon.json'] } });
     const plan = planInstall(facts, wanted, templates);
-    expect(writes(plan.actions)[0]!.path).toBe('/var/snap/docker/current/config/daemon.json');
+    expect(writes(plan.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json', '/var/snap/docker/current/config/daemon.json']);
     expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { signal: 'SIGHUP', pid: 4242 } });
     expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'enable')).toMatchObject({ via: { argv: ['systemctl', 'enable', 'snap.docker.dockerd'] } });
     // with ExecReload, systemctl reload of that unit
@@ -479,7 +480,7 @@ describe('install planner (pure: facts in, actions out)', () => {
   it('--config-file on the dockerd command line decides which daemon.json is edited', async () => {
     const facts = await factsFrom({ files: { '/srv/docker.json': '{"debug": true}' }, docker: { argv: ['/usr/sbin/dockerd', '--config-file=/srv/docker.json'] } });
     const plan = planInstall(facts, wanted, templates);
-    expect(writes(plan.actions)[0]!.path).toBe('/srv/docker.json');
+    expect(writes(plan.actions)[1]!.path).toBe('/srv/docker.json');
   });
 });
 
@@ -616,6 +617,11 @@ describe('install planner: a secure registry', () => {
     expect(ops(moved.actions)).toEqual(['daemon:reload', 'container:remove', 'container:run']);
     expect(moved.state!.added).toEqual([{ entry: '10.0.0.5:5001', method: 'daemon-json', file: '/etc/docker/daemon.json' }]);
     expect(moved.notes).toContain(`${ENTRY}: added by an earlier install for this registry, no longer needed`);
+    // Write-ahead: the record names the new entry (beside the old) before the edit, and is made final last.
+    const stateWrites = writes(moved.actions).filter((w) => w.path === '/etc/setup-registry/state.json');
+    expect(writes(moved.actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json', '/etc/docker/daemon.json', '/etc/setup-registry/state.json']);
+    expect(JSON.parse(stateWrites[0]!.after)).toMatchObject({ port: 5000, added: [{ entry: ENTRY }, { entry: '10.0.0.5:5001' }] });
+    expect(stateWrites[1]!.before).toBe(stateWrites[0]!.after);
     // TLS now: the insecure entry goes (dockerd would not verify the certificate), reloaded
     const secured = planInstall(facts, { ...wanted, tls: { sans: [] } }, templates);
     expect(JSON.parse(writes(secured.actions).find((w) => w.path === '/etc/docker/daemon.json')!.after)).toEqual({ debug: true, 'insecure-registries': [] });
