@@ -81,8 +81,15 @@ interface Inspect {
   Mounts: { Type?: string; Name?: string; Source: string; Destination: string; Mode?: string }[] | null;
 }
 
-export async function containerFacts(api: DockerApi, name: string): Promise<ContainerFacts | null> {
-  const c = await getJson<Inspect>(api, `/containers/${name}/json`).catch(() => null);
+/**
+ * The container, once dockerd has settled it: one being removed (a `docker rm` whose client went
+ * away, a run killed mid-way) is waited for, up to `removingMs`, since it is neither there to start
+ * nor gone to be created anew.
+ */
+export async function containerFacts(api: DockerApi, name: string, removingMs = 30_000): Promise<ContainerFacts | null> {
+  const inspect = () => getJson<Inspect>(api, `/containers/${name}/json`).catch(() => null);
+  let c = await inspect();
+  for (const until = Date.now() + removingMs; c?.State.Status === 'removing' && Date.now() < until; c = await inspect()) await new Promise((r) => setTimeout(r, 50));
   if (!c) return null;
   const data = c.Mounts?.find((m) => m.Destination === '/var/lib/registry');
   const binding = c.HostConfig.PortBindings?.['5000/tcp']?.[0];
