@@ -129,8 +129,9 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const recordedBefore = journalText ?? facts.stateText;
   const stateWrite: Action[] =
     !stateText || stateText === recordedBefore ? [] : [{ kind: 'write-file', path: STATE_FILE, before: recordedBefore, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
-  // With no record yet, the whole record goes first, for the same reason.
-  const recordFirst = Boolean(adding) && !previous;
+  // With no record yet, the whole record goes first: an entry, or a CA in certs.d, is then never
+  // on the host unrecorded, and repair after a run cut short converges to what the run was making.
+  const recordFirst = !previous && stateWrite.length > 0;
 
   return {
     entry,

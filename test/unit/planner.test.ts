@@ -337,7 +337,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     const stale = await factsFrom({ files, docker: live, container: { ...healthyContainer, staleBinds: ['/var/lib/registry'] } });
     const plan = planInstall(stale, wanted, templates);
     expect(ops(plan.actions)).toEqual(['container:restart']);
-    expect(plan.actions[0]!.why).toContain('/var/lib/registry on this host is not the directory the registry has');
+    expect(plan.actions.find((a) => a.kind === 'container')!.why).toContain('/var/lib/registry on this host is not the directory the registry has');
     const target = { ...wanted, entry: ENTRY, method: 'auto' } as unknown as CheckContext['target'];
     const [finding] = await runChecks({ facts: stale, target, ports: undefined as never }, { deep: false, only: ['container-data-dir'] });
     expect(finding).toMatchObject({ status: 'fail', fix: 'setup-registry repair' });
