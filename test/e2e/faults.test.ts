@@ -198,7 +198,7 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     }
   });
 
-  it('SIGKILL at points spread over a move to another port: every entry written is recorded at that moment (write-ahead), and repair --yes converges with none left over; trust records before it writes', async () => {
+  it('SIGKILL at points spread over a move to another port and over a TLS install: every entry and CA written is recorded at that moment (write-ahead), and repair --yes converges with none left over; trust records before it writes', async () => {
     const ours = (h: TestHost) => ((JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries'] ?? []) as string[]).filter((e) => e.startsWith(`${TEST_ADDRESS}:`));
     const recorded = (h: TestHost, file: string) => (JSON.parse(h.readFile(file) ?? '{"added": [], "registries": []}') as { added?: { entry: string }[]; registries?: { entry: string }[] });
     for (const delayMs of [100, 250, 400, 550, 800]) {
@@ -217,6 +217,21 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
       const state = JSON.parse(host.readFile('/etc/setup-registry/state.json')!) as { port: number; added: { entry: string }[] };
       expect(ours(host), `after a kill at ${delayMs} ms and repair`).toEqual([`${TEST_ADDRESS}:${state.port}`]);
       expect(state.added.map((a) => a.entry)).toEqual([`${TEST_ADDRESS}:${state.port}`]);
+      await host.destroy();
+      host = undefined;
+    }
+    // A TLS install on a new host: its CA in certs.d is never there without the record that names it.
+    for (const delayMs of [300, 600]) {
+      host = await TestHost.create({ daemonJson: ORIGINAL });
+      const run = host.tool('--yes', '--address', TEST_ADDRESS, '--tls');
+      await new Promise((r) => setTimeout(r, delayMs));
+      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.cjs']);
+      await run;
+      await host.waitForDocker();
+      if (host.readFile(`/etc/docker/certs.d/${ENTRY}/ca.crt`) !== null) expect(JSON.parse(host.readFile('/etc/setup-registry/state.json') ?? '{}').tls, `after a kill at ${delayMs} ms`).toBeDefined();
+      const repair = await host.tool('repair', '--yes', '--address', TEST_ADDRESS);
+      expect(repair.exitCode, `repair after a kill at ${delayMs} ms: ${repair.stdout}${repair.stderr}`).toBe(0);
+      expect((await host.tool('check')).exitCode).toBe(0);
       await host.destroy();
       host = undefined;
     }
