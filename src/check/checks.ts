@@ -13,7 +13,7 @@ import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
 
 import { containerExitCause, isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
-import { certInfo, covers, daysLeft, signedBy } from '../formats/certificate.js';
+import { certInfo, covers, daysLeft } from '../formats/certificate.js';
 import { certsDirAliasCa, certsDirCa, HTPASSWD, RENEW_DAYS, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import { parseHtpasswd } from '../tls/htpasswd.js';
 import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
@@ -342,8 +342,7 @@ export const CHECKS: readonly Check[] = [
       if (client?.untrusted) return fail(`no CA for ${target.entry} in ${certsDirCa(target.entry)}`, repairOf({ client, target }));
       if (client) return ok(client.ca === null ? 'no CA in certs.d: the certificate is from a publicly trusted CA' : `CA installed as ${certsDirCa(target.entry)}`);
       // The operator's CA is known here only when the certificate is self-signed (its own CA).
-      const served = facts.tls?.serverCert;
-      const want = target.tls.provided ? (served && signedBy(served, served) ? served : null) : facts.tls?.caCert;
+      const want = target.tls.provided ? keptCa({ serverCert: facts.tls?.serverCert ?? null, certsD: null }) : facts.tls?.caCert;
       if (!want && target.tls.provided) return ok(facts.tls?.certsD ? `the CA given with --tls-ca is installed as ${certsDirCa(target.entry)}` : "no CA in certs.d: Docker checks the certificate against the system's CAs");
       if (!want) return ok('the certificate is not from this tool\'s CA');
       const alias = certsDirAliasCa(target.entry);

@@ -49,6 +49,7 @@ export async function install(flags: InstallFlags): Promise<number> {
   assertCanAsk(flags);
   const interactive = !flags.yes && !flags.dryRun;
   const ports = hostPorts(flags.root ?? '/');
+  // Read for the defaults, before the lock (the prompts come first); the facts read it again under the lock.
   const recorded = recordedInstall(await ports.files.read(STATE_FILE), flags);
   const image = await resolveImage(ports, flags, recorded?.image);
   const partial = {

@@ -23,13 +23,24 @@ export function demuxLogs(body: Buffer): string {
  * "received unexpected HTTP status: 500 Internal Server Error".
  */
 export function registryLoggedError(text: string): string | null {
-  const last = text.split('\n').filter((l) => /\blevel"?[=:]"?error\b/.test(l)).at(-1);
+  const last = text.split('\n').filter((l) => hasLevel(l, 'error')).at(-1);
   if (!last) return null;
-  for (const key of ['err\\.detail', 'err\\.message']) {
-    const value = new RegExp(`"?${key}"?[=:]"((?:[^"\\\\]|\\\\.)*)"`).exec(last)?.[1]?.replace(/\\(["\\])/g, '$1');
+  for (const key of ['err.detail', 'err.message']) {
+    const value = quotedField(last, key);
     if (value && value !== 'unknown error') return value;
   }
   return null;
+}
+
+/** logrus writes `level=error` as text, `"level":"error"` as JSON. */
+function hasLevel(line: string, level: string): boolean {
+  return new RegExp(`\\blevel"?[=:]"?${level}\\b`).test(line);
+}
+
+/** A quoted field of a logrus line, text (`key="..."`) or JSON (`"key":"..."`), unescaped. */
+function quotedField(line: string, key: string): string | undefined {
+  const name = key.replace(/\./g, '\\.');
+  return new RegExp(`"?${name}"?[=:]"((?:[^"\\\\]|\\\\.)*)"`).exec(line)?.[1]?.replace(/\\(["\\])/g, '$1');
 }
 
 /**
@@ -41,10 +52,8 @@ export function exitCause(text: string): string | null {
   for (const line of text.split('\n').reverse()) {
     const panic = /^panic: (.+)$/.exec(line.trim());
     if (panic) return panic[1]!;
-    if (/\blevel"?[=:]"?fatal\b/.test(line)) {
-      const msg = /"?msg"?[=:]"((?:[^"\\]|\\.)*)"/.exec(line)?.[1]?.replace(/\\(["\\])/g, '$1');
-      if (msg) return msg;
-    }
+    const msg = hasLevel(line, 'fatal') ? quotedField(line, 'msg') : undefined;
+    if (msg) return msg;
   }
   return null;
 }
