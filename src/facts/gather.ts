@@ -8,9 +8,9 @@ import { findDockerd } from './dockerd-process.js';
 import { optionValues } from '../formats/dockerd-flags.js';
 import { daemonJsonPath, startupFacts } from './daemon-startup.js';
 import { listenerTables, portHolder } from './listeners.js';
-import { parseState, STATE_FILE } from '../plan/state.js';
+import { parseState, recordedCaPaths, STATE_FILE } from '../plan/state.js';
 import { DEFAULTS } from '../plan/wanted.js';
-import { CA_CERT, CA_KEY, certsDirAliasCa, certsDirCa, certsDirCas, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
+import { CA_CERT, CA_KEY, certsDirAliasCa, certsDirCa, HTPASSWD, SERVER_CERT, SERVER_KEY } from '../tls/paths.js';
 import type { ContainerFacts, DaemonJsonFacts, HostFacts, TlsFacts } from './types.js';
 
 export interface FactQuery {
@@ -105,7 +105,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     registryPackage,
     dockerCeRepo: engine.installed ? false : await files.exists('/etc/yum.repos.d/docker-ce.repo'),
     packageTool,
-    tls: q.registry?.tls || recorded?.tls ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`, recorded?.tls ? `${recorded.address}:${recorded.port}` : null) : null,
+    tls: q.registry?.tls || recorded?.tls || recorded?.cas?.length ? await tlsFacts(ports, `${q.registry?.entry ?? ''}`, recorded ? recordedCaPaths(recorded) : []) : null,
     portHolder: holder,
     addressLookup: await addressLookup,
     otherRecorded,
@@ -159,10 +159,9 @@ async function localFacts(ports: Ports) {
   return { distro, init, dockerd, argv, startup, daemonJson, stateText } as const;
 }
 
-async function tlsFacts(ports: Ports, entry: string, recordedEntry: string | null): Promise<TlsFacts> {
+async function tlsFacts(ports: Ports, entry: string, recordedPaths: string[]): Promise<TlsFacts> {
   const f = ports.files;
   const alias = entry ? certsDirAliasCa(entry) : null;
-  const recordedPaths = recordedEntry ? certsDirCas(recordedEntry) : [];
   const [caCert, caKey, serverCert, serverKey, certsD, certsDAlias, htpasswd, recordedThere] = await Promise.all([
     f.read(CA_CERT), f.exists(CA_KEY), f.read(SERVER_CERT), f.read(SERVER_KEY), entry ? f.read(certsDirCa(entry)) : Promise.resolve(null), alias ? f.read(alias) : Promise.resolve(null), f.read(HTPASSWD),
     Promise.all(recordedPaths.map((p) => f.exists(p))),

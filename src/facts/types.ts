@@ -179,6 +179,6 @@ export interface TlsFacts {
   /** for a registry on 443: the CA in certs.d under its name without the port (certsDirAliasCa) */
   certsDAlias?: string | null;
   htpasswd: string | null;
-  /** The certs.d files of the TLS registry the state file records (which an install put there), those that exist. */
+  /** The certs.d files the state file records (its TLS registry's, and those written ahead of a change), those that exist. */
   recordedCas?: string[];
 }

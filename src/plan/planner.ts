@@ -5,7 +5,7 @@ import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
 import { logRotation, planContainer, publishing, publishingFacts } from './container.js';
-import { readState, renderState, STATE_FILE, type InstallState } from './state.js';
+import { readState, recordedCaPaths, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
@@ -124,8 +124,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   // Write-ahead: the record names a trust entry before the entry is written, so a run cut short
   // (kill -9) leaves none that repair and uninstall do not know of, and repair converges from it.
   const adding = addsEntry && trust.writes[0] && !previous?.added.some((a) => a.entry === entry && a.method === method.name) ? { entry, method: method.name, file: trust.writes[0].path } : null;
-  const journalText = adding && previous ? renderState({ ...previous, added: [...previous.added, adding] }) : null;
-  const journal: Action[] = journalText ? [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: journalText, mode: 0o644, why: `record ${entry} before it is added, so that a run cut short leaves no entry unrecorded` }] : [];
+  // So is a CA put in certs.d for an address, port or TLS the record does not name yet.
+  const caPaths = previous ? recordedCaPaths(previous) : [];
+  const addingCas = (secure?.actions ?? []).map(certsDirWrite).filter((path): path is string => path !== null && certsDirCas(entry).includes(path) && !caPaths.includes(path));
+  const journalText = previous && (adding || addingCas.length) ? renderState({ ...previous, added: adding ? [...previous.added, adding] : previous.added, ...(addingCas.length ? { cas: [...new Set([...(previous.cas ?? []), ...addingCas])] } : {}) }) : null;
+  const journaled = [...(adding ? [entry] : []), ...addingCas].join(' and ');
+  const journal: Action[] = journalText ? [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: journalText, mode: 0o644, why: `record ${journaled} before it is added, so that a run cut short leaves nothing unrecorded` }] : [];
   const recordedBefore = journalText ?? facts.stateText;
   const stateWrite: Action[] =
     !stateText || stateText === recordedBefore ? [] : [{ kind: 'write-file', path: STATE_FILE, before: recordedBefore, after: stateText, mode: 0o644, why: 'record what setup-registry set up (for check, repair and uninstall)' }];
@@ -144,6 +148,12 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
     proxy,
     state,
   };
+}
+
+/** The certs.d file a secure action writes, if any: the operator's CA (a file write), or the tool's CA copied there. */
+function certsDirWrite(a: Action): string | null {
+  if (a.kind === 'tls' && a.op === 'install-ca') return a.to;
+  return a.kind === 'write-file' && a.path.startsWith('/etc/docker/certs.d/') ? a.path : null;
 }
 
 /** What the host already has that an install must not run over: refused before anything is planned. */

@@ -1,5 +1,6 @@
 import type { MethodName } from './trust/types.js';
 import { HostRefusal } from '../errors.js';
+import { certsDirCas } from '../tls/paths.js';
 
 /** What install set up, kept in /etc/setup-registry/state.json so check, repair and uninstall know it. */
 export const STATE_FILE = '/etc/setup-registry/state.json';
@@ -22,9 +23,20 @@ export interface InstallState {
   auth?: boolean;
   /** Trust entries this tool added (not ones it found), and where: uninstall removes exactly these. */
   added: { entry: string; method: MethodName; file: string }[];
+  /**
+   * CA files in certs.d written ahead of a change of the registry's address, port or TLS (its
+   * record above still names the old ones): a run cut short leaves none unrecorded, and the next
+   * run removes those it no longer needs. Gone once a run completes.
+   */
+  cas?: string[];
 }
 
 const STATE_VERSION = 1;
+
+/** Every certs.d file the record names: its registry's CA, when it serves TLS, and those written ahead of a change. */
+export function recordedCaPaths(s: InstallState): string[] {
+  return [...new Set([...(s.tls ? certsDirCas(`${s.address}:${s.port}`) : []), ...(s.cas ?? [])])];
+}
 
 export function parseState(text: string | null): InstallState | null {
   const read = readState(text);

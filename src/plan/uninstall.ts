@@ -6,7 +6,7 @@ import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
 import { planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import type { MethodName } from './trust/types.js';
-import { AUTH_DIR, CA_DIR, certsDirAliasCa, certsDirCa, TLS_DIR } from '../tls/paths.js';
+import { AUTH_DIR, CA_DIR, certsDirAliasCa, certsDirCa, certsDirCas, TLS_DIR } from '../tls/paths.js';
 
 export interface UninstallPlan {
   actions: Action[];
@@ -58,6 +58,11 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
     if (alias && facts.tls?.certsDAlias != null) actions.push({ kind: 'remove-path', path: alias, why: "Docker stops trusting the registry's CA (by its name without port 443)" });
     if (opts.purge) for (const dir of [CA_DIR, TLS_DIR, AUTH_DIR]) actions.push({ kind: 'remove-path', path: dir, why: '--purge: delete the CA, the certificate and the password file' });
     else kept.push(`the CA, certificate and password file in ${CA_DIR}, ${TLS_DIR}, ${AUTH_DIR} (delete them with --purge)`);
+  }
+  if (state) {
+    // Written ahead by a change of address or port that was cut short.
+    const current = state.tls ? certsDirCas(entryOf(state)) : [];
+    for (const path of facts.tls?.recordedCas ?? []) if (!current.includes(path)) actions.push({ kind: 'remove-path', path, why: 'Docker stops trusting the CA an install cut short put here' });
   }
   if (state) {
     const why = '--purge: delete the pushed images';

@@ -235,6 +235,40 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
       await host.destroy();
       host = undefined;
     }
+    // A TLS registry moved to another port: its CA goes into certs.d under the new name while the
+    // record still names the old one, so the record must name that CA first.
+    // Docker trusts by the *.crt files there (a removed CA's backup, ca.crt.STAMP.bak, stays beside it).
+    const certsDirs = async (h: TestHost) => (await h.sh(`cd /etc/docker/certs.d 2>/dev/null && ls -d ${TEST_ADDRESS}:*/ca.crt 2>/dev/null || true`)).stdout.split('\n').filter(Boolean).map((f) => f.replace(/\/ca\.crt$/, '')).sort();
+    for (const [delayMs, then] of [[150, 'repair'], [350, 'repair'], [600, 'repair'], [350, 'uninstall']] as const) {
+      host = await TestHost.create({ daemonJson: ORIGINAL });
+      expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--tls')).exitCode).toBe(0);
+      const run = host.tool('--yes', '--port', '5001');
+      await new Promise((r) => setTimeout(r, delayMs));
+      await host.exec(['pkill', '-KILL', '-f', 'bin/setup-registry.cjs']);
+      await run;
+      await host.waitForDocker();
+      const state = JSON.parse(host.readFile('/etc/setup-registry/state.json')!) as { address: string; port: number; cas?: string[] };
+      for (const dir of await certsDirs(host)) {
+        const known = dir === `${state.address}:${state.port}` || (state.cas ?? []).includes(`/etc/docker/certs.d/${dir}/ca.crt`);
+        expect(known, `after a kill at ${delayMs} ms, certs.d/${dir} is on disk; the record: ${JSON.stringify(state)}`).toBe(true);
+      }
+      if (then === 'uninstall') {
+        const uninstall = await host.tool('uninstall', '--yes');
+        expect(uninstall.exitCode, `uninstall after a kill at ${delayMs} ms: ${uninstall.stdout}${uninstall.stderr}`).toBe(0);
+        expect(await certsDirs(host), `after a kill at ${delayMs} ms and uninstall`).toEqual([]);
+        await host.destroy();
+        host = undefined;
+        continue;
+      }
+      const repair = await host.tool('repair', '--yes');
+      expect(repair.exitCode, `repair after a kill at ${delayMs} ms: ${repair.stdout}${repair.stderr}`).toBe(0);
+      expect((await host.tool('check')).exitCode, `check after a kill at ${delayMs} ms`).toBe(0);
+      const after = JSON.parse(host.readFile('/etc/setup-registry/state.json')!) as { port: number; cas?: string[] };
+      expect(await certsDirs(host), `after a kill at ${delayMs} ms and repair`).toEqual([`${TEST_ADDRESS}:${after.port}`]);
+      expect(after.cas, 'the record of a move is dropped once it is done').toBeUndefined();
+      await host.destroy();
+      host = undefined;
+    }
     // trust on a client host: its window is a few ms (too short to hit with a kill), so its plan's order is what is checked:
     // the record is written before the entry, and untrust forgets it only after the entry is gone.
     host = await TestHost.create({ daemonJson: ORIGINAL, registryImage: false });

@@ -690,6 +690,29 @@ describe('install planner: a secure registry', () => {
     expect(removed(planInstall(await factsFrom({ tls: { ...tls, certsD: 'CA' } }), { ...wanted, tls: { sans: [] } }, templates))).toEqual([]);
   });
 
+  it('a TLS registry moved: the record names its CA under the new name before it is written; a record cut short there is converged, and undone by uninstall', async () => {
+    const OLD_CA = '/etc/docker/certs.d/10.0.0.5:5000/ca.crt';
+    const NEW_CA = '/etc/docker/certs.d/10.0.0.5:5001/ca.crt';
+    const recorded = { version: 1, address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', imageSource: 'x', dataDir: '/var/lib/registry', method: 'daemon-json', tls: { sans: [] }, added: [] };
+    const stateFile = (s: object) => ({ '/etc/setup-registry/state.json': `${JSON.stringify(s, null, 2)}\n` });
+    const tls = { caCert: 'CA', caKey: true, serverCert: null, serverKey: null, certsD: null, htpasswd: null, recordedCas: [OLD_CA] };
+    const move = planInstall(await factsFrom({ files: stateFile(recorded), tls }), { ...wanted, port: 5001, tls: { sans: [] } }, templates);
+    const journal = writes(move.actions)[0]!;
+    expect(journal.path).toBe('/etc/setup-registry/state.json');
+    expect(JSON.parse(journal.after)).toEqual({ ...recorded, cas: [NEW_CA] });
+    expect(move.actions.indexOf(journal)).toBeLessThan(move.actions.findIndex((a) => a.kind === 'tls' && a.op === 'install-ca' && a.to === NEW_CA));
+    expect(move.state).not.toHaveProperty('cas');
+    expect(move.state).toMatchObject({ port: 5001 });
+    // Cut short after the new CA went in: the record still names port 5000, and NEW_CA as written ahead.
+    const cutShort = { ...recorded, cas: [NEW_CA] };
+    const back = planInstall(await factsFrom({ files: stateFile(cutShort), tls: { ...tls, certsD: 'CA', recordedCas: [OLD_CA, NEW_CA] } }), { ...wanted, tls: { sans: [] } }, templates);
+    expect(back.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual([NEW_CA]);
+    expect(writes(back.actions).filter((w) => w.path.startsWith('/etc/docker/certs.d/'))).toEqual([]);
+    expect(back.state).not.toHaveProperty('cas');
+    const removedByUninstall = planUninstall(await factsFrom({ files: stateFile(cutShort), tls: { ...tls, certsD: 'CA', recordedCas: [OLD_CA, NEW_CA] } }), cutShort as unknown as Parameters<typeof planUninstall>[1], templates, { purge: false });
+    expect(removedByUninstall.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual([OLD_CA, NEW_CA, '/etc/setup-registry/state.json']);
+  });
+
   it('--auth: the password file is a secret write (never shown); without TLS it is refused', async () => {
     const plan = planInstall(await factsFrom({}), { ...wanted, tls: { sans: [] }, auth: { htpasswd: 'alice:$2b$10$abc\n' } }, templates);
     const htpasswd = writes(plan.actions).find((w) => w.path === '/etc/setup-registry/auth/htpasswd')!;
