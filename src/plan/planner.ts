@@ -126,7 +126,7 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   const adding = addsEntry && trust.writes[0] && !previous?.added.some((a) => a.entry === entry && a.method === method.name) ? { entry, method: method.name, file: trust.writes[0].path } : null;
   // So is a CA put in certs.d for an address, port or TLS the record does not name yet.
   const caPaths = previous ? recordedCaPaths(previous) : [];
-  const addingCas = (secure?.actions ?? []).map(certsDirWrite).filter((path): path is string => path !== null && certsDirCas(entry).includes(path) && !caPaths.includes(path));
+  const addingCas = (secure?.actions ?? []).map(writtenPath).filter((path): path is string => path !== null && certsDirCas(entry).includes(path) && !caPaths.includes(path));
   const journalText = previous && (adding || addingCas.length) ? renderState({ ...previous, added: adding ? [...previous.added, adding] : previous.added, ...(addingCas.length ? { cas: [...new Set([...(previous.cas ?? []), ...addingCas])] } : {}) }) : null;
   const journaled = [...(adding ? [entry] : []), ...addingCas].join(' and ');
   const journal: Action[] = journalText ? [{ kind: 'write-file', path: STATE_FILE, before: facts.stateText, after: journalText, mode: 0o644, why: `record ${journaled} before it is added, so that a run cut short leaves nothing unrecorded` }] : [];
@@ -150,10 +150,10 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   };
 }
 
-/** The certs.d file a secure action writes, if any: the operator's CA (a file write), or the tool's CA copied there. */
-function certsDirWrite(a: Action): string | null {
+/** The file a secure action writes, if any: the tool's CA is copied to certs.d by install-ca, the operator's written there as a file. */
+function writtenPath(a: Action): string | null {
   if (a.kind === 'tls' && a.op === 'install-ca') return a.to;
-  return a.kind === 'write-file' && a.path.startsWith('/etc/docker/certs.d/') ? a.path : null;
+  return a.kind === 'write-file' ? a.path : null;
 }
 
 /** What the host already has that an install must not run over: refused before anything is planned. */
