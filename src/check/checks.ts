@@ -7,7 +7,7 @@ import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
-import { flagConflicts } from '../knowledge/dockerd-options.js';
+import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
@@ -110,14 +110,14 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'dockerd-running',
-    run: ({ facts, ...ctx }) =>
-      facts.docker.running
-        ? ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`)
-        : facts.docker.podman
-          ? fail('the docker command here is Podman (podman-docker): there is no dockerd', "install Docker (docker-ce from Docker's repository, or moby-engine on Fedora)")
-          : facts.docker.denied
-          ? fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)')
-          : fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${repairOf(ctx)}   (or: ${commandOf(managerOf(facts).start())})`),
+    run: ({ facts, ...ctx }) => {
+      if (facts.docker.running) return ok(`dockerd ${facts.docker.serverVersion} (pid ${facts.docker.pid ?? '?'})`);
+      if (facts.docker.podman) return fail('the docker command here is Podman (podman-docker): there is no dockerd', "install Docker (docker-ce from Docker's repository, or moby-engine on Fedora)");
+      if (facts.docker.denied) return fail(`dockerd's socket is not open to this user (${facts.docker.error})`, 'sudo setup-registry check   (or add this user to the docker group)');
+      const outOfReach = facts.docker.pid !== null ? apiOutOfReach(facts.docker.pid, facts.docker.argv, facts.daemonJson.config, facts.daemonJson.path) : null;
+      if (outOfReach) return fail(outOfReach.problem, outOfReach.fix);
+      return fail(`dockerd is not answering (${facts.docker.error ?? 'not running'})`, `${repairOf(ctx)}   (or: ${commandOf(managerOf(facts).start())})`);
+    },
   },
   {
     id: 'docker-enabled',
@@ -192,7 +192,7 @@ export const CHECKS: readonly Check[] = [
             ? fail(`${target.entry} serves TLS with a certificate this host does not trust (${client.untrusted}): pushes fail with "x509: certificate signed by unknown authority"`, repairOf({ client, target }))
             : ok(client && client.ca === null ? 'TLS: a certificate from a publicly trusted CA' : 'TLS: trusted through the CA in certs.d (see tls-ca-installed)')
         : !facts.docker.running
-        ? fail('dockerd is not running', repairOf({ client, target }))
+        ? fail('dockerd is not answering', repairOf({ client, target }))
         : trustedLive(facts.docker.liveInsecure, target.entry)
           ? ok(`${target.entry} is an insecure registry in docker info`)
           : fail(`${target.entry} is not trusted by the live dockerd: pushes fail with "server gave HTTP response to HTTPS client"`, repairOf({ client, target })),

@@ -93,7 +93,7 @@ async function isEnabled(files: HostFiles, unit: string): Promise<boolean> {
 }
 
 /** The daemon.json dockerd actually reads: --config-file wherever it is given, the snap's, or the default. */
-export function daemonJsonPath(argv: string[] | null, startup: StartupFacts): string {
+export function daemonJsonPath(argv: string[] | null, startup: Pick<StartupFacts, 'flagSites'>): string {
   const fromArgv = argv ? optionValues(argv, ['--config-file']).at(-1) : undefined;
   if (fromArgv) return fromArgv;
   for (const site of startup.flagSites) {

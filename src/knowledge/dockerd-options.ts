@@ -68,3 +68,44 @@ export function flagConflicts(sources: readonly { words: readonly string[]; wher
   }
   return found;
 }
+
+/** Where dockerd serves its API unless told otherwise, and where systemd's docker.socket (`-H fd://`) listens. */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The addresses dockerd serves its API on: its -H/--host flags (`-H X`, `-H=X`, `-HX`,
+ * `--host X`, `--host=X`), else the daemon.json "hosts" key (dockerd refuses both at once);
+ * none given: the default socket.
+ */
+export function dockerdHosts(argv: readonly string[] | null, config: DaemonConfig | null): string[] {
+  const flags: string[] = [];
+  const words = argv ?? [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if ((w === '-H' || w === '--host') && i + 1 < words.length) flags.push(words[++i]!);
+    else if (w.startsWith('--host=')) flags.push(w.slice('--host='.length));
+    else if (/^-H./.test(w)) flags.push(w.slice(w[2] === '=' ? 3 : 2));
+  }
+  const inFile = config?.hosts;
+  const hosts = flags.length ? flags : Array.isArray(inFile) ? inFile.filter((h): h is string => typeof h === 'string') : [];
+  return hosts.length ? hosts : [`unix://${DEFAULT_DOCKER_SOCKET}`];
+}
+
+/** The unix socket path of one of dockerd's API addresses, or null (tcp://, ssh://, npipe://). */
+export function unixSocketOf(host: string): string | null {
+  if (host === 'unix://' || host.startsWith('fd://')) return DEFAULT_DOCKER_SOCKET;
+  return host.startsWith('unix://') ? host.slice('unix://'.length) : null;
+}
+
+/**
+ * Why a dockerd that runs cannot be asked, and the fix: its API is on no unix socket (only
+ * tcp://, say), where this tool, like the docker CLI without DOCKER_HOST, looks for it. Null when it has one.
+ */
+export function apiOutOfReach(pid: number, argv: readonly string[] | null, config: DaemonConfig | null, daemonJsonPath: string): { problem: string; fix: string } | null {
+  const hosts = dockerdHosts(argv, config);
+  if (hosts.some((h) => unixSocketOf(h) !== null)) return null;
+  return {
+    problem: `dockerd (pid ${pid}) serves its API only on ${hosts.join(', ')}, and setup-registry asks it over a unix socket`,
+    fix: `add -H unix://${DEFAULT_DOCKER_SOCKET} to its options (or "unix://${DEFAULT_DOCKER_SOCKET}" to "hosts" in ${daemonJsonPath}), and restart it`,
+  };
+}

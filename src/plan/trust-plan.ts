@@ -6,7 +6,7 @@ import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { trustedLive } from './trust/daemon-json.js';
 import { flagSources } from './trust/flag-sites.js';
-import { flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
+import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
 import type { MethodName, TrustMethod } from './trust/types.js';
 
@@ -57,6 +57,9 @@ function refuseUnknownDaemon(facts: HostFacts): void {
     );
   }
   if (facts.docker.denied) throw new HostRefusal(`cannot ask dockerd: its socket is not open to this user (${facts.docker.error}); run as root (for --dry-run, membership of the docker group will do)`);
+  // Running, but out of reach: a start would change nothing, and the wait for it would time out.
+  const outOfReach = !facts.docker.running && facts.docker.pid !== null ? apiOutOfReach(facts.docker.pid, facts.docker.argv, facts.daemonJson.config, facts.daemonJson.path) : null;
+  if (outOfReach) throw new HostRefusal(`${outOfReach.problem}: ${outOfReach.fix}, then run again`);
 }
 
 /**

@@ -25,29 +25,51 @@ export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
 }
 
-export function dockerApi(socket = dockerSocket()): DockerApi {
-  return {
-    socket,
-    request(method, path, opts = {}) {
-      return new Promise((resolve, reject) => {
-        // servername '': no TLS here, and node would otherwise run its IPv6 regex on the Host header (milliseconds per request).
-        const options: http.RequestOptions & { servername: string } = { socketPath: socket, method, path, agent: false, servername: '', headers: { Host: 'docker', ...opts.headers }, timeout: opts.timeoutMs ?? 120_000 };
-        const req = http.request(options, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks);
-            resolve({ status: res.statusCode ?? 0, text: raw.toString('utf8'), raw });
-          });
-          res.on('error', reject);
+/**
+ * `locate`: where dockerd listens when it is not at `socket` (its own -H flags), asked when
+ * `socket` is missing or refuses connections; the requests then go there. A dockerd found is
+ * kept; none found is asked again a second later at the soonest (one may be starting).
+ */
+export function dockerApi(initial = dockerSocket(), locate?: () => Promise<string | null>): DockerApi {
+  let socket = initial;
+  let located: { answer: Promise<string | null>; at: number } | null = null;
+  const once = (method: string, path: string, opts: Parameters<DockerApi['request']>[2] = {}) =>
+    new Promise<ApiResponse>((resolve, reject) => {
+      // servername '': no TLS here, and node would otherwise run its IPv6 regex on the Host header (milliseconds per request).
+      const options: http.RequestOptions & { servername: string } = { socketPath: socket, method, path, agent: false, servername: '', headers: { Host: 'docker', ...opts.headers }, timeout: opts.timeoutMs ?? 120_000 };
+      const req = http.request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, text: raw.toString('utf8'), raw });
         });
-        req.on('timeout', () => req.destroy(new DockerApiError(`${method} ${path}: no answer from dockerd (unix://${socket})`)));
-        req.on('error', (err: NodeJS.ErrnoException) =>
-          reject(err instanceof DockerApiError ? err : new DockerApiError(`Cannot connect to the Docker daemon at unix://${socket} (${err.code ?? err.message})`)),
-        );
-        if (opts.body !== undefined) req.end(opts.body);
-        else req.end();
+        res.on('error', reject);
       });
+      req.on('timeout', () => req.destroy(new DockerApiError(`${method} ${path}: no answer from dockerd (unix://${socket})`)));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(err instanceof DockerApiError ? err : Object.assign(new DockerApiError(`Cannot connect to the Docker daemon at unix://${socket} (${err.code ?? err.message})`), { code: err.code })),
+      );
+      if (opts.body !== undefined) req.end(opts.body);
+      else req.end();
+    });
+  return {
+    get socket() {
+      return socket;
+    },
+    async request(method, path, opts) {
+      const asked = socket;
+      try {
+        return await once(method, path, opts);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!locate || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw err;
+        if (!located || ((await located.answer) === null && Date.now() - located.at > 1000)) located = { answer: locate().catch(() => null), at: Date.now() };
+        const elsewhere = await located.answer;
+        if (!elsewhere || elsewhere === asked) throw err;
+        socket = elsewhere;
+        return once(method, path, opts);
+      }
     },
   };
 }

@@ -15,6 +15,9 @@ export interface Ports {
 }
 
 export function hostPorts(root = '/'): Ports {
-  const docker = dockerApi();
-  return { files: hostFiles(root), live: hostFiles('/'), processes: hostProcesses(docker.socket), http: hostHttp(), docker };
+  const files = hostFiles(root);
+  const live = hostFiles('/');
+  // DOCKER_HOST, when set, is where the operator says dockerd is; else dockerd's own flags may say.
+  const docker = process.env.DOCKER_HOST ? dockerApi() : dockerApi(undefined, async () => (await import('../facts/docker-socket.js')).locateDockerSocket(live, files));
+  return { files, live, processes: hostProcesses(() => docker.socket), http: hostHttp(), docker };
 }

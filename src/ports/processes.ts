@@ -33,8 +33,9 @@ export interface Processes {
  * are pinned to it: a DOCKER_CONTEXT, or a context chosen with `docker context use` (root's
  * ~/.docker/config.json), would otherwise send them to another daemon than the one configured.
  */
-export function hostProcesses(dockerSocket?: string): Processes {
-  const docker = dockerSocket ? { DOCKER_HOST: `unix://${dockerSocket}`, DOCKER_CONTEXT: undefined } : {};
+export function hostProcesses(dockerSocket?: () => string): Processes {
+  // Read at each start: the API port may have found dockerd on another socket meanwhile.
+  const docker = () => (dockerSocket ? { DOCKER_HOST: `unix://${dockerSocket()}`, DOCKER_CONTEXT: undefined } : {});
   async function exec(argv: readonly string[], opts: RunOptions = {}) {
     const [file, ...args] = argv;
     // execa is the heaviest module in the bundle: loaded only when a run really starts a process.
@@ -44,7 +45,7 @@ export function hostProcesses(dockerSocket?: string): Processes {
       input: opts.input,
       timeout: opts.timeoutMs,
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
-      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...docker },
+      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...docker() },
     });
     if (opts.onLine) {
       const onLine = opts.onLine;

@@ -533,6 +533,37 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect((await host.push(ENTRY, 'after-fix')).ok).toBe(true);
   });
 
+  it('dockerd serving its API on a socket of its own (-H unix:///run/alt.sock) is found there and installed to; one on tcp:// only is refused, naming the fix, nothing changed', async () => {
+    host = await TestHost.create({ daemonJson: '{"log-driver": "json-file"}\n' });
+    const h = host;
+    // The registry image is loaded while dockerd is on the default socket; then dockerd moves.
+    const restartWith = async (opts: string, ready: string) => {
+      const r = await h.sh(`/etc/init.d/docker stop >/dev/null; echo 'DOCKER_OPTS="${opts}"' > /etc/default/docker; /etc/init.d/docker start >/dev/null; for i in $(seq 100); do ${ready} && exit 0; sleep 0.1; done; exit 1`);
+      expect(r.exitCode, r.stderr).toBe(0);
+    };
+    const alt = 'DOCKER_HOST=unix:///run/alt.sock';
+    await restartWith('-H unix:///run/alt.sock', `${alt} docker version >/dev/null 2>&1`);
+    expect(host.readFile('/var/run/docker.sock')).toBeNull();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const check = await host.tool('check');
+    expect(check.exitCode, check.stdout).toBe(0);
+    const live = JSON.parse((await host.sh(`${alt} docker info --format '{{json .RegistryConfig.IndexConfigs}}'`)).stdout);
+    expect(live[ENTRY]).toMatchObject({ Secure: false });
+    const push = await host.sh(`export ${alt}; d=$(mktemp -d) && echo alt > $d/p && tar -C $d -c p | docker import - local/alt:1 >/dev/null && docker tag local/alt:1 ${ENTRY}/alt:1 && docker push ${ENTRY}/alt:1`);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+
+    await restartWith('-H tcp://127.0.0.1:2375', 'docker -H tcp://127.0.0.1:2375 version >/dev/null 2>&1');
+    const daemonJson = host.readFile('/etc/docker/daemon.json');
+    const refused = await host.tool('--yes', '--address', TEST_ADDRESS, '--port', '5001');
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/dockerd \(pid \d+\) serves its API only on tcp:\/\/127\.0\.0\.1:2375, and setup-registry asks it over a unix socket: add -H unix:\/\/\/var\/run\/docker\.sock to its options .*, and restart it, then run again/);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(daemonJson);
+    const checked = JSON.parse((await host.tool('check', '--json')).stdout);
+    expect(checked.checks.find((c: { id: string }) => c.id === 'dockerd-running')).toMatchObject({ status: 'fail', fix: expect.stringContaining('add -H unix:///var/run/docker.sock to its options') });
+  });
+
   it("dockerd behind a proxy that cannot reach the registry: the plan says so, the failed push names the proxy and the fix, which works", async () => {
     // The Debian way: /etc/default/docker exports the proxy to dockerd. Nothing listens on that port.
     const proxied = 'export HTTP_PROXY="http://127.0.0.1:3128"\n';

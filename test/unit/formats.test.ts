@@ -5,7 +5,7 @@ import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutI
 import { effectiveService, execWords, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
-import { flagConflicts, keyOfFlagWord, keysInFile } from '../../src/knowledge/dockerd-options.js';
+import { apiOutOfReach, dockerdHosts, flagConflicts, keyOfFlagWord, keysInFile, unixSocketOf } from '../../src/knowledge/dockerd-options.js';
 import { nextLink } from '../../src/registry-api.js';
 import { demuxLogs, exitCause, registryLoggedError } from '../../src/formats/docker-logs.js';
 import { reloadRefusal } from '../../src/formats/dockerd-log.js';
@@ -99,6 +99,24 @@ describe('dockerd flags', () => {
   it('reads option values from an argv', () => {
     expect(optionValues(['dockerd', '-p', '/run/d.pid', '--config-file=/x.json'], ['-p', '--pidfile'])).toEqual(['/run/d.pid']);
     expect(optionValues(['dockerd', '--config-file=/x.json'], ['--config-file'])).toEqual(['/x.json']);
+  });
+});
+
+describe("dockerd's API addresses (-H, --host, \"hosts\")", () => {
+  it('reads every spelling of the flag, else daemon.json, else the default socket; only unix sockets are where this tool asks', () => {
+    const dockerd = '/usr/sbin/dockerd';
+    expect(dockerdHosts([dockerd, '-H', 'unix:///run/a.sock', '-H=tcp://0.0.0.0:2375', '-Hfd://', '--host', 'unix://', '--host=unix:///b.sock'], null)).toEqual(['unix:///run/a.sock', 'tcp://0.0.0.0:2375', 'fd://', 'unix://', 'unix:///b.sock']);
+    expect(dockerdHosts([dockerd], { hosts: ['tcp://127.0.0.1:2375', 7] })).toEqual(['tcp://127.0.0.1:2375']);
+    expect(dockerdHosts([dockerd, '-H', 'unix:///run/a.sock'], { hosts: ['tcp://127.0.0.1:2375'] })).toEqual(['unix:///run/a.sock']);
+    expect(dockerdHosts([dockerd, '--pidfile', '/run/d.pid'], {})).toEqual(['unix:///var/run/docker.sock']);
+    // -H's value is the next word, never a flag of its own
+    expect(dockerdHosts([dockerd, '--log-level', 'debug', '-D'], null)).toEqual(['unix:///var/run/docker.sock']);
+    expect(['unix:///run/a.sock', 'unix://', 'fd://', 'fd://3', 'tcp://1.2.3.4:2375', 'ssh://me@host', '/run/a.sock'].map(unixSocketOf)).toEqual(['/run/a.sock', '/var/run/docker.sock', '/var/run/docker.sock', '/var/run/docker.sock', null, null, null]);
+    expect(apiOutOfReach(42, [dockerd, '-H', 'tcp://127.0.0.1:2375'], null, '/etc/docker/daemon.json')).toEqual({
+      problem: 'dockerd (pid 42) serves its API only on tcp://127.0.0.1:2375, and setup-registry asks it over a unix socket',
+      fix: 'add -H unix:///var/run/docker.sock to its options (or "unix:///var/run/docker.sock" to "hosts" in /etc/docker/daemon.json), and restart it',
+    });
+    expect(apiOutOfReach(42, [dockerd, '-H', 'tcp://127.0.0.1:2375', '-H', 'unix:///run/a.sock'], null, '/etc/docker/daemon.json')).toBeNull();
   });
 });
 
