@@ -63,8 +63,6 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
     // Written ahead by a change of address or port that was cut short.
     const current = state.tls ? certsDirCas(entryOf(state)) : [];
     for (const path of facts.tls?.recordedCas ?? []) if (!current.includes(path)) actions.push({ kind: 'remove-path', path, why: 'Docker stops trusting the CA an install cut short put here' });
-  }
-  if (state) {
     const why = '--purge: delete the pushed images';
     // Only the registry's own tree goes: a data directory taken over or given may hold other things too.
     const dir = state.dataDir.replace(/\/+$/, '');

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { DEFAULT_DOCKER_SOCKET } from '../knowledge/dockerd-options.js';
 
 export interface ApiResponse {
   status: number;
@@ -22,7 +23,7 @@ export class DockerApiError extends Error {}
 /** DOCKER_HOST=unix://... is honoured; the default socket is /var/run/docker.sock. */
 export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
   const host = env.DOCKER_HOST;
-  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : DEFAULT_DOCKER_SOCKET;
 }
 
 /**
@@ -33,6 +34,10 @@ export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
 export function dockerApi(initial = dockerSocket(), locate?: () => Promise<string | null>): DockerApi {
   let socket = initial;
   let located: { answer: Promise<string | null>; at: number } | null = null;
+  const whereElse = async (): Promise<string | null> => {
+    if (!located || ((await located.answer) === null && Date.now() - located.at > 1000)) located = { answer: locate!().catch(() => null), at: Date.now() };
+    return located.answer;
+  };
   const once = (method: string, path: string, opts: Parameters<DockerApi['request']>[2] = {}) =>
     new Promise<ApiResponse>((resolve, reject) => {
       // servername '': no TLS here, and node would otherwise run its IPv6 regex on the Host header (milliseconds per request).
@@ -64,8 +69,7 @@ export function dockerApi(initial = dockerSocket(), locate?: () => Promise<strin
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (!locate || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw err;
-        if (!located || ((await located.answer) === null && Date.now() - located.at > 1000)) located = { answer: locate().catch(() => null), at: Date.now() };
-        const elsewhere = await located.answer;
+        const elsewhere = await whereElse();
         if (!elsewhere || elsewhere === asked) throw err;
         socket = elsewhere;
         return once(method, path, opts);
