@@ -93,7 +93,9 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
     outcome = 'start';
     const clear = manager.clearFailure();
     if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: 'a docker.service that failed to start is refused until reset' });
-    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why: 'dockerd is not running', logs: manager.logs() });
+    // One that runs and does not answer yet is most likely still starting (loading its containers): a start waits for it.
+    const why = facts.docker.pid !== null ? `dockerd (pid ${facts.docker.pid}) runs but does not answer yet (still starting?): started (nothing to do if it runs), then waited for` : 'dockerd is not running';
+    daemon.push({ kind: 'daemon', op: 'start', via: manager.start(), why, logs: manager.logs() });
   } else if (effect === 'restart') {
     outcome = 'restart';
     daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start', logs: manager.logs() });

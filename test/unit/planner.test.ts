@@ -254,6 +254,12 @@ describe('install planner (pure: facts in, actions out)', () => {
     // dockerd's socket closed to this user: whether it runs is unknown, so no plan (not a "start dockerd")
     const denied = await factsFrom({ docker: { running: false, serverVersion: null, denied: true, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock (EACCES)' } });
     expect(() => planInstall(denied, wanted, templates)).toThrow(/cannot ask dockerd: its socket is not open to this user \(.*EACCES\)\); run as root/);
+    // a dockerd that runs and does not answer: on tcp:// only, refused with the fix (a start would change nothing); else still starting, and waited for
+    const unanswered = { running: false, serverVersion: null, liveInsecure: null, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock (ENOENT)' };
+    const tcpOnly = await factsFrom({ docker: { ...unanswered, argv: ['/usr/sbin/dockerd', '-H', 'tcp://127.0.0.1:2375'] } });
+    expect(() => planInstall(tcpOnly, wanted, templates)).toThrow('dockerd (pid 4242) serves its API only on tcp://127.0.0.1:2375, and setup-registry asks it over a unix socket: add -H unix:///var/run/docker.sock to its options (or "unix:///var/run/docker.sock" to "hosts" in /etc/docker/daemon.json), and restart it, then run again');
+    const starting = planInstall(await factsFrom({ docker: { ...unanswered, argv: ['/usr/sbin/dockerd'] } }), wanted, templates);
+    expect(starting.actions.find((a) => a.kind === 'daemon')).toMatchObject({ op: 'start', why: 'dockerd (pid 4242) runs but does not answer yet (still starting?): started (nothing to do if it runs), then waited for' });
     // a host name that does not resolve here: the push test could never reach it
     const named = { ...wanted, address: 'registry.example.invalid' };
     expect(() => planInstall({ ...sysv, addressLookup: { error: 'ENOTFOUND' } }, named, templates)).toThrow(
