@@ -204,7 +204,7 @@ export const CHECKS: readonly Check[] = [
       const route = proxyRoute(facts, target.entry, Boolean(target.tls));
       return route
         ? warn(proxyWarning(route), route.fix)
-        : ok(!facts.docker.running ? 'dockerd is not running: its proxy is not known' : facts.docker.proxy ? `dockerd's proxy is not used for ${target.entry} (NO_PROXY, or loopback)` : 'dockerd has no proxy');
+        : ok(!facts.docker.running ? 'dockerd is not answering: its proxy is not known' : facts.docker.proxy ? `dockerd's proxy is not used for ${target.entry} (NO_PROXY, or loopback)` : 'dockerd has no proxy');
     },
   },
   {
