@@ -359,7 +359,9 @@ async function rollBack(ports: Ports, written: WriteFile[], unknownAfter: Set<Wr
     }
   }
   // dockerd may have died meanwhile (killed, or it refused the new configuration): start it on the restored files.
-  if (daemonOps.length > 0 && opts.startDaemon && !(await dockerAnswers(ports))) {
+  // Not when the run's own start was just run again: that was this same start, and its wait said how it went.
+  const startedAgain = daemonOps.some((op) => op.kind === 'daemon' && op.op === 'start');
+  if (daemonOps.length > 0 && opts.startDaemon && !startedAgain && !(await dockerAnswers(ports))) {
     try {
       for (const via of opts.startDaemon) await invoke(ports, via, timeoutMs);
       await waitForDocker(ports, timeoutMs);

@@ -101,6 +101,24 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertSound(host, 'old');
   });
 
+  it('a hung dockerd (stopped with SIGSTOP): named as not answering, waited for within --timeout, everything rolled back; once it runs on, the old configuration is in effect', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const pid = await host.dockerdPid();
+    await host.exec(['kill', '-STOP', String(pid)]);
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--timeout', '2');
+    await host.exec(['kill', '-CONT', String(pid)]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(`dockerd (pid ${pid}) not answering`);
+    expect(r.stdout).toContain(`service docker start: dockerd (pid ${pid}) runs but does not answer yet (still starting?)`);
+    expect(r.stderr).toContain('restored /etc/docker/daemon.json');
+    // the start is run once more on the restored files, not once more again
+    expect(r.stderr.match(/could NOT re-run service docker start/g)).toHaveLength(1);
+    expect(r.stderr).not.toContain('could NOT start dockerd again');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+    expect(await host.dockerdPid()).toBe(pid);
+    await assertSound(host, 'old');
+  });
+
   it('a registry that never answers: the trust is rolled back and the container this run created is removed', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     // A registry image that listens on another port inside: the container runs, /v2/ on 5000 never answers.

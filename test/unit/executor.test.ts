@@ -85,6 +85,20 @@ describe('execute', () => {
     expect(log.indexOf('POST /containers/c0ffee/start')).toBeGreaterThan(-1);
   });
 
+  it('a start that never answers (a hung dockerd): the rollback runs that start once more, not twice', async () => {
+    const { root, ports } = fakeHost(0);
+    const starts: string[] = [];
+    ports.processes.run = async (argv) => (starts.push(argv.join(' ')), { exitCode: 0, stdout: '', stderr: '' });
+    ports.docker.request = async () => Promise.reject(new Error('GET /_ping: no answer from dockerd (unix:///fake.sock)'));
+    const start: Action = { kind: 'daemon', op: 'start', via: { argv: ['service', 'docker', 'start'] }, why: 'dockerd (pid 42) runs but does not answer yet', logs: ['true'] };
+    const before = '{"log-driver": "json-file"}\n';
+    const report = await execute(ports, [edit(before), start], [], { renderer: 'silent', timeoutMs: 200, startDaemon: [{ argv: ['service', 'docker', 'start'] }] });
+    expect(report.failure?.message).toMatch(/dockerd answering: not after/);
+    expect(starts.filter((c) => c === 'service docker start')).toHaveLength(2);
+    expect(report.rolledBack).toEqual(['restored /etc/docker/daemon.json', expect.stringMatching(/^could NOT re-run service docker start: dockerd answering: not after/)]);
+    expect(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8')).toBe(before);
+  });
+
   it('starts no verification work once a run fails, and removes the container it created', async () => {
     const { root, log, ports } = fakeHost(30);
     const before = '{"log-driver": "json-file"}\n';
