@@ -17,7 +17,7 @@ export interface Ports {
 export function hostPorts(root = '/'): Ports {
   const files = hostFiles(root);
   const live = hostFiles('/');
-  // DOCKER_HOST, when set, is where the operator says dockerd is; else dockerd's own flags may say.
-  const docker = process.env.DOCKER_HOST ? dockerApi() : dockerApi(undefined, async () => (await import('../facts/docker-socket.js')).locateDockerSocket(live, files));
+  // DOCKER_HOST=unix://..., when set, is where the operator says this host's dockerd is; else dockerd's own flags may say.
+  const docker = process.env.DOCKER_HOST?.startsWith('unix://') ? dockerApi() : dockerApi(undefined, async () => (await import('../facts/docker-socket.js')).locateDockerSocket(live, files));
   return { files, live, processes: hostProcesses(() => docker.socket), http: hostHttp(), docker };
 }
