@@ -86,3 +86,14 @@ export function referencedVariables(exec: string): string[] {
   for (let m = re.exec(exec); m; m = re.exec(exec)) out.push(m[1] ?? m[2]!);
   return out;
 }
+
+/** A socket unit's ListenStream= addresses after all resets (an empty one clears the list): a path is a unix socket. */
+export function listenStreams(sources: readonly UnitSource[]): string[] {
+  let listens: string[] = [];
+  for (const src of sources) {
+    for (const e of parseUnit(src.text)) {
+      if (e.section === 'Socket' && e.key === 'ListenStream') listens = e.value === '' ? [] : [...listens, e.value];
+    }
+  }
+  return listens;
+}

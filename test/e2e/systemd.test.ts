@@ -74,6 +74,27 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     });
   });
 
+  it('-H fd:// with docker.socket moved by a drop-in (ListenStream=/run/docker-alt.sock): dockerd is found there, installed to by a reload, and a push works', async () => {
+    host = await SystemdHost.create();
+    const h = host;
+    h.writeFile('/etc/systemd/system/docker.socket.d/alt.conf', '[Socket]\nListenStream=\nListenStream=/run/docker-alt.sock\n');
+    const moved = await h.sh('systemctl daemon-reload && systemctl stop docker.service docker.socket && systemctl start docker.socket docker.service');
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    const alt = 'DOCKER_HOST=unix:///run/docker-alt.sock';
+    await waitForValue(async () => ((await h.sh(`${alt} docker version --format '{{.Server.Version}}'`)).stdout.trim() || null), 30_000);
+    // systemd leaves the old socket file behind (RemoveOnStop=no): it refuses connections.
+    expect((await h.docker('version', '--format', '{{.Server.Version}}')).exitCode, 'the default socket does not answer').not.toBe(0);
+    const pid = await h.dockerdPid();
+    const r = await h.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('systemctl reload docker');
+    expect(await h.dockerdPid()).toBe(pid);
+    const check = await h.tool('check');
+    expect(check.exitCode, check.stdout).toBe(0);
+    const push = await h.sh(`export ${alt}; d=$(mktemp -d) && echo alt > $d/p && tar -C $d -c p | docker import - local/alt:1 >/dev/null && docker tag local/alt:1 ${ENTRY}/alt:1 && docker push ${ENTRY}/alt:1`);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { editInsecureRegistries, parseDaemonJson, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
 import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
 import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
-import { effectiveService, execWords, referencedVariables } from '../../src/formats/systemd-unit.js';
+import { effectiveService, execWords, listenStreams, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
 import { apiOutOfReach, dockerdHosts, flagConflicts, keyOfFlagWord, keysInFile, unixSocketOf } from '../../src/knowledge/dockerd-options.js';
@@ -121,6 +121,12 @@ describe("dockerd's API addresses (-H, --host, \"hosts\")", () => {
 });
 
 describe('systemd units', () => {
+  it("a socket unit's ListenStream= list, with an empty one clearing what came before (a drop-in moving docker.socket)", () => {
+    const unit = { path: '/lib/systemd/system/docker.socket', text: '[Unit]\nDescription=Docker Socket\n[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\n' };
+    expect(listenStreams([unit])).toEqual(['/run/docker.sock']);
+    expect(listenStreams([unit, { path: '/etc/systemd/system/docker.socket.d/alt.conf', text: '[Socket]\nListenStream=\nListenStream=/run/alt.sock\nListenStream=127.0.0.1:2375\n' }])).toEqual(['/run/alt.sock', '127.0.0.1:2375']);
+    expect(listenStreams([{ path: '/x.service', text: '[Service]\nListenStream=/nope\n' }])).toEqual([]);
+  });
   it('applies ExecStart resets, continuation lines and EnvironmentFile lists in drop-in order', () => {
     const unit = { path: '/lib/systemd/system/docker.service', text: '[Service]\nEnvironmentFile=-/etc/default/docker\nExecStart=/usr/bin/dockerd \\\n  -H fd:// \\\n  $DOCKER_OPTS\n' };
     const dropIn = { path: '/etc/systemd/system/docker.service.d/override.conf', text: '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --debug ${EXTRA}\n' };
