@@ -1,5 +1,6 @@
 import type { Ports } from '../ports/index.js';
 import { serverFacts } from '../facts/docker-engine.js';
+import { findDockerd } from '../facts/dockerd-process.js';
 import { trustedLive } from '../plan/trust/daemon-json.js';
 import { DockerApiError, getJson, type DockerApi } from '../ports/docker-api.js';
 import { demuxLogs, exitCause, registryLoggedError } from '../formats/docker-logs.js';
@@ -43,15 +44,31 @@ export async function dockerAnswers(ports: Ports): Promise<boolean> {
   return ports.docker.request('GET', '/_ping', { timeoutMs: 2000 }).then((r) => r.status === 200, () => false);
 }
 
-/** Waits until dockerd answers the API again (after a start or restart). */
+/**
+ * Waits until dockerd answers the API again, after a start or restart command returned. A dockerd
+ * that exited meanwhile (a flag or a daemon.json it cannot read: an init script's start returns 0
+ * all the same) will not answer: once no dockerd process has been seen for DOCKERD_GONE_MS, the
+ * wait fails at once instead of after --timeout.
+ */
 export async function waitForDocker(ports: Ports, timeoutMs: number): Promise<void> {
   let problem = '';
+  let lookedAt = 0;
+  let goneSince: number | null = null;
   await poll('dockerd answering', timeoutMs, async () => {
     const r = await ports.docker.request('GET', '/_ping', { timeoutMs: 2000 }).catch((err: Error) => err);
     problem = r instanceof Error ? r.message : `HTTP ${r.status}`;
-    return !(r instanceof Error) && r.status === 200 ? true : null;
+    if (!(r instanceof Error) && r.status === 200) return true;
+    if (Date.now() - lookedAt >= 250) {
+      lookedAt = Date.now();
+      goneSince = (await findDockerd(ports.live).catch(() => null)) ? null : (goneSince ?? lookedAt);
+      if (goneSince !== null && lookedAt - goneSince >= DOCKERD_GONE_MS) throw new Error(`dockerd exited: no dockerd process has run for ${DOCKERD_GONE_MS / 1000} s (${problem})`);
+    }
+    return null;
   }, () => problem);
 }
+
+/** Long enough for a service manager that starts dockerd a moment after its start command returns. */
+const DOCKERD_GONE_MS = 2000;
 
 /**
  * The daemon trust is live when dockerd says so. After a reload, its own reload event lists the
