@@ -54,6 +54,22 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     await assertNoRegistryContainer(host);
   });
 
+  it('daemon.json a symlink (configuration management keeps the file elsewhere): its target is edited, the link kept, a push works, and a rerun changes nothing', async () => {
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    const h = host;
+    await h.sh('mkdir -p /etc/docker-managed && mv /etc/docker/daemon.json /etc/docker-managed/daemon.json && ln -s /etc/docker-managed/daemon.json /etc/docker/daemon.json');
+    const r = await h.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    // Read inside the host: the link's absolute target is the host's own /etc.
+    expect((await h.sh('readlink /etc/docker/daemon.json')).stdout.trim()).toBe('/etc/docker-managed/daemon.json');
+    const target = JSON.parse((await h.sh('cat /etc/docker-managed/daemon.json')).stdout);
+    expect(target).toEqual({ ...KEYS, 'insecure-registries': [ENTRY] });
+    expect((await h.sh('ls /etc/docker-managed')).stdout).toMatch(/daemon\.json\.\d{8}T\d{6}Z\.bak/);
+    expect(ENTRY in (await h.liveInsecure())).toBe(true);
+    expect((await h.push(ENTRY, 'linked')).ok).toBe(true);
+    expect((await h.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+  });
+
   it('daemon.json immutable (chattr +i, to keep tools off it): the failure names the attribute, nothing changed', async () => {
     host = await TestHost.create({ daemonJson: ORIGINAL });
     const h = host;
