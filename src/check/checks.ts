@@ -10,7 +10,7 @@ import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
-import { onLoopback, trustedLive, trustingEntry, withoutScheme } from '../plan/trust/daemon-json.js';
+import { onLoopback, trustedLive, trustingEntry, unreadableByDockerd, withoutScheme } from '../plan/trust/daemon-json.js';
 
 import { containerExitCause, isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
@@ -136,10 +136,14 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'daemon-json-valid',
-    run: ({ facts, client }) =>
-      facts.daemonJson.error
-        ? fail(facts.daemonJson.error, client ? `fix it by hand (setup-registry keeps a backup of each version it wrote: ${facts.daemonJson.path}.*.bak)` : `fix it by hand, or: ${REPAIR} --yes --restore-backup`)
-        : ok(facts.daemonJson.text === null ? `${facts.daemonJson.path} absent` : `${facts.daemonJson.path} parses`),
+    run: ({ facts, ...ctx }) => {
+      if (facts.daemonJson.error) {
+        return fail(facts.daemonJson.error, ctx.client ? `fix it by hand (setup-registry keeps a backup of each version it wrote: ${facts.daemonJson.path}.*.bak)` : `fix it by hand, or: ${REPAIR} --yes --restore-backup`);
+      }
+      const unreadable = unreadableByDockerd(facts);
+      if (unreadable) return fail(unreadable, `${ctx.client ? repairOf(ctx) : `${REPAIR} --yes`}   (or by hand: ${facts.daemonJson.text!.trim() === '' ? `echo '{}' > ${facts.daemonJson.path}` : `sed -i '1s/^\\xEF\\xBB\\xBF//' ${facts.daemonJson.path}`})`);
+      return ok(facts.daemonJson.text === null ? `${facts.daemonJson.path} absent` : `${facts.daemonJson.path} parses`);
+    },
   },
   {
     id: 'daemon-flag-conflict',

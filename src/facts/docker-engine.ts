@@ -5,6 +5,8 @@ import type { ContainerFacts, PublishingContainer } from './types.js';
 export interface EngineFacts {
   installed: boolean;
   clientVersion: string | null;
+  /** The dockerd binary's own version, asked like clientVersion (the two packages need not match). */
+  daemonVersion?: string | null;
   serverVersion: string | null;
   liveInsecure: { registries: string[]; cidrs: string[] } | null;
   /** dockerd's own proxy settings (its environment, or daemon.json "proxies"), credentials masked */
@@ -29,11 +31,16 @@ interface RegistryConfig {
   IndexConfigs?: Record<string, { Name: string; Secure: boolean }> | null;
 }
 
-/** The docker CLI's own version (no daemon needed: `docker --version`), which also says it is installed. */
-export async function clientFacts(proc: Processes): Promise<{ installed: boolean; clientVersion: string | null; podman: boolean }> {
-  const r = await proc.probe(['docker', '--version']);
-  if (r.notFound) return { installed: false, clientVersion: null, podman: false };
-  return { installed: true, clientVersion: /version ([^\s,]+)/.exec(r.stdout)?.[1] ?? null, podman: /^podman\b/i.test(r.stdout.trim()) };
+/**
+ * The docker CLI's own version (no daemon needed: `docker --version`), which also says it is
+ * installed, and the dockerd binary's (`dockerd --version`): what it will read when it starts.
+ */
+export async function clientFacts(proc: Processes): Promise<{ installed: boolean; clientVersion: string | null; daemonVersion: string | null; podman: boolean }> {
+  const versionOf = (stdout: string) => /version ([^\s,]+)/.exec(stdout)?.[1] ?? null;
+  const [r, d] = await Promise.all([proc.probe(['docker', '--version']), proc.canRun('dockerd') ? proc.probe(['dockerd', '--version']) : null]);
+  const daemonVersion = d && d.exitCode === 0 ? versionOf(d.stdout) : null;
+  if (r.notFound) return { installed: false, clientVersion: null, daemonVersion, podman: false };
+  return { installed: true, clientVersion: versionOf(r.stdout), daemonVersion, podman: /^podman\b/i.test(r.stdout.trim()) };
 }
 
 /** The daemon's version and the registries it trusts right now, from GET /info. */

@@ -81,6 +81,7 @@ export async function gatherFacts(ports: Ports, q: FactQuery): Promise<HostFacts
     docker: {
       installed: engine.installed,
       clientVersion: engine.clientVersion,
+      daemonVersion: engine.daemonVersion ?? null,
       running: engine.serverVersion !== null,
       serverVersion: engine.serverVersion,
       pid: dockerd?.pid ?? null,

@@ -44,6 +44,8 @@ export interface DockerFacts {
   installed: boolean;
   /** the docker CLI's version, asked only when dockerd does not answer (otherwise serverVersion says it) */
   clientVersion: string | null;
+  /** the dockerd binary's version (`dockerd --version`), asked only when dockerd does not answer: the CLI's may differ */
+  daemonVersion?: string | null;
   running: boolean;
   serverVersion: string | null;
   /** The running dockerd, from its pidfile or /proc. */

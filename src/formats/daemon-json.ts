@@ -15,8 +15,14 @@ export const MISSPELLED_KEYS: Record<string, string> = {
 
 export interface ParsedDaemonJson {
   config: DaemonConfig;
-  /** Whitespace-only files are valid for dockerd and mean "no settings". */
+  /** Whitespace only: no settings to this tool, but a file dockerd before 23.0 will not start with. */
   empty: boolean;
+}
+
+/** The same settings as dockerd of any version reads them: no byte-order mark, and `{}` for an empty file. */
+export function readableByEveryDockerd(text: string): string {
+  const body = text.replace(/^\uFEFF/, '');
+  return body.trim() === '' ? '{}\n' : body;
 }
 
 export function parseDaemonJson(text: string, file: string): ParsedDaemonJson {
@@ -89,19 +95,21 @@ export function editInsecureRegistries(text: string | null, config: DaemonConfig
   return setInsecureRegistries(text, next);
 }
 
-/** The file's text with `insecure-registries` set to exactly `list` (absent: key left out), nothing else changed. */
+/**
+ * The file's text with `insecure-registries` set to exactly `list` (absent: key left out), nothing
+ * else changed but a byte-order mark, which goes (see unreadableByDockerd: no dockerd needs it).
+ */
 export function setInsecureRegistries(text: string | null, list: readonly string[] | undefined): string {
   const next: DaemonConfig = list === undefined ? {} : { [INSECURE_KEY]: list };
-  const bom = text?.startsWith('\uFEFF') ? '\uFEFF' : '';
-  const body = (text ?? '').slice(bom.length);
+  const body = (text ?? '').replace(/^\uFEFF/, '');
   if (body.trim() === '') return list === undefined ? body : renderDaemonJson(next);
   // A file on one line (as JSON.stringify, jq -c or a configuration-management template writes it)
   // stays on one line: formatting the edit would re-indent the whole file. `{}` has no style to keep.
-  if (!body.trimEnd().includes('\n') && !/^\s*\{\s*\}\s*$/.test(body)) return bom + applyEdits(body, modify(body, [INSECURE_KEY], list, {}).map((e) => ({ ...e, content: inLineStyle(e.content, body, list) })));
+  if (!body.trimEnd().includes('\n') && !/^\s*\{\s*\}\s*$/.test(body)) return applyEdits(body, modify(body, [INSECURE_KEY], list, {}).map((e) => ({ ...e, content: inLineStyle(e.content, body, list) })));
   const edits = modify(body, [INSECURE_KEY], list, {
     formattingOptions: { insertSpaces: !/^\t/m.test(body), tabSize: indentOf(body), eol: body.includes('\r\n') ? '\r\n' : '\n' },
   });
-  return bom + applyEdits(body, edits);
+  return applyEdits(body, edits);
 }
 
 /** An unformatted edit's text, spaced as the one-line file is: `{"a": 1, "b": 2}` or `{"a":1,"b":2}`. */

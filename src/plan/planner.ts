@@ -116,7 +116,8 @@ export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templat
   if (containerNeedsNothingFirst && daemonStaysUp && rest.length === 1 && rest[0]!.op === 'run') rest[0] = { ...rest[0]!, early: true };
 
   const method = trust.method;
-  const addsEntry = trust.writes.length > 0 && !method.configured(facts).includes(entry);
+  // (A write for a registry trusted otherwise, a daemon.json made readable, adds no entry.)
+  const addsEntry = !(secure || loopback || trustedAlready) && trust.writes.length > 0 && !method.configured(facts).includes(entry);
   // "pulled" only by a pull this run makes: a running registry whose image tag was removed needs none.
   const imageSource = image.source ?? (pull.length > 0 ? 'pulled' : (previous?.imageSource ?? 'already on this host'));
   const state = secondPass || !image.name ? null : nextState(previous, { ...wanted, dataDir }, image.name, imageSource, method.name, entry, addsEntry, trust.writes[0], stale);

@@ -4,7 +4,7 @@ import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
-import { trustedLive } from './trust/daemon-json.js';
+import { trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
 import { flagSources } from './trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
@@ -39,14 +39,14 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
   }
   const { daemon, outcome } = daemonActions(facts, effect, change.unitsChanged);
   notes.push(...refuseFlagConflicts(facts, outcome));
-  return { method, writes: change.writes, daemon, outcome, notes };
+  return { method, writes: withReadableDaemonJson(facts, change.writes), daemon, outcome, notes };
 }
 
 /** No trust change (a TLS registry is trusted through certs.d): only start dockerd when it is down. */
 export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
   refuseUnknownDaemon(facts);
   const actions = daemonActions(facts, 'none', false);
-  return { method: chooseMethod(facts, 'auto'), writes: [], ...actions, notes: [...notes, ...refuseFlagConflicts(facts, actions.outcome)] };
+  return { method: chooseMethod(facts, 'auto'), writes: withReadableDaemonJson(facts, []), ...actions, notes: [...notes, ...refuseFlagConflicts(facts, actions.outcome)] };
 }
 
 /** Without dockerd's answers a plan would start a dockerd that may well be running: no plan at all. */

@@ -110,6 +110,42 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--no-such-flag"\n');
   });
 
+  it('daemon.json with a byte-order mark (a Windows editor), which dockerd 20.10 cannot start with: check names it; the install writes it without the mark, starts dockerd, and a push works', async () => {
+    host = await TestHost.create({ daemonJson: '{"debug": false}\n' });
+    await host.exec(['service', 'docker', 'stop']);
+    host.writeFile('/etc/docker/daemon.json', '\uFEFF{"debug": false}\n');
+    // dockerd itself refuses the file: the reason the mark must go.
+    expect((await host.sh('/etc/init.d/docker start >/dev/null; sleep 1; pidof dockerd || tail -1 /var/log/docker.log')).stdout).toContain("invalid character 'ï'");
+    const check = await host.tool('check', '--address', TEST_ADDRESS, '--only', 'daemon-json-valid');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain(`/etc/docker/daemon.json starts with a byte-order mark, which dockerd 20.10`);
+    expect(check.stdout).toContain("sed -i '1s/^\\xEF\\xBB\\xBF//' /etc/docker/daemon.json");
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('so the mark is dropped');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(`{"debug": false, "insecure-registries": ["${ENTRY}"]}\n`);
+    expect((await host.push(ENTRY, 'unmarked')).ok).toBe(true);
+    expect((await host.tool('check', '--only', 'daemon-json-valid')).exitCode).toBe(0);
+  });
+
+  it('daemon.json emptied under a running dockerd, which cannot start with an empty file: an install that edits no trust (loopback) still writes {}, and dockerd comes back from a restart', async () => {
+    host = await TestHost.create({ daemonJson: '{"debug": false}\n' });
+    host.writeFile('/etc/docker/daemon.json', '');
+    const check = await host.tool('check', '--address', 'localhost', '--only', 'daemon-json-valid');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain('/etc/docker/daemon.json is empty, which dockerd 20.10');
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', 'localhost');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{}\n');
+    expect(await host.dockerdPid()).toBe(pid);
+    await host.exec(['service', 'docker', 'restart']);
+    await host.waitForDocker();
+    await host.sh('for i in $(seq 100); do curl -sf -o /dev/null http://localhost:5000/v2/ && exit 0; sleep 0.1; done; exit 1');
+    expect((await host.push('localhost:5000', 'after-restart')).ok).toBe(true);
+    expect((await host.tool('--yes', '--address', 'localhost')).stdout).toContain('already configured');
+  });
+
   it('Docker missing: a clear error naming --install-docker, nothing changed', async () => {
     host = await TestHost.create();
     // Hide the docker CLI inside this host only (/usr is shared with the machine, so no package is removed here;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editInsecureRegistries, parseDaemonJson, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
+import { editInsecureRegistries, parseDaemonJson, readableByEveryDockerd, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
 import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
 import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, execWords, listenStreams, referencedVariables } from '../../src/formats/systemd-unit.js';
@@ -164,9 +164,12 @@ describe('daemon.json edits keep the file as the operator wrote it', () => {
     expect(edit('{"insecure-registries": ["a:1"], "debug": true}\n', ['x:5'], ['a:1'])).toBe('{"insecure-registries": ["x:5"], "debug": true}\n');
     expect(edit('{}\n', ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
   });
-  it('creates 2-space JSON for a missing or empty file, keeps a BOM, empties the list on removal', () => {
+  it('creates 2-space JSON for a missing or empty file, drops a byte-order mark (dockerd before 23.0 cannot read it), empties the list on removal', () => {
     expect(editInsecureRegistries(null, {}, ['x:5'])).toBe('{\n  "insecure-registries": [\n    "x:5"\n  ]\n}\n');
-    expect(editInsecureRegistries('\uFEFF{"debug": true}', { debug: true }, ['x:5']).startsWith('\uFEFF{')).toBe(true);
+    expect(editInsecureRegistries('\uFEFF{"debug": true}\n', { debug: true }, ['x:5'])).toBe('{"debug": true, "insecure-registries": ["x:5"]}\n');
+    expect(readableByEveryDockerd('\uFEFF{"debug": true}\n')).toBe('{"debug": true}\n');
+    expect(readableByEveryDockerd(' \n')).toBe('{}\n');
+    expect(readableByEveryDockerd('\uFEFF')).toBe('{}\n');
     const text = '{\n  "debug": true,\n  "insecure-registries": ["x:5"]\n}\n';
     expect(editInsecureRegistries(text, parseDaemonJson(text, 'f').config, [], ['x:5'])).toBe('{\n  "debug": true,\n  "insecure-registries": []\n}\n');
   });

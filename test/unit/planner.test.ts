@@ -50,6 +50,34 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(plan.notes).toContain('the registry will take pushes and pulls from anyone who reaches port 5000 of this host (plain HTTP, no auth): to restrict it, --tls --auth USER, or a firewall');
   });
 
+  it("a daemon.json dockerd before 23.0 cannot read (empty, or a byte-order mark) is written as it can, in the trust's edit or on its own; not for 23.0 and newer", async () => {
+    // Stopped on an empty file: the edit that adds the entry is all it takes; the start follows.
+    const empty = await factsFrom({ files: { '/etc/docker/daemon.json': '' }, docker: { running: false, pid: null, serverVersion: null, liveInsecure: null } });
+    const started = planInstall(empty, wanted, templates);
+    expect(writes(started.actions).find((w) => w.path === '/etc/docker/daemon.json')!.after).toBe(`{\n  "insecure-registries": [\n    "${ENTRY}"\n  ]\n}\n`);
+    expect(ops(started.actions)).toContain('daemon:start');
+    // The entry already there and live: no reload, but the mark goes, or dockerd would not come back at its next start.
+    const marked = `\uFEFF{"insecure-registries": ["${ENTRY}"]}\n`;
+    const bom = await factsFrom({ files: { '/etc/docker/daemon.json': marked }, docker: { liveInsecure: { registries: [ENTRY], cidrs: ['127.0.0.0/8'] } } });
+    const plan = planInstall(bom, wanted, templates);
+    const fix = writes(plan.actions).find((w) => w.path === '/etc/docker/daemon.json')!;
+    expect(fix).toMatchObject({ before: marked, after: marked.slice(1) });
+    expect(fix.why).toBe("/etc/docker/daemon.json starts with a byte-order mark, which dockerd 20.10.24 cannot read (\"invalid character 'ï'\"): it will not start with it, so the mark is dropped");
+    expect(plan.daemon).toBe('none');
+    // The edit the trust makes anyway says so too.
+    const both = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '\uFEFF{"debug": true}\n' } }), wanted, templates);
+    const edit = writes(both.actions).find((w) => w.path === '/etc/docker/daemon.json')!;
+    expect(edit.after).toBe(`{"debug": true, "insecure-registries": ["${ENTRY}"]}\n`);
+    expect(edit.why).toMatch(/^add 10\.0\.0\.5:5000 to insecure-registries; .* starts with a byte-order mark, .*, so the mark is dropped$/);
+    // dockerd 23.0 and newer read both: nothing to do beyond the trust.
+    const lenient = await factsFrom({ files: { '/etc/docker/daemon.json': marked }, docker: { serverVersion: '24.0.7', clientVersion: '24.0.7', liveInsecure: { registries: [ENTRY], cidrs: ['127.0.0.0/8'] } } });
+    expect(writes(planInstall(lenient, wanted, templates).actions).filter((w) => w.path === '/etc/docker/daemon.json')).toEqual([]);
+    // A registry that needs no entry (loopback) gets the file made readable, and records no entry for it.
+    const loopback = planInstall(await factsFrom({ files: { '/etc/docker/daemon.json': '\n' } }), { ...wanted, address: 'localhost' }, templates);
+    expect(writes(loopback.actions).find((w) => w.path === '/etc/docker/daemon.json')!.after).toBe('{}\n');
+    expect(loopback.state!.added).toEqual([]);
+  });
+
   it('the registry container starts early only when it needs nothing from the steps before it and dockerd stays up', async () => {
     const early = (plan: { actions: Action[] }) => plan.actions.filter((a) => a.kind === 'container' && a.early).map((a) => (a as { op: string }).op);
     // reload, image present, no old container: dockerd creates it while daemon.json is written and reloaded

@@ -1,5 +1,6 @@
 import { HostRefusal } from '../../errors.js';
-import { editInsecureRegistries, INSECURE_KEY, insecureRegistriesOf, parseDaemonJson, setInsecureRegistries, withInsecureRegistries } from '../../formats/daemon-json.js';
+import { editInsecureRegistries, INSECURE_KEY, insecureRegistriesOf, parseDaemonJson, readableByEveryDockerd, setInsecureRegistries, withInsecureRegistries } from '../../formats/daemon-json.js';
+import type { WriteFile } from '../actions.js';
 import type { HostFacts } from '../../facts/types.js';
 import { atLeast } from '../versions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
@@ -8,11 +9,45 @@ import { registriesInFlags, removeAllFlags, unique } from './flag-sites.js';
 /** daemon.json appeared in Docker 1.12; insecure-registries became reloadable by SIGHUP in 1.13. */
 const DAEMON_JSON_SINCE = '1.12';
 const RELOADABLE_SINCE = '1.13';
+/** dockerd 23.0 learned to skip a byte-order mark (moby#44770) and an empty file (moby#42393). */
+const LENIENT_SINCE = '23.0';
+
+/**
+ * Why this host's dockerd would refuse a daemon.json this tool reads well: before 23.0, an empty
+ * file ("EOF", moby#41268) and a UTF-8 byte-order mark (which Windows editors write) stop it from
+ * starting and fail its reload. null when it reads it, or reads no daemon.json at all.
+ */
+export function unreadableByDockerd(facts: HostFacts): string | null {
+  const text = facts.daemonJson.text;
+  // Not the CLI's version: a docker-ce-cli 28 may well drive a dockerd 20.10.
+  const version = facts.docker.serverVersion ?? facts.docker.daemonVersion ?? null;
+  if (text === null || facts.daemonJson.error || (version && (atLeast(version, LENIENT_SINCE) || !atLeast(version, DAEMON_JSON_SINCE)))) return null;
+  const dockerd = version ? `dockerd ${version.replace(/[+~-].*$/, '')}` : `dockerd before ${LENIENT_SINCE}`;
+  // (trim() takes a byte-order mark for white space too.)
+  if (text.trim() === '') return `${facts.daemonJson.path} is empty, which ${dockerd} cannot read ("EOF"): it will not start with it`;
+  if (text.startsWith('\uFEFF')) return `${facts.daemonJson.path} starts with a byte-order mark, which ${dockerd} cannot read ("invalid character 'ï'"): it will not start with it`;
+  return null;
+}
+
+/**
+ * A daemon.json this host's dockerd cannot read (unreadableByDockerd) is a host that loses dockerd,
+ * and with it the registry, at its next restart or boot: every plan that configures dockerd writes
+ * it as every dockerd reads it, in the edit it makes anyway or as an edit of its own.
+ */
+export function withReadableDaemonJson(facts: HostFacts, writes: readonly WriteFile[]): WriteFile[] {
+  const problem = unreadableByDockerd(facts);
+  const { path, text } = facts.daemonJson;
+  if (!problem || text === null) return [...writes];
+  const fix = text.trim() === '' ? 'it becomes {} (no settings)' : 'the mark is dropped';
+  const edit = writes.find((w) => w.path === path);
+  if (edit) return writes.map((w) => (w === edit ? { ...w, after: readableByEveryDockerd(w.after), why: `${w.why}; ${problem}, so ${fix}` } : w));
+  return [...writes, { kind: 'write-file', path, before: text, after: readableByEveryDockerd(text), mode: 0o644, why: `${problem}, so ${fix}` }];
+}
 
 export const daemonJsonMethod: TrustMethod = {
   name: 'daemon-json',
   unusable(facts) {
-    const v = facts.docker.serverVersion ?? facts.docker.clientVersion;
+    const v = facts.docker.serverVersion ?? facts.docker.daemonVersion ?? facts.docker.clientVersion;
     return v && !atLeast(v, DAEMON_JSON_SINCE) ? `Docker ${v} predates daemon.json (${DAEMON_JSON_SINCE})` : null;
   },
   configured(facts) {
