@@ -1,7 +1,7 @@
 import type { HostFiles } from '../ports/files.js';
 import type { Distro } from '../knowledge/distros.js';
-import type { InitSystem } from '../knowledge/service-managers.js';
-import { readVariable } from '../formats/env-file.js';
+import { variableAsRead, type InitSystem } from '../knowledge/service-managers.js';
+import { readVariable, UnknowableValue } from '../formats/env-file.js';
 import { effectiveService, execWords, referencedVariables, type UnitSource } from '../formats/systemd-unit.js';
 import { insecureRegistryFlags, optionValues } from '../formats/dockerd-flags.js';
 import type { FlagSite, StartupFacts } from './types.js';
@@ -35,6 +35,16 @@ export async function readUnitSources(files: HostFiles, name = UNIT): Promise<Un
   return sources;
 }
 
+/** Facts are gathered for check too: a value the shell makes with a command is taken as written here, and refused where a plan needs it. */
+function readForFacts(text: string, name: string, file: string, init: InitSystem): string | undefined {
+  try {
+    return variableAsRead(text, name, file, init);
+  } catch (err) {
+    if (err instanceof UnknowableValue) return readVariable(text, name, file);
+    throw err;
+  }
+}
+
 export async function startupFacts(files: HostFiles, init: InitSystem, distro: Distro, argv: string[] | null, unit = UNIT): Promise<StartupFacts> {
   const unitSources = init === 'systemd' ? await readUnitSources(files, unit) : [];
   const service = unitSources.length > 0 ? effectiveService(unitSources) : null;
@@ -47,7 +57,7 @@ export async function startupFacts(files: HostFiles, init: InitSystem, distro: D
   const flagSites: FlagSite[] = [];
   const sitesOf = (file: string, variable: string, effective: boolean) => {
     const text = envFiles[file];
-    const value = text == null ? undefined : readVariable(text, variable, file);
+    const value = text == null ? undefined : readForFacts(text, variable, file, init);
     if (value !== undefined) flagSites.push({ kind: 'env-var', file, variable, value, registries: insecureRegistryFlags(value), effective });
   };
 
@@ -58,7 +68,7 @@ export async function startupFacts(files: HostFiles, init: InitSystem, distro: D
     const used = referencedVariables(exec);
     for (const variable of used) {
       // The last environment file that sets the variable is the one in force.
-      const from = [...loaded].reverse().find((f) => envFiles[f] != null && readVariable(envFiles[f]!, variable, f) !== undefined);
+      const from = [...loaded].reverse().find((f) => envFiles[f] != null && readForFacts(envFiles[f]!, variable, f, init) !== undefined);
       if (from) sitesOf(from, variable, true);
     }
     const { envFile, optionsVariable } = distro.knowledge;

@@ -39,6 +39,11 @@ export function flagWords(value: string): string[] {
   return words(value).map((w) => unquote(w.text));
 }
 
+/** Where the flags of `only` (every registry when omitted) are in such a string, for an edit that keeps the rest as written. */
+export function insecureFlagSpans(value: string, only?: readonly string[]): { start: number; end: number }[] {
+  return findInsecureFlags(value).filter((f) => !only || only.includes(f.registry));
+}
+
 export function insecureRegistryFlags(value: string): string[] {
   return findInsecureFlags(value).map((f) => f.registry);
 }

@@ -16,7 +16,21 @@ export interface Assignment {
   quote: '"' | "'" | '';
   /** the value uses shell expansion ($VAR, `cmd`): we can read it literally but must not rewrite it */
   expands: boolean;
+  /** where the value starts in its line */
+  offset: number;
+  /** the value, piece by piece as the shell reads it, each with where it is written in the value's text */
+  pieces: Piece[];
+  /** the value's text ends with a closing quote (text added before it stays inside the quotes) */
+  endsQuoted: boolean;
+  /** an expansion the shell would do that is no plain $NAME or ${NAME} ($(cmd), `cmd`, ${X:-y}, $1): its value cannot be known here */
+  unknowable: boolean;
 }
+
+/**
+ * A character the shell takes literally (`plain`: written as itself, neither escaped nor made by a
+ * quote trick), or a `$NAME` / `${NAME}` it replaces with that variable's value.
+ */
+export type Piece = { kind: 'char'; char: string; at: number; plain: boolean } | { kind: 'ref'; name: string; at: number };
 
 const ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
@@ -37,6 +51,10 @@ export function parseEnvFile(text: string, file: string): Assignment[] {
       suffix: rest.slice(parsed.consumed),
       quote: parsed.quote,
       expands: parsed.expands,
+      offset: lead.length + name.length + 1,
+      pieces: parsed.pieces,
+      endsQuoted: parsed.endsQuoted,
+      unknowable: parsed.unknowable,
     });
   });
   return out;
@@ -48,20 +66,82 @@ export function readVariable(text: string, name: string, file: string): string |
 }
 
 /**
- * Sets NAME to value: rewrites the last assignment of NAME in place (keeping `export` and any trailing
- * comment), or appends `NAME="value"` when the file has none. Returns the new text.
+ * The value NAME has once a shell has sourced the file (init scripts do: `. /etc/default/docker`):
+ * each assignment in order, `$NAME` and `${NAME}` replaced by what the file set before (unset:
+ * empty, as the init script's own `DOCKER_OPTS=` leaves it), so the blog posts' line
+ * `DOCKER_OPTS="$DOCKER_OPTS --insecure-registry HOST:PORT"` adds to what came before it.
+ * undefined when unset. A value made by a command or a parameter operator cannot be known here: refused.
  */
-export function setVariable(text: string, name: string, value: string, file: string): string {
-  assertShellSafe(value, name);
-  const last = parseEnvFile(text, file).filter((a) => a.name === name).at(-1);
+/** A value the shell makes with a command or a parameter operator: known only by running the file. */
+export class UnknowableValue extends HostRefusal {}
+
+export function sourcedVariable(text: string, name: string, file: string): string | undefined {
+  const env = new Map<string, string | Assignment>();
+  for (const a of parseEnvFile(text, file)) {
+    // What an assignment cannot be known from is remembered as that assignment, to name it if it is needed.
+    const blocker = a.unknowable ? a : a.pieces.map((p) => (p.kind === 'ref' ? env.get(p.name) : undefined)).find((v): v is Assignment => typeof v === 'object');
+    env.set(a.name, blocker ?? a.pieces.map((p) => (p.kind === 'char' ? p.char : ((env.get(p.name) as string | undefined) ?? ''))).join(''));
+  }
+  const value = env.get(name);
+  if (typeof value === 'object') {
+    throw new UnknowableValue(`${file}:${value.line + 1}: ${value.name === name ? name : `${name} depends on ${value.name}, which`} is set by a command or a parameter operator ($(...), \`...\`, \${X:-y}) that setup-registry does not evaluate; left unchanged`);
+  }
+  return value;
+}
+
+/**
+ * Takes out of every assignment of NAME the parts of its value that `pick` names (by their span
+ * in the value as the shell reads it, `$NAME` counted as one character), with the white space on
+ * one side, editing the text as written: quotes, escapes, `$DOCKER_OPTS`, comments and every
+ * other character stay. A part written with quotes or escapes inside it is refused.
+ */
+export function removeFromVariable(text: string, name: string, file: string, pick: (value: string) => { start: number; end: number }[]): string {
   const lines = text.split('\n');
+  for (const a of parseEnvFile(text, file).filter((x) => x.name === name)) {
+    // A reference stands for one character that is no white space, so the parts around it stay apart.
+    const value = a.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
+    let line = lines[a.line]!;
+    // Last part first, so the spans still to go keep their places; none takes white space a later one took.
+    let untouchedUntil = value.length;
+    for (const span of pick(value).sort((x, y) => y.start - x.start)) {
+      let { start, end } = span;
+      const space = (k: number) => /\s/.test(value[k] ?? '');
+      if (space(start - 1)) while (space(start - 1)) start--;
+      else while (space(end) && end < untouchedUntil) end++;
+      untouchedUntil = start;
+      const taken = a.pieces.slice(start, end);
+      const asWritten = taken.every((p, k) => p.kind === 'char' && p.plain && (k === 0 || p.at === taken[k - 1]!.at + 1));
+      if (!asWritten) throw new HostRefusal(`${file}:${a.line + 1}: ${JSON.stringify(value.slice(span.start, span.end))} in ${name} is written with quotes or escapes inside it; edit it by hand, left unchanged`);
+      line = line.slice(0, a.offset + taken[0]!.at) + line.slice(a.offset + taken.at(-1)!.at + 1);
+    }
+    lines[a.line] = line;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Adds words at the end of NAME's value: inside the closing quote of its last assignment, or
+ * around an unquoted value in double quotes (which keep a `$NAME` in it expanding), or as a new
+ * `NAME="words"` line when the file sets none. The words are checked to be safe to write.
+ */
+export function appendToVariable(text: string, name: string, words: string, file: string): string {
+  assertShellSafe(words, name);
+  const last = parseEnvFile(text, file).filter((a) => a.name === name).at(-1);
   if (!last) {
     const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-    return `${body}${name}=${quote(value, '"')}\n`;
+    return `${body}${name}=${quote(words, '"')}\n`;
   }
-  if (last.expands) throw new HostRefusal(`${file}:${last.line + 1}: ${name} uses shell expansion ($ or \`), so it cannot be rewritten safely; left unchanged`);
-  const style = last.quote === "'" && !value.includes("'") ? "'" : '"';
-  lines[last.line] = `${last.prefix}${quote(value, style)}${last.suffix}`;
+  const lines = text.split('\n');
+  const line = lines[last.line]!;
+  const raw = line.slice(last.offset, line.length - last.suffix.length);
+  const value = last.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
+  const gap = value === '' || /\s$/.test(value) ? '' : ' ';
+  let written: string;
+  if (raw === '') written = quote(words, '"');
+  else if (last.endsQuoted) written = `${raw.slice(0, -1)}${gap}${words}${raw.slice(-1)}`;
+  else if (/^[^\s"'`\\]*$/.test(raw)) written = `"${raw}${gap}${words}"`;
+  else throw new HostRefusal(`${file}:${last.line + 1}: ${name} ends unquoted with escapes in it, where words cannot be added safely; quote its value, then run again; left unchanged`);
+  lines[last.line] = `${line.slice(0, last.offset)}${written}${last.suffix}`;
   return lines.join('\n');
 }
 
@@ -74,19 +154,42 @@ function quote(value: string, style: '"' | "'"): string {
   return `${style}${value}${style}`;
 }
 
-function parseValue(rest: string): { value: string; consumed: number; quote: '"' | "'" | ''; expands: boolean } | null {
+function parseValue(rest: string): { value: string; consumed: number; quote: '"' | "'" | ''; expands: boolean; pieces: Piece[]; endsQuoted: boolean; unknowable: boolean } | null {
   let value = '';
   let expands = false;
+  let unknowable = false;
   let quoteSeen: '"' | "'" | '' = '';
+  let endsQuoted = false;
+  const pieces: Piece[] = [];
+  const char = (c: string, at: number, plain: boolean) => {
+    value += c;
+    pieces.push({ kind: 'char', char: c, at, plain });
+  };
+  // `$` at i: a $NAME or ${NAME} becomes a ref piece (returns the index after it); anything else is unknowable.
+  const dollar = (i: number): number => {
+    expands = true;
+    const m = /^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})/.exec(rest.slice(i));
+    if (!m) {
+      unknowable = true;
+      char('$', i, false);
+      return i + 1;
+    }
+    value += m[0];
+    pieces.push({ kind: 'ref', name: (m[1] ?? m[2])!, at: i });
+    return i + m[0].length;
+  };
   let i = 0;
   while (i < rest.length) {
     const c = rest[i]!;
+    if (/\s/.test(c)) break;
+    endsQuoted = false;
     if (c === "'") {
       const end = rest.indexOf("'", i + 1);
       if (end < 0) return null;
-      value += rest.slice(i + 1, end);
+      for (let j = i + 1; j < end; j++) char(rest[j]!, j, true);
       quoteSeen ||= "'";
       i = end + 1;
+      endsQuoted = true;
     } else if (c === '"') {
       quoteSeen ||= '"';
       i++;
@@ -94,30 +197,33 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
       while (i < rest.length) {
         const d = rest[i]!;
         if (d === '\\' && i + 1 < rest.length && '"\\$`'.includes(rest[i + 1]!)) {
-          value += rest[i + 1];
+          char(rest[i + 1]!, i + 1, false);
           i += 2;
         } else if (d === '"') {
           closed = true;
           i++;
           break;
+        } else if (d === '$') {
+          i = dollar(i);
         } else {
-          if (d === '$' || d === '`') expands = true;
-          value += d;
+          if (d === '`') expands = unknowable = true;
+          char(d, i, d !== '`');
           i++;
         }
       }
       if (!closed) return null;
+      endsQuoted = true;
     } else if (c === '\\') {
       if (i + 1 >= rest.length) return null; // continuation line
-      value += rest[i + 1];
+      char(rest[i + 1]!, i + 1, false);
       i += 2;
-    } else if (/\s/.test(c)) {
-      break;
+    } else if (c === '$') {
+      i = dollar(i);
     } else {
-      if (c === '$' || c === '`') expands = true;
-      value += c;
+      if (c === '`') expands = unknowable = true;
+      char(c, i, c !== '`');
       i++;
     }
   }
-  return { value, consumed: i, quote: quoteSeen, expands };
+  return { value, consumed: i, quote: quoteSeen, expands, pieces, endsQuoted, unknowable };
 }

@@ -1,4 +1,5 @@
 import type { Invocation } from '../plan/actions.js';
+import { readVariable, sourcedVariable } from '../formats/env-file.js';
 
 /**
  * How each init system starts, reloads and restarts dockerd, in one place.
@@ -8,6 +9,14 @@ import type { Invocation } from '../plan/actions.js';
 export type InitSystem = 'systemd' | 'sysvinit';
 /** sysvinit: the docker init script's link in the default runlevel (S: starts at boot; K: disabled; none). */
 export type BootLinks = 'start' | 'stop' | 'none';
+
+/**
+ * A variable of an environment file as dockerd's start-up reads it: an init script sources the
+ * file with the shell, which expands `$DOCKER_OPTS` and the like; systemd's EnvironmentFile= takes `$` literally.
+ */
+export function variableAsRead(text: string, name: string, file: string, init: InitSystem): string | undefined {
+  return init === 'systemd' ? readVariable(text, name, file) : sourcedVariable(text, name, file);
+}
 
 export interface ServiceManager {
   init: InitSystem;

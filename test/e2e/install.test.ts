@@ -157,6 +157,30 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await pushWorks(host, 'opts')).ok).toBe(true);
   });
 
+  it('DOCKER_OPTS as the blog posts write it ("$DOCKER_OPTS --insecure-registry ...", escaped quotes): every flag moves into daemon.json, the rest stays as written, a restart succeeds; or, with --method docker-opts, the flag is added there', async () => {
+    // Each line as `echo 'DOCKER_OPTS="$DOCKER_OPTS ..."' >> /etc/default/docker` leaves it: the init script sources them in order.
+    const blog = '# site settings\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\nDOCKER_OPTS="$DOCKER_OPTS --label=\\"site=a\\" --insecure-registry=10.4.5.6:5000 --log-level=warn"\n';
+    host = await TestHost.create({ defaultDocker: blog });
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain('--insecure-registry 10.1.2.3:5000 --label="site=a"');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe('# site settings\nDOCKER_OPTS=""\nDOCKER_OPTS="$DOCKER_OPTS --label=\\"site=a\\" --log-level=warn"\n');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual(['10.1.2.3:5000', '10.4.5.6:5000', ENTRY]);
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', '10.4.5.6:5000', ENTRY]));
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain('--label="site=a" --log-level=warn');
+    expect((await pushWorks(host, 'blog')).ok).toBe(true);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+    await host.destroy();
+
+    host = await TestHost.create({ defaultDocker: blog });
+    const opts = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
+    expect(opts.exitCode, opts.stdout + opts.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe(blog.replace('--log-level=warn"', `--log-level=warn --insecure-registry ${ENTRY}"`));
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.2.3:5000', '10.4.5.6:5000', ENTRY]));
+    expect((await pushWorks(host, 'blogopts')).ok).toBe(true);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).stdout).toContain('already configured');
+  });
+
   it('--method docker-opts appends the flag to DOCKER_OPTS and restarts; the push works', async () => {
     host = await TestHost.create({ defaultDocker: '# keep me\nDOCKER_OPTS="--log-level=warn"\nOTHER=1\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');

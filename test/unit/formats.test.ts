@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { editInsecureRegistries, parseDaemonJson, readableByEveryDockerd, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
-import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
-import { insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
+import { appendToVariable, parseEnvFile, readVariable, removeFromVariable, sourcedVariable } from '../../src/formats/env-file.js';
+import { insecureFlagSpans, insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, execWords, listenStreams, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
@@ -54,15 +54,41 @@ describe('shell env files', () => {
     expect(readVariable(text, 'MISSING', 'f')).toBeUndefined();
     expect(readVariable('A=1\nA=2\n', 'A', 'f')).toBe('2');
   });
-  it('rewrites only the one assignment, keeping export, comments and the trailing comment', () => {
-    expect(setVariable(text, 'OTHER', 'new value', 'f')).toBe(text.replace("OTHER='single q'", "OTHER='new value'"));
-    expect(setVariable('# c\nDOCKER_OPTS="a"  # why\n', 'DOCKER_OPTS', 'a b', 'f')).toBe('# c\nDOCKER_OPTS="a b"  # why\n');
-    expect(setVariable('# only comments', 'DOCKER_OPTS', 'x', 'f')).toBe('# only comments\nDOCKER_OPTS="x"\n');
-  });
-  it('refuses to rewrite values that expand, to write metacharacters, or to parse unterminated quotes', () => {
-    expect(() => setVariable('DOCKER_OPTS="$BASE --x"\n', 'DOCKER_OPTS', 'y', '/etc/default/docker')).toThrow(/shell expansion/);
-    expect(() => setVariable('A=1\n', 'A', 'x"; rm -rf /', 'f')).toThrow(/metacharacters/);
+  it('refuses to parse unterminated quotes', () => {
     expect(() => parseEnvFile('DOCKER_OPTS="unterminated\n', '/etc/default/docker')).toThrow(/^\/etc\/default\/docker:1: cannot parse/);
+  });
+});
+
+describe('shell env files as an init script sources them (the blog posts\' DOCKER_OPTS="$DOCKER_OPTS ...")', () => {
+  const blog = '# site\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\nDOCKER_OPTS="$DOCKER_OPTS --insecure-registry=10.4.5.6:5000 --log-level=warn"\n';
+  const dropFlags = (text: string, only?: string[]) => removeFromVariable(text, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v, only));
+  it('reads each assignment in order, expanding $NAME and ${NAME} from what came before (unset: empty)', () => {
+    expect(sourcedVariable(blog, 'DOCKER_OPTS', 'f')).toBe('--insecure-registry 10.1.2.3:5000 --insecure-registry=10.4.5.6:5000 --log-level=warn');
+    expect(readVariable(blog, 'DOCKER_OPTS', 'f')).toBe('$DOCKER_OPTS --insecure-registry=10.4.5.6:5000 --log-level=warn');
+    expect(sourcedVariable('DNS=8.8.8.8\nDOCKER_OPTS="--dns ${DNS} $UNSET--debug"\n', 'DOCKER_OPTS', 'f')).toBe('--dns 8.8.8.8 --debug');
+    expect(sourcedVariable("DOCKER_OPTS='$DOCKER_OPTS x'\n", 'DOCKER_OPTS', 'f')).toBe('$DOCKER_OPTS x');
+    expect(() => sourcedVariable('X=$(cat /etc/x)\nDOCKER_OPTS="$X --debug"\n', 'DOCKER_OPTS', 'f')).toThrow(/^f:1: DOCKER_OPTS depends on X, which is set by a command/);
+    expect(() => sourcedVariable('DOCKER_OPTS="${EXTRA:-x}"\n', 'DOCKER_OPTS', 'f')).toThrow(/^f:1: DOCKER_OPTS is set by a command or a parameter operator/);
+    expect(sourcedVariable('X=$(cat /etc/x)\nDOCKER_OPTS="--debug"\n', 'DOCKER_OPTS', 'f')).toBe('--debug');
+  });
+  it('takes flags out of every assignment as written, keeping $DOCKER_OPTS, quotes, escapes and comments', () => {
+    expect(dropFlags(blog)).toBe('# site\nDOCKER_OPTS=""\nDOCKER_OPTS="$DOCKER_OPTS --log-level=warn"\n');
+    expect(dropFlags(blog, ['10.4.5.6:5000'])).toBe('# site\nDOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\nDOCKER_OPTS="$DOCKER_OPTS --log-level=warn"\n');
+    expect(dropFlags("export DOCKER_OPTS='--insecure-registry=a:1 --label=\"x y\"' # why\n")).toBe("export DOCKER_OPTS='--label=\"x y\"' # why\n");
+    expect(dropFlags('DOCKER_OPTS="--label=\\"x=y\\" --insecure-registry=a:1"\n')).toBe('DOCKER_OPTS="--label=\\"x=y\\""\n');
+    expect(dropFlags('DOCKER_OPTS=--insecure-registry=a:1 # why\n')).toBe('DOCKER_OPTS= # why\n');
+    expect(dropFlags(blog.replace('10.1.2.3', '10.1.2.\\3'))).toMatch(/^# site/);
+    expect(() => dropFlags('DOCKER_OPTS="--insecure-registry=a:"\'1\'\n')).toThrow(/^f:1: "--insecure-registry=a:1" in DOCKER_OPTS is written with quotes or escapes inside it/);
+  });
+  it('adds words inside the closing quote, quotes an unquoted value, or adds the line', () => {
+    expect(appendToVariable(blog, 'DOCKER_OPTS', '--insecure-registry x:5', 'f')).toBe(blog.replace('--log-level=warn"', '--log-level=warn --insecure-registry x:5"'));
+    expect(appendToVariable("DOCKER_OPTS='--debug' # why\n", 'DOCKER_OPTS', '--x', 'f')).toBe("DOCKER_OPTS='--debug --x' # why\n");
+    expect(appendToVariable('DOCKER_OPTS=""\n', 'DOCKER_OPTS', '--x', 'f')).toBe('DOCKER_OPTS="--x"\n');
+    expect(appendToVariable('DOCKER_OPTS=\n', 'DOCKER_OPTS', '--x', 'f')).toBe('DOCKER_OPTS="--x"\n');
+    expect(appendToVariable('DOCKER_OPTS=$DOCKER_OPTS\n', 'DOCKER_OPTS', '--x', 'f')).toBe('DOCKER_OPTS="$DOCKER_OPTS --x"\n');
+    expect(appendToVariable('# none\n', 'DOCKER_OPTS', '--x', 'f')).toBe('# none\nDOCKER_OPTS="--x"\n');
+    expect(() => appendToVariable('DOCKER_OPTS=a\\ b\n', 'DOCKER_OPTS', '--x', 'f')).toThrow(/ends unquoted with escapes/);
+    expect(() => appendToVariable('DOCKER_OPTS=""\n', 'DOCKER_OPTS', '--x"; reboot', 'f')).toThrow(/metacharacters/);
   });
 });
 

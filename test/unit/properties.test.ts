@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { editInsecureRegistries, INSECURE_KEY, parseDaemonJson } from '../../src/formats/daemon-json.js';
-import { parseEnvFile, readVariable, setVariable } from '../../src/formats/env-file.js';
-import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
+import { appendToVariable, parseEnvFile, readVariable, removeFromVariable, sourcedVariable } from '../../src/formats/env-file.js';
+import { flagWords, insecureFlagSpans, insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, parseUnit } from '../../src/formats/systemd-unit.js';
 import { HostRefusal, UsageError } from '../../src/errors.js';
 import { parseTrusted, recordTrust } from '../../src/plan/trusted-record.js';
@@ -69,18 +69,25 @@ const envLine = fc.oneof(
 const flags = fc.array(fc.oneof(entry.map((e) => `--insecure-registry ${e}`), entry.map((e) => `--insecure-registry=${e}`), fc.constantFrom('--debug', '--log-level=warn', '-H fd://', '--dns 8.8.8.8')), { maxLength: 5 }).map((f) => f.join(' '));
 
 describe('env file editor (property-based)', () => {
-  it('rewrites only the one assignment, reads back what it wrote, and is idempotent', () => {
+  it('flag edits change only the lines that set DOCKER_OPTS, keep every other flag as written, read back as meant, and are idempotent', () => {
+    // Optionally the blog posts' second line, DOCKER_OPTS="$DOCKER_OPTS ...", which adds to the first as the init script sources it.
+    const quoted = fc.constantFrom((v: string) => `"${v}"`, (v: string) => `'${v}'`, (v: string) => `"$DOCKER_OPTS ${v}"`);
     fc.assert(
-      fc.property(fc.array(envLine, { maxLength: 8 }), fc.option(flags, { nil: undefined }), fc.nat(8), flags, (lines, current, at, value) => {
+      fc.property(fc.array(envLine, { maxLength: 8 }), fc.array(fc.tuple(quoted, flags), { maxLength: 2 }), fc.nat(8), entry, (lines, assignments, at, added) => {
         const withOpts = [...lines];
-        if (current !== undefined) withOpts.splice(Math.min(at, withOpts.length), 0, `DOCKER_OPTS="${current}"`);
+        withOpts.splice(Math.min(at, withOpts.length), 0, ...assignments.map(([q, v]) => `DOCKER_OPTS=${q(v)}`));
         const text = `${withOpts.join('\n')}\n`;
-        const after = setVariable(text, 'DOCKER_OPTS', value, 'f');
-        expect(readVariable(after, 'DOCKER_OPTS', 'f')).toBe(value);
-        expect(setVariable(after, 'DOCKER_OPTS', value, 'f')).toBe(after);
-        const changed = after.split('\n').filter((l, i) => l !== text.split('\n')[i]);
-        expect(changed.length).toBeLessThanOrEqual(current === undefined ? 2 : 1);
-        for (const other of parseEnvFile(text, 'f').filter((a) => a.name !== 'DOCKER_OPTS')) expect(readVariable(after, other.name, 'f')).toBe(readVariable(text, other.name, 'f'));
+        const read = (t: string) => sourcedVariable(t, 'DOCKER_OPTS', 'f') ?? '';
+        const removed = removeFromVariable(text, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v));
+        expect(insecureRegistryFlags(read(removed))).toEqual([]);
+        expect(flagWords(read(removed))).toEqual(flagWords(withoutInsecureRegistryFlags(read(text))));
+        expect(removeFromVariable(removed, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v))).toBe(removed);
+        const appended = appendToVariable(removed, 'DOCKER_OPTS', `--insecure-registry ${added}`, 'f');
+        expect(insecureRegistryFlags(read(appended))).toEqual([added]);
+        expect(flagWords(read(appended))).toEqual([...flagWords(read(removed)), '--insecure-registry', added]);
+        const others = (t: string) => t.split('\n').filter((l) => !l.startsWith('DOCKER_OPTS='));
+        expect(others(appended)).toEqual(others(text));
+        for (const other of parseEnvFile(text, 'f').filter((a) => a.name !== 'DOCKER_OPTS')) expect(readVariable(appended, other.name, 'f')).toBe(readVariable(text, other.name, 'f'));
       }),
       RUNS,
     );
@@ -103,7 +110,7 @@ describe('env file editor (property-based)', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 20 }), (value) => {
         try {
-          const out = setVariable('A=1\n', 'DOCKER_OPTS', value, 'f');
+          const out = appendToVariable('A=1\n', 'DOCKER_OPTS', value, 'f');
           expect(readVariable(out, 'DOCKER_OPTS', 'f')).toBe(value);
           expect(value).not.toMatch(/["'`$\\;&|<>(){}\n]/);
         } catch (err) {

@@ -1,6 +1,7 @@
 import { HostRefusal } from '../../errors.js';
-import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
-import { readVariable, setVariable } from '../../formats/env-file.js';
+import { insecureFlagSpans, insecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { appendToVariable, removeFromVariable } from '../../formats/env-file.js';
+import { variableAsRead } from '../../knowledge/service-managers.js';
 import { insecureRegistriesOf } from '../../formats/daemon-json.js';
 import type { HostFacts } from '../../facts/types.js';
 import type { MethodName, TrustChange, TrustMethod, TrustRequest } from './types.js';
@@ -17,10 +18,8 @@ function envFlagMethod(name: MethodName, file: string, variable: string): TrustM
     const exec = facts.startup.service?.execStart ?? '';
     return Boolean(loaded && (exec.includes(`$${variable}`) || exec.includes(`\${${variable}}`)));
   };
-  const current = (facts: HostFacts) => {
-    const text = facts.startup.envFiles[file];
-    return text == null ? '' : (readVariable(text, variable, file) ?? '');
-  };
+  const valueIn = (facts: HostFacts, text: string | null | undefined) => (text == null ? '' : (variableAsRead(text, variable, file, facts.init) ?? ''));
+  const current = (facts: HostFacts) => valueIn(facts, facts.startup.envFiles[file]);
   return {
     name,
     unusable(facts) {
@@ -36,10 +35,11 @@ function envFlagMethod(name: MethodName, file: string, variable: string): TrustM
         throw new HostRefusal(`${facts.daemonJson.path} already lists insecure-registries; adding a flag too would stop dockerd from starting (docker/for-linux#327). Use --method daemon-json`);
       }
       const before = facts.startup.envFiles[file] ?? null;
-      let value = withoutInsecureRegistryFlags(current(facts), remove);
-      for (const entry of add) value = withInsecureRegistryFlag(value, entry);
+      // Edited as written (a `$DOCKER_OPTS` in it, quotes, comments stay); the value is read back as dockerd's start-up reads it.
+      let after = removeFromVariable(before ?? templates.envFileHeader, variable, file, (v) => insecureFlagSpans(v, remove));
+      for (const entry of add) if (!insecureRegistryFlags(valueIn(facts, after)).includes(entry)) after = appendToVariable(after, variable, `--insecure-registry ${entry}`, file);
+      const value = valueIn(facts, after);
       if (value === current(facts)) return { writes: [], effect: 'none', unitsChanged: false, notes: [] };
-      const after = setVariable(before ?? templates.envFileHeader, variable, value, file);
       return {
         writes: [{ kind: 'write-file', path: file, before, after, mode: 0o644, why: `set ${variable} to "${value}"` }],
         effect: 'restart',

@@ -1,7 +1,7 @@
 import type { FlagSite, HostFacts } from '../../facts/types.js';
 import type { WriteFile } from '../actions.js';
-import { setVariable } from '../../formats/env-file.js';
-import { flagWords, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { removeFromVariable } from '../../formats/env-file.js';
+import { flagWords, insecureFlagSpans, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { execWords } from '../../formats/systemd-unit.js';
 import type { Templates } from '../../templates.js';
 import { dropInWrite } from './systemd-dropin.js';
@@ -42,7 +42,7 @@ export function removeAllFlags(facts: HostFacts, templates: Templates): WriteFil
   for (const site of effectiveFileSites(facts)) {
     if (site.kind === 'env-var' && site.file && site.variable) {
       const before = facts.startup.envFiles[site.file]!;
-      const after = setVariable(before, site.variable, withoutInsecureRegistryFlags(site.value), site.file);
+      const after = removeFromVariable(before, site.variable, site.file, (value) => insecureFlagSpans(value));
       writes.push({ kind: 'write-file', path: site.file, before, after, mode: 0o644, why: `move --insecure-registry flags from ${site.variable} into daemon.json` });
     } else if (site.kind === 'exec-start') {
       const w = dropInWrite(facts, templates, 'ExecStart without --insecure-registry flags, which now live in daemon.json', (exec) =>
