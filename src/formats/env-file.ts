@@ -9,14 +9,16 @@ import { HostRefusal, UsageError } from '../errors.js';
 export interface Assignment {
   name: string;
   value: string;
+  /** the first line, and how many lines the value goes on over (continuation lines, or a quote left open) */
   line: number;
+  lines: number;
   /** text before the value (indent, `export `, `NAME=`) and after it (spaces, a comment) */
   prefix: string;
   suffix: string;
   quote: '"' | "'" | '';
   /** the value uses shell expansion ($VAR, `cmd`): we can read it literally but must not rewrite it */
   expands: boolean;
-  /** where the value starts in its line */
+  /** where the value starts in its first line */
   offset: number;
   /** the value, piece by piece as the shell reads it, each with where it is written in the value's text */
   pieces: Piece[];
@@ -37,27 +39,39 @@ const ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 export function parseEnvFile(text: string, file: string): Assignment[] {
   const lines = text.split('\n');
   const out: Assignment[] = [];
-  lines.forEach((raw, index) => {
-    const m = ASSIGNMENT.exec(raw);
-    if (!m) return;
-    const [, lead, name, rest] = m as unknown as [string, string, string, string];
-    const parsed = parseValue(rest);
-    if (!parsed) throw new HostRefusal(`${file}:${index + 1}: cannot parse the value of ${name} safely (unterminated quote or continuation line); left unchanged`);
+  for (let index = 0; index < lines.length; index++) {
+    const m = ASSIGNMENT.exec(lines[index]!);
+    if (!m) continue;
+    const [, lead, name] = m as unknown as [string, string, string];
+    const offset = lead.length + name.length + 1;
+    // A value goes on over the next lines while a quote is open or a line ends in a backslash.
+    let count = 1;
+    let parsed = parseValue(lines[index]!.slice(offset));
+    while (parsed === 'more' && index + count < lines.length) parsed = parseValue(lines.slice(index, index + ++count).join('\n').slice(offset));
+    if (parsed === 'more') throw new HostRefusal(`${file}:${index + 1}: cannot parse the value of ${name} safely (a quote never closed, or a backslash on the file's last line); left unchanged`);
+    const rest = lines.slice(index, index + count).join('\n').slice(offset);
     out.push({
       name,
       value: parsed.value,
       line: index,
+      lines: count,
       prefix: `${lead}${name}=`,
       suffix: rest.slice(parsed.consumed),
       quote: parsed.quote,
       expands: parsed.expands,
-      offset: lead.length + name.length + 1,
+      offset,
       pieces: parsed.pieces,
       endsQuoted: parsed.endsQuoted,
       unknowable: parsed.unknowable,
     });
-  });
+    index += count - 1;
+  }
   return out;
+}
+
+/** The lines an assignment is written on, as one text (its pieces' places count from `offset` in it). */
+function writtenText(lines: readonly string[], a: Assignment): string {
+  return lines.slice(a.line, a.line + a.lines).join('\n');
 }
 
 /** The value the shell would see (the last assignment wins), or undefined when unset. */
@@ -100,21 +114,23 @@ export function removeFromVariable(text: string, name: string, file: string, pic
   for (const a of parseEnvFile(text, file).filter((x) => x.name === name)) {
     // A reference stands for one character that is no white space, so the parts around it stay apart.
     const value = a.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
-    let line = lines[a.line]!;
+    let written = writtenText(lines, a);
     // Last part first, so the spans still to go keep their places; none takes white space a later one took.
     let untouchedUntil = value.length;
+    // White space goes with a part only where it is written next to it (not across a continuation line).
+    const space = (k: number, next: number) => /\s/.test(value[k] ?? '') && a.pieces[k]!.at + (next > k ? 1 : -1) === a.pieces[next]!.at;
     for (const span of pick(value).sort((x, y) => y.start - x.start)) {
       let { start, end } = span;
-      const space = (k: number) => /\s/.test(value[k] ?? '');
-      if (space(start - 1)) while (space(start - 1)) start--;
-      else while (space(end) && end < untouchedUntil) end++;
+      if (start > 0 && space(start - 1, start)) while (start > 0 && space(start - 1, start)) start--;
+      else while (end < untouchedUntil && space(end, end - 1)) end++;
       untouchedUntil = start;
       const taken = a.pieces.slice(start, end);
       const asWritten = taken.every((p, k) => p.kind === 'char' && p.plain && (k === 0 || p.at === taken[k - 1]!.at + 1));
       if (!asWritten) throw new HostRefusal(`${file}:${a.line + 1}: ${JSON.stringify(value.slice(span.start, span.end))} in ${name} is written with quotes or escapes inside it; edit it by hand, left unchanged`);
-      line = line.slice(0, a.offset + taken[0]!.at) + line.slice(a.offset + taken.at(-1)!.at + 1);
+      written = written.slice(0, a.offset + taken[0]!.at) + written.slice(a.offset + taken.at(-1)!.at + 1);
     }
-    lines[a.line] = line;
+    // (No removal spans a line end: the lines stay as many, and the next assignments where they were.)
+    lines.splice(a.line, a.lines, ...written.split('\n'));
   }
   return lines.join('\n');
 }
@@ -132,7 +148,7 @@ export function appendToVariable(text: string, name: string, words: string, file
     return `${body}${name}=${quote(words, '"')}\n`;
   }
   const lines = text.split('\n');
-  const line = lines[last.line]!;
+  const line = writtenText(lines, last);
   const raw = line.slice(last.offset, line.length - last.suffix.length);
   const value = last.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
   const gap = value === '' || /\s$/.test(value) ? '' : ' ';
@@ -141,7 +157,7 @@ export function appendToVariable(text: string, name: string, words: string, file
   else if (last.endsQuoted) written = `${raw.slice(0, -1)}${gap}${words}${raw.slice(-1)}`;
   else if (/^[^\s"'`\\]*$/.test(raw)) written = `"${raw}${gap}${words}"`;
   else throw new HostRefusal(`${file}:${last.line + 1}: ${name} ends unquoted with escapes in it, where words cannot be added safely; quote its value, then run again; left unchanged`);
-  lines[last.line] = `${line.slice(0, last.offset)}${written}${last.suffix}`;
+  lines.splice(last.line, last.lines, ...`${line.slice(0, last.offset)}${written}${last.suffix}`.split('\n'));
   return lines.join('\n');
 }
 
@@ -154,7 +170,7 @@ function quote(value: string, style: '"' | "'"): string {
   return `${style}${value}${style}`;
 }
 
-function parseValue(rest: string): { value: string; consumed: number; quote: '"' | "'" | ''; expands: boolean; pieces: Piece[]; endsQuoted: boolean; unknowable: boolean } | null {
+function parseValue(rest: string): { value: string; consumed: number; quote: '"' | "'" | ''; expands: boolean; pieces: Piece[]; endsQuoted: boolean; unknowable: boolean } | 'more' {
   let value = '';
   let expands = false;
   let unknowable = false;
@@ -185,7 +201,7 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
     endsQuoted = false;
     if (c === "'") {
       const end = rest.indexOf("'", i + 1);
-      if (end < 0) return null;
+      if (end < 0) return 'more';
       for (let j = i + 1; j < end; j++) char(rest[j]!, j, true);
       quoteSeen ||= "'";
       i = end + 1;
@@ -196,7 +212,9 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
       let closed = false;
       while (i < rest.length) {
         const d = rest[i]!;
-        if (d === '\\' && i + 1 < rest.length && '"\\$`'.includes(rest[i + 1]!)) {
+        if (d === '\\' && rest[i + 1] === '\n') {
+          i += 2; // a continuation line: the shell drops both
+        } else if (d === '\\' && i + 1 < rest.length && '"\\$`'.includes(rest[i + 1]!)) {
           char(rest[i + 1]!, i + 1, false);
           i += 2;
         } else if (d === '"') {
@@ -211,11 +229,11 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
           i++;
         }
       }
-      if (!closed) return null;
+      if (!closed) return 'more';
       endsQuoted = true;
     } else if (c === '\\') {
-      if (i + 1 >= rest.length) return null; // continuation line
-      char(rest[i + 1]!, i + 1, false);
+      if (i + 1 >= rest.length) return 'more'; // a continuation line
+      if (rest[i + 1] !== '\n') char(rest[i + 1]!, i + 1, false);
       i += 2;
     } else if (c === '$') {
       i = dollar(i);

@@ -181,6 +181,22 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).stdout).toContain('already configured');
   });
 
+  it('DOCKER_OPTS over continuation lines (a flag a line): the flag moves into daemon.json, the other lines stay, and the restart takes them', async () => {
+    const multi = 'DOCKER_OPTS="--log-level=warn \\\n  --insecure-registry 10.1.2.3:5000 \\\n  --label=site=a"\n';
+    host = await TestHost.create({ defaultDocker: multi });
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).toContain('--insecure-registry 10.1.2.3:5000');
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--log-level=warn \\\n \\\n  --label=site=a"\n');
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual(['10.1.2.3:5000', ENTRY]);
+    const args = (await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    expect(args).toContain('--log-level=warn');
+    expect(args).toContain('--label=site=a');
+    expect(args).not.toContain('--insecure-registry');
+    expect((await pushWorks(host, 'multiline')).ok).toBe(true);
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
+  });
+
   it('--method docker-opts appends the flag to DOCKER_OPTS and restarts; the push works', async () => {
     host = await TestHost.create({ defaultDocker: '# keep me\nDOCKER_OPTS="--log-level=warn"\nOTHER=1\n' });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');

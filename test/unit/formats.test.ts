@@ -80,6 +80,17 @@ describe('shell env files as an init script sources them (the blog posts\' DOCKE
     expect(dropFlags(blog.replace('10.1.2.3', '10.1.2.\\3'))).toMatch(/^# site/);
     expect(() => dropFlags('DOCKER_OPTS="--insecure-registry=a:"\'1\'\n')).toThrow(/^f:1: "--insecure-registry=a:1" in DOCKER_OPTS is written with quotes or escapes inside it/);
   });
+  it('follows a value over continuation lines and open quotes, and edits it there', () => {
+    const multi = '# dns\nDOCKER_OPTS="--dns 8.8.8.8 \\\n  --insecure-registry=x:1 \\\n  --log-level=warn"\nOTHER=1\n';
+    expect(sourcedVariable(multi, 'DOCKER_OPTS', 'f')).toBe('--dns 8.8.8.8   --insecure-registry=x:1   --log-level=warn');
+    expect(readVariable(multi, 'OTHER', 'f')).toBe('1');
+    expect(dropFlags(multi)).toBe('# dns\nDOCKER_OPTS="--dns 8.8.8.8 \\\n \\\n  --log-level=warn"\nOTHER=1\n');
+    expect(sourcedVariable(dropFlags(multi), 'DOCKER_OPTS', 'f')).toBe('--dns 8.8.8.8    --log-level=warn');
+    expect(appendToVariable(multi, 'DOCKER_OPTS', '--x', 'f')).toBe(multi.replace('warn"', 'warn --x"'));
+    expect(sourcedVariable('DOCKER_OPTS=--a\\\n--b\n', 'DOCKER_OPTS', 'f')).toBe('--a--b');
+    expect(parseEnvFile('A="x\nB=y"\n', 'f').map((a) => [a.name, a.value])).toEqual([['A', 'x\nB=y']]);
+    expect(() => parseEnvFile('A=x\\', 'f')).toThrow(/^f:1: cannot parse the value of A safely/);
+  });
   it('adds words inside the closing quote, quotes an unquoted value, or adds the line', () => {
     expect(appendToVariable(blog, 'DOCKER_OPTS', '--insecure-registry x:5', 'f')).toBe(blog.replace('--log-level=warn"', '--log-level=warn --insecure-registry x:5"'));
     expect(appendToVariable("DOCKER_OPTS='--debug' # why\n", 'DOCKER_OPTS', '--x', 'f')).toBe("DOCKER_OPTS='--debug --x' # why\n");

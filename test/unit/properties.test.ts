@@ -66,14 +66,16 @@ const envLine = fc.oneof(
   fc.tuple(name, safeValue).map(([n, v]) => `export ${n}='${v}'`),
   fc.tuple(name, fc.stringMatching(/^[a-zA-Z0-9._:\/-]{0,12}$/)).map(([n, v]) => `${n}=${v}`),
 );
-const flags = fc.array(fc.oneof(entry.map((e) => `--insecure-registry ${e}`), entry.map((e) => `--insecure-registry=${e}`), fc.constantFrom('--debug', '--log-level=warn', '-H fd://', '--dns 8.8.8.8')), { maxLength: 5 }).map((f) => f.join(' '));
+const flagList = fc.array(fc.oneof(entry.map((e) => `--insecure-registry ${e}`), entry.map((e) => `--insecure-registry=${e}`), fc.constantFrom('--debug', '--log-level=warn', '-H fd://', '--dns 8.8.8.8')), { maxLength: 5 });
+const flags = flagList.map((f) => f.join(' '));
 
 describe('env file editor (property-based)', () => {
   it('flag edits change only the lines that set DOCKER_OPTS, keep every other flag as written, read back as meant, and are idempotent', () => {
     // Optionally the blog posts' second line, DOCKER_OPTS="$DOCKER_OPTS ...", which adds to the first as the init script sources it.
-    const quoted = fc.constantFrom((v: string) => `"${v}"`, (v: string) => `'${v}'`, (v: string) => `"$DOCKER_OPTS ${v}"`);
+    // Or over continuation lines, a flag a line, as long option lists are written.
+    const quoted = fc.constantFrom((f: string[]) => `"${f.join(' ')}"`, (f: string[]) => `'${f.join(' ')}'`, (f: string[]) => `"$DOCKER_OPTS ${f.join(' ')}"`, (f: string[]) => `"${f.join(' \\\n  ')}"`);
     fc.assert(
-      fc.property(fc.array(envLine, { maxLength: 8 }), fc.array(fc.tuple(quoted, flags), { maxLength: 2 }), fc.nat(8), entry, (lines, assignments, at, added) => {
+      fc.property(fc.array(envLine, { maxLength: 8 }), fc.array(fc.tuple(quoted, flagList), { maxLength: 2 }), fc.nat(8), entry, (lines, assignments, at, added) => {
         const withOpts = [...lines];
         withOpts.splice(Math.min(at, withOpts.length), 0, ...assignments.map(([q, v]) => `DOCKER_OPTS=${q(v)}`));
         const text = `${withOpts.join('\n')}\n`;
@@ -85,8 +87,9 @@ describe('env file editor (property-based)', () => {
         const appended = appendToVariable(removed, 'DOCKER_OPTS', `--insecure-registry ${added}`, 'f');
         expect(insecureRegistryFlags(read(appended))).toEqual([added]);
         expect(flagWords(read(appended))).toEqual([...flagWords(read(removed)), '--insecure-registry', added]);
-        const others = (t: string) => t.split('\n').filter((l) => !l.startsWith('DOCKER_OPTS='));
-        expect(others(appended)).toEqual(others(text));
+        const comments = (t: string) => t.split('\n').filter((l) => l.startsWith('#'));
+        expect(comments(appended)).toEqual(comments(text));
+        expect(appended.split('\n').length - text.split('\n').length).toBe(assignments.length ? 0 : 1);
         for (const other of parseEnvFile(text, 'f').filter((a) => a.name !== 'DOCKER_OPTS')) expect(readVariable(appended, other.name, 'f')).toBe(readVariable(text, other.name, 'f'));
       }),
       RUNS,
