@@ -2,22 +2,19 @@ import { HostRefusal, UsageError } from '../errors.js';
 
 /**
  * Shell-style variable files (/etc/default/docker, /etc/sysconfig/docker), edited surgically:
- * only the one assignment we change is rewritten; comments, other variables and line order stay.
- * Why not `ini`: these files are shell (quotes, escapes, `export`, trailing comments), and ini
- * would rewrite every line and drop comments on output.
+ * only the text of the variable we change is edited, where it is written; comments, other
+ * variables, quoting and line order stay. Why not `ini`: these files are shell (quotes, escapes,
+ * `export`, continuation lines, `$VAR`), and ini would rewrite every line and drop comments on output.
  */
 export interface Assignment {
   name: string;
+  /** quotes and escapes taken off, a `$NAME` left as written (as systemd's EnvironmentFile= reads it) */
   value: string;
   /** the first line, and how many lines the value goes on over (continuation lines, or a quote left open) */
   line: number;
   lines: number;
-  /** text before the value (indent, `export `, `NAME=`) and after it (spaces, a comment) */
-  prefix: string;
+  /** what follows the value on its last line (spaces, a comment) */
   suffix: string;
-  quote: '"' | "'" | '';
-  /** the value uses shell expansion ($VAR, `cmd`): we can read it literally but must not rewrite it */
-  expands: boolean;
   /** where the value starts in its first line */
   offset: number;
   /** the value, piece by piece as the shell reads it, each with where it is written in the value's text */
@@ -55,10 +52,7 @@ export function parseEnvFile(text: string, file: string): Assignment[] {
       value: parsed.value,
       line: index,
       lines: count,
-      prefix: `${lead}${name}=`,
       suffix: rest.slice(parsed.consumed),
-      quote: parsed.quote,
-      expands: parsed.expands,
       offset,
       pieces: parsed.pieces,
       endsQuoted: parsed.endsQuoted,
@@ -67,6 +61,11 @@ export function parseEnvFile(text: string, file: string): Assignment[] {
     index += count - 1;
   }
   return out;
+}
+
+/** The value as the shell reads it, each `$NAME` in it one character that is no white space (so the parts around it stay apart). */
+function shapeOf(a: Assignment): string {
+  return a.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
 }
 
 /** The lines an assignment is written on, as one text (its pieces' places count from `offset` in it). */
@@ -79,6 +78,9 @@ export function readVariable(text: string, name: string, file: string): string |
   return parseEnvFile(text, file).filter((a) => a.name === name).at(-1)?.value;
 }
 
+/** A value the shell makes with a command or a parameter operator: known only by running the file. */
+export class UnknowableValue extends HostRefusal {}
+
 /**
  * The value NAME has once a shell has sourced the file (init scripts do: `. /etc/default/docker`):
  * each assignment in order, `$NAME` and `${NAME}` replaced by what the file set before (unset:
@@ -86,9 +88,6 @@ export function readVariable(text: string, name: string, file: string): string |
  * `DOCKER_OPTS="$DOCKER_OPTS --insecure-registry HOST:PORT"` adds to what came before it.
  * undefined when unset. A value made by a command or a parameter operator cannot be known here: refused.
  */
-/** A value the shell makes with a command or a parameter operator: known only by running the file. */
-export class UnknowableValue extends HostRefusal {}
-
 export function sourcedVariable(text: string, name: string, file: string): string | undefined {
   const env = new Map<string, string | Assignment>();
   for (const a of parseEnvFile(text, file)) {
@@ -112,8 +111,7 @@ export function sourcedVariable(text: string, name: string, file: string): strin
 export function removeFromVariable(text: string, name: string, file: string, pick: (value: string) => { start: number; end: number }[]): string {
   const lines = text.split('\n');
   for (const a of parseEnvFile(text, file).filter((x) => x.name === name)) {
-    // A reference stands for one character that is no white space, so the parts around it stay apart.
-    const value = a.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
+    const value = shapeOf(a);
     let written = writtenText(lines, a);
     // Last part first, so the spans still to go keep their places; none takes white space a later one took.
     let untouchedUntil = value.length;
@@ -150,7 +148,7 @@ export function appendToVariable(text: string, name: string, words: string, file
   const lines = text.split('\n');
   const line = writtenText(lines, last);
   const raw = line.slice(last.offset, line.length - last.suffix.length);
-  const value = last.pieces.map((p) => (p.kind === 'char' ? p.char : '\u0001')).join('');
+  const value = shapeOf(last);
   const gap = value === '' || /\s$/.test(value) ? '' : ' ';
   let written: string;
   if (raw === '') written = quote(words, '"');
@@ -170,11 +168,9 @@ function quote(value: string, style: '"' | "'"): string {
   return `${style}${value}${style}`;
 }
 
-function parseValue(rest: string): { value: string; consumed: number; quote: '"' | "'" | ''; expands: boolean; pieces: Piece[]; endsQuoted: boolean; unknowable: boolean } | 'more' {
+function parseValue(rest: string): { value: string; consumed: number; pieces: Piece[]; endsQuoted: boolean; unknowable: boolean } | 'more' {
   let value = '';
-  let expands = false;
   let unknowable = false;
-  let quoteSeen: '"' | "'" | '' = '';
   let endsQuoted = false;
   const pieces: Piece[] = [];
   const char = (c: string, at: number, plain: boolean) => {
@@ -183,7 +179,6 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
   };
   // `$` at i: a $NAME or ${NAME} becomes a ref piece (returns the index after it); anything else is unknowable.
   const dollar = (i: number): number => {
-    expands = true;
     const m = /^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})/.exec(rest.slice(i));
     if (!m) {
       unknowable = true;
@@ -203,11 +198,9 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
       const end = rest.indexOf("'", i + 1);
       if (end < 0) return 'more';
       for (let j = i + 1; j < end; j++) char(rest[j]!, j, true);
-      quoteSeen ||= "'";
       i = end + 1;
       endsQuoted = true;
     } else if (c === '"') {
-      quoteSeen ||= '"';
       i++;
       let closed = false;
       while (i < rest.length) {
@@ -224,7 +217,7 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
         } else if (d === '$') {
           i = dollar(i);
         } else {
-          if (d === '`') expands = unknowable = true;
+          if (d === '`') unknowable = true;
           char(d, i, d !== '`');
           i++;
         }
@@ -238,10 +231,10 @@ function parseValue(rest: string): { value: string; consumed: number; quote: '"'
     } else if (c === '$') {
       i = dollar(i);
     } else {
-      if (c === '`') expands = unknowable = true;
+      if (c === '`') unknowable = true;
       char(c, i, c !== '`');
       i++;
     }
   }
-  return { value, consumed: i, quote: quoteSeen, expands, pieces, endsQuoted, unknowable };
+  return { value, consumed: i, pieces, endsQuoted, unknowable };
 }
