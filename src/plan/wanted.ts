@@ -43,9 +43,14 @@ export function entryOf(w: Pick<Wanted, 'address' | 'port'>): string {
 // The address ends up in daemon.json, shell-style files and unit lines: only host-name and IP characters.
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
+/**
+ * Lowercase: dockerd matches a registry against insecure-registries and certs.d letter for letter,
+ * so `MyReg:5000` in daemon.json leaves a push to `myreg:5000` (the way names are written) with
+ * "server gave HTTP response to HTTPS client"; DNS itself does not care.
+ */
 export function parseAddress(value: string): string {
   if (!HOST.test(value)) throw new UsageError(`--address: "${printable(value)}" is not a host name or IPv4 address (no spaces, quotes, scheme, path or port)`);
-  return value;
+  return value.toLowerCase();
 }
 
 export function parsePort(value: string): number {

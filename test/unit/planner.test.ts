@@ -769,6 +769,8 @@ describe('--data-dir', () => {
     expect(parseTimeout('1.5')).toBe(1500);
     // trust, untrust and --registry take HOST:PORT, and say so in their own terms
     expect(parseRegistry('10.0.0.5:5000')).toBe('10.0.0.5:5000');
+    // dockerd matches insecure-registries and certs.d letter for letter; names are written in lowercase
+    expect(parseRegistry('Reg.Example:5000')).toBe('reg.example:5000');
     for (const bad of ['http://10.0.0.5:5000', '10.0.0.5', '10.0.0.5:99999', 'a b:5000']) expect(() => parseRegistry(bad), bad).toThrow(`"${bad}" is not HOST:PORT (a host name or IPv4 address, and a port; no scheme or path)`);
     for (const bad of ['0', '-1', '3601', 'soon']) expect(() => parseTimeout(bad), bad).toThrow(`--timeout: "${bad}" must be a number of seconds, more than 0 and at most 3600`);
   });
