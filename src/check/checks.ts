@@ -6,7 +6,7 @@ import { containerDifferences, describePublished, garbageCollectCommand, LOG_OPT
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
-import { flagSources, registriesInFlags } from '../plan/trust/flag-sites.js';
+import { describeUnexpanded, flagSources, registriesInFlags, unexpandedReferences } from '../plan/trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
@@ -161,6 +161,15 @@ export const CHECKS: readonly Check[] = [
             `keep one of the two: remove "${other.key}" from ${facts.daemonJson.path}, or ${other.flag} from ${other.where.replace(/^the running dockerd's command line$/, "dockerd's command line")}`,
           )
         : ok('no directive is both a flag and in daemon.json');
+    },
+  },
+  {
+    id: 'env-file-expansion',
+    run: ({ facts }) => {
+      const found = unexpandedReferences(facts)[0];
+      if (!found) return ok(facts.init === 'systemd' ? 'no $NAME that systemd would pass to dockerd as it is' : 'environment files are read by the shell');
+      const { problem, fix } = describeUnexpanded(found);
+      return fail(problem, fix);
     },
   },
   {

@@ -5,7 +5,7 @@ import type { Templates } from '../templates.js';
 import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
-import { flagSources } from './trust/flag-sites.js';
+import { describeUnexpanded, flagSources, unexpandedReferences } from './trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
 import type { MethodName, TrustMethod } from './trust/types.js';
@@ -70,6 +70,11 @@ function refuseUnknownDaemon(facts: HostFacts): void {
  * to the methods, which move the entries out of the way.
  */
 function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[] {
+  // A $NAME systemd passes on as it is: a start or restart would leave dockerd down.
+  const unexpanded = unexpandedReferences(facts).map(describeUnexpanded);
+  if (unexpanded.length && (outcome === 'start' || outcome === 'restart')) {
+    throw new HostRefusal(`dockerd cannot ${outcome === 'start' ? 'start' : 'restart'} as this host starts it: ${unexpanded[0]!.problem}; ${unexpanded[0]!.fix}, then run again`);
+  }
   const config = facts.daemonJson.config;
   const conflictsAt = (at: 'reload' | 'start') => flagConflicts(flagSources(facts, at), config).filter((c) => c.key !== INSECURE_KEY);
   const describe = (cs: FlagConflict[]) => cs.map((c) => `"${c.key}" is in ${facts.daemonJson.path} and also given as ${c.flag} (${c.where})`).join('; ');
@@ -80,7 +85,10 @@ function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[]
     throw new HostRefusal(`${when}: ${describe(fatal)}${since}; keep one of the two, then run again`);
   }
   const latent = conflictsAt('start');
-  return latent.length ? [`${describe(latent)}: dockerd will refuse to start at its next restart or boot; keep one of the two`] : [];
+  return [
+    ...(latent.length ? [`${describe(latent)}: dockerd will refuse to start at its next restart or boot; keep one of the two`] : []),
+    ...unexpanded.map((u) => `${u.problem}, at its next restart or boot; ${u.fix}`),
+  ];
 }
 
 function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', unitsChanged: boolean): { daemon: DaemonAction[]; outcome: DaemonOutcome } {

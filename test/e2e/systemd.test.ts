@@ -95,6 +95,33 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
   });
 
+  it('the blog posts\' DOCKER_OPTS="$DOCKER_OPTS --insecure-registry ..." under systemd (which passes $DOCKER_OPTS on as it is, so dockerd will not start): refused before anything changes, check names it; written out in one line, the install works', async () => {
+    const blog = 'DOCKER_OPTS="--log-level=warn"\nDOCKER_OPTS="$DOCKER_OPTS --insecure-registry=10.4.5.6:5000"\n';
+    host = await SystemdHost.create({ files: { '/etc/default/docker': blog } });
+    const h = host;
+    // The real systemd and dockerd: it does not start.
+    expect((await h.sh('journalctl -u docker --no-pager -o cat')).stdout).toContain('"dockerd" accepts no argument(s)');
+    const r = await h.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('DOCKER_OPTS in /etc/default/docker holds $DOCKER_OPTS, which systemd does not expand');
+    expect(h.readFile('/etc/default/docker')).toBe(blog);
+    expect(h.readFile('/etc/docker/daemon.json')).toBeNull();
+    const check = await h.tool('check', '--address', TEST_ADDRESS, '--only', 'env-file-expansion');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain("write DOCKER_OPTS's options out in one assignment in /etc/default/docker, without $DOCKER_OPTS");
+    h.writeFile('/etc/default/docker', 'DOCKER_OPTS="--log-level=warn --insecure-registry=10.4.5.6:5000"\n');
+    // Fixed by hand, docker starts again (and gets its image, which this host had no dockerd to load into).
+    await h.exec(['systemctl', 'reset-failed', 'docker']);
+    await h.exec(['systemctl', 'start', 'docker']);
+    await h.waitForDocker();
+    await h.loadRegistryImage('registry:3');
+    const fixed = await h.tool('--yes', '--address', TEST_ADDRESS);
+    expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
+    expect(h.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--log-level=warn"\n');
+    expect(Object.keys(await h.liveInsecure())).toEqual(expect.arrayContaining(['10.4.5.6:5000', ENTRY]));
+    expect((await h.push(ENTRY, 'unblogged')).ok).toBe(true);
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },

@@ -219,6 +219,20 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(edited.after).toBe(`${fixture('debian-default-docker')}DOCKER_OPTS=""\n`);
   });
 
+  it('the same file read by an init script expands "$DOCKER_OPTS ..." (both lines\' flags move); read by systemd it does not: a restart is refused, a reload gets a note', async () => {
+    const blog = 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\nDOCKER_OPTS="$DOCKER_OPTS --log-level=warn"\n';
+    const sysv = planInstall(await factsFrom({ files: { '/etc/default/docker': blog }, docker: { argv: ['/usr/sbin/dockerd', '--insecure-registry', '10.1.2.3:5000', '--log-level=warn'] } }), wanted, templates);
+    expect(sysv.daemon).toBe('restart');
+    expect(writes(sysv.actions).find((w) => w.path === '/etc/default/docker')!.after).toBe('DOCKER_OPTS=""\nDOCKER_OPTS="$DOCKER_OPTS --log-level=warn"\n');
+    const unit = { '/lib/systemd/system/docker.service': fixture('units/debian-docker.io.service') };
+    const moving = await factsFrom({ init: 'systemd', files: { ...unit, '/etc/default/docker': blog.replace('--log-level=warn', '--insecure-registry=10.4.5.6:5000') } });
+    expect(() => planInstall(moving, wanted, templates)).toThrow(HostRefusal);
+    expect(() => planInstall(moving, wanted, templates)).toThrow(/^dockerd cannot restart as this host starts it: DOCKER_OPTS in \/etc\/default\/docker holds \$DOCKER_OPTS, which systemd does not expand/);
+    const reloading = planInstall(await factsFrom({ init: 'systemd', files: { ...unit, '/etc/default/docker': 'DOCKER_OPTS="--debug"\nDOCKER_OPTS="$DOCKER_OPTS --log-level=warn"\n' } }), wanted, templates);
+    expect(reloading.daemon).toBe('reload');
+    expect(reloading.notes.join('\n')).toContain('dockerd gets "$DOCKER_OPTS" as an argument and will not start ("accepts no argument(s)"), at its next restart or boot');
+  });
+
   it("Red Hat's docker 1.13: INSECURE_REGISTRY in /etc/sysconfig/docker is moved; OPTIONS and comments kept", async () => {
     const facts = await factsFrom({
       init: 'systemd',

@@ -29,6 +29,27 @@ export function flagSources(facts: HostFacts, at: 'reload' | 'start'): { words: 
   return [...files, ...running];
 }
 
+/**
+ * A `$NAME` in an environment file systemd reads reaches dockerd as it is written: EnvironmentFile=
+ * expands nothing (the shell's `DOCKER_OPTS="$DOCKER_OPTS ..."` of the blog posts is for init
+ * scripts), and dockerd refuses to start on the word ("accepts no argument(s)").
+ */
+export function unexpandedReferences(facts: HostFacts): { file: string; variable: string; reference: string }[] {
+  if (facts.init !== 'systemd') return [];
+  return facts.startup.flagSites.flatMap((s) => {
+    const reference = s.kind === 'env-var' && s.effective ? /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/.exec(s.value)?.[0] : undefined;
+    return reference ? [{ file: s.file!, variable: s.variable!, reference }] : [];
+  });
+}
+
+/** What to say of an unexpandedReferences finding, and how to fix it. */
+export function describeUnexpanded(u: { file: string; variable: string; reference: string }): { problem: string; fix: string } {
+  return {
+    problem: `${u.variable} in ${u.file} holds ${u.reference}, which systemd does not expand (EnvironmentFile= takes $ literally): dockerd gets "${u.reference}" as an argument and will not start ("accepts no argument(s)")`,
+    fix: `write ${u.variable}'s options out in one assignment in ${u.file}, without ${u.reference}`,
+  };
+}
+
 export function registriesInFlags(facts: HostFacts): string[] {
   return unique(effectiveFileSites(facts).flatMap((s) => s.registries));
 }
