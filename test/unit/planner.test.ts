@@ -206,6 +206,22 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(writes(plan.actions).map((w) => w.path)).not.toContain('/etc/default/docker');
   });
 
+  it('drop-ins as systemd merges them: a name in /etc masks the same name in /run and /lib, the rest apply in name order', async () => {
+    const unit = fixture('units/docker-ce.service');
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: {
+        '/lib/systemd/system/docker.service': unit,
+        '/lib/systemd/system/docker.service.d/10-flags.conf': '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --insecure-registry 10.1.1.1:5000\n',
+        '/run/systemd/system/docker.service.d/10-flags.conf': '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --insecure-registry 10.2.2.2:5000\n',
+        '/etc/systemd/system/docker.service.d/10-flags.conf': '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --insecure-registry 10.3.3.3:5000\n',
+        '/run/systemd/system/docker.service.d/20-more.conf': '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --insecure-registry 10.4.4.4:5000\n',
+      },
+    });
+    expect(facts.startup.unitSources.map((u) => u.path)).toEqual(['/lib/systemd/system/docker.service', '/etc/systemd/system/docker.service.d/10-flags.conf', '/run/systemd/system/docker.service.d/20-more.conf']);
+    expect(facts.startup.flagSites.find((s) => s.kind === 'exec-start')).toMatchObject({ file: '/run/systemd/system/docker.service.d/20-more.conf', registries: ['10.4.4.4:5000'] });
+  });
+
   it("Debian's docker.io unit reads DOCKER_OPTS: the flag there is a conflict and is moved", async () => {
     const facts = await factsFrom({
       init: 'systemd',
