@@ -49,6 +49,9 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9]
  * "server gave HTTP response to HTTPS client"; DNS itself does not care.
  */
 export function parseAddress(value: string): string {
+  if (/^\[?[0-9a-fA-F]*:[0-9a-fA-F:.]*\]?$/.test(value) && value.split(':').length > 2) {
+    throw new UsageError(`--address: "${printable(value)}" is an IPv6 address, which this tool does not set a registry up on; give a host name that resolves to it (an /etc/hosts line will do on each host)`);
+  }
   if (!HOST.test(value)) throw new UsageError(`--address: "${printable(value)}" is not a host name or IPv4 address (no spaces, quotes, scheme, path or port)`);
   return value.toLowerCase();
 }

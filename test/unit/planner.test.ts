@@ -10,7 +10,7 @@ import { renderPlan } from '../../src/plan/render.js';
 import type { Action, WriteFile } from '../../src/plan/actions.js';
 import { DROP_IN } from '../../src/plan/trust/systemd-dropin.js';
 import { trustedLive } from '../../src/plan/trust/daemon-json.js';
-import { parseDataDir, parseImage, parseTimeout, type Wanted } from '../../src/plan/wanted.js';
+import { parseAddress, parseDataDir, parseImage, parseTimeout, type Wanted } from '../../src/plan/wanted.js';
 import { readState } from '../../src/plan/state.js';
 import { parseTrusted, recordTrust, renderTrusted, TRUSTED_FILE } from '../../src/plan/trusted-record.js';
 import { HostRefusal } from '../../src/errors.js';
@@ -801,6 +801,7 @@ describe('--data-dir', () => {
     expect(parseRegistry('10.0.0.5:5000')).toBe('10.0.0.5:5000');
     // dockerd matches insecure-registries and certs.d letter for letter; names are written in lowercase
     expect(parseRegistry('Reg.Example:5000')).toBe('reg.example:5000');
+    for (const v6 of ['fd00::1', '[fd00::1]', '::1']) expect(() => parseAddress(v6), v6).toThrow(`--address: "${v6}" is an IPv6 address`);
     for (const bad of ['http://10.0.0.5:5000', '10.0.0.5', '10.0.0.5:99999', 'a b:5000']) expect(() => parseRegistry(bad), bad).toThrow(`"${bad}" is not HOST:PORT (a host name or IPv4 address, and a port; no scheme or path)`);
     for (const bad of ['0', '-1', '3601', 'soon']) expect(() => parseTimeout(bad), bad).toThrow(`--timeout: "${bad}" must be a number of seconds, more than 0 and at most 3600`);
   });
