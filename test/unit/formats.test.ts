@@ -93,6 +93,8 @@ describe('shell env files as an init script sources them (the blog posts\' DOCKE
   });
   it('adds words inside the closing quote, quotes an unquoted value, or adds the line', () => {
     expect(appendToVariable(blog, 'DOCKER_OPTS', '--insecure-registry x:5', 'f')).toBe(blog.replace('--log-level=warn"', '--log-level=warn --insecure-registry x:5"'));
+    // uninstall takes out what install put in: the file is as it was
+    expect(dropFlags(appendToVariable(blog, 'DOCKER_OPTS', '--insecure-registry x:5', 'f'), ['x:5'])).toBe(blog);
     expect(appendToVariable("DOCKER_OPTS='--debug' # why\n", 'DOCKER_OPTS', '--x', 'f')).toBe("DOCKER_OPTS='--debug --x' # why\n");
     expect(appendToVariable('DOCKER_OPTS=""\n', 'DOCKER_OPTS', '--x', 'f')).toBe('DOCKER_OPTS="--x"\n');
     expect(appendToVariable('DOCKER_OPTS=\n', 'DOCKER_OPTS', '--x', 'f')).toBe('DOCKER_OPTS="--x"\n');
