@@ -73,7 +73,7 @@ function writtenText(lines: readonly string[], a: Assignment): string {
   return lines.slice(a.line, a.line + a.lines).join('\n');
 }
 
-/** The value the shell would see (the last assignment wins), or undefined when unset. */
+/** The value as written, quotes and escapes taken off and `$NAME` left as it is (as systemd's EnvironmentFile= reads it; the last assignment wins), or undefined when unset. */
 export function readVariable(text: string, name: string, file: string): string | undefined {
   return parseEnvFile(text, file).filter((a) => a.name === name).at(-1)?.value;
 }
