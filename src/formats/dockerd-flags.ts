@@ -18,13 +18,19 @@ function words(value: string): Word[] {
 
 const FLAG = '--insecure-registry';
 
-/** Finds `--insecure-registry X` and `--insecure-registry=X`; returns each value with the span it occupies. */
+/**
+ * Finds `--insecure-registry X` and `--insecure-registry=X`; returns each value with the span it
+ * occupies. A last `--insecure-registry` with no value (dockerd: "flag needs an argument") is
+ * found with the registry '': it is a flag to take out, and no registry.
+ */
 function findInsecureFlags(value: string): { registry: string; start: number; end: number }[] {
   const ws = words(value);
   const found: { registry: string; start: number; end: number }[] = [];
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    if (w.text === FLAG && ws[i + 1]) {
+    if (w.text === FLAG && !ws[i + 1]) {
+      found.push({ registry: '', start: w.start, end: w.end });
+    } else if (w.text === FLAG) {
       found.push({ registry: unquote(ws[i + 1]!.text), start: w.start, end: ws[i + 1]!.end });
       i++;
     } else if (w.text.startsWith(`${FLAG}=`)) {
@@ -45,7 +51,12 @@ export function insecureFlagSpans(value: string, only?: readonly string[]): { st
 }
 
 export function insecureRegistryFlags(value: string): string[] {
-  return findInsecureFlags(value).map((f) => f.registry);
+  return findInsecureFlags(value).flatMap((f) => (f.registry ? [f.registry] : []));
+}
+
+/** Ends in `--insecure-registry` with no value: a flag added after it would become its value. */
+export function endsInBareInsecureFlag(value: string): boolean {
+  return findInsecureFlags(value).some((f) => f.registry === '');
 }
 
 /** Removes the given registries' flags (all of them when `only` is omitted), keeping every other flag verbatim. */

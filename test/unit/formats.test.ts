@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { editInsecureRegistries, parseDaemonJson, readableByEveryDockerd, renderDaemonJson, withInsecureRegistries } from '../../src/formats/daemon-json.js';
 import { appendToVariable, parseEnvFile, readVariable, removeFromVariable, sourcedVariable } from '../../src/formats/env-file.js';
-import { insecureFlagSpans, insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
+import { endsInBareInsecureFlag, insecureFlagSpans, insecureRegistryFlags, optionValues, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, execWords, listenStreams, referencedVariables } from '../../src/formats/systemd-unit.js';
 import { parseOsRelease } from '../../src/formats/os-release.js';
 import { classifyDistro } from '../../src/knowledge/distros.js';
@@ -108,6 +108,12 @@ describe('shell env files as an init script sources them (the blog posts\' DOCKE
 describe('dockerd flags', () => {
   it('finds both --insecure-registry forms', () => {
     expect(insecureRegistryFlags('--insecure-registry a:1 --log-level=warn --insecure-registry=b:2')).toEqual(['a:1', 'b:2']);
+    // A last one with no value names no registry, and goes when all go; one added after it would become its value.
+    expect(insecureRegistryFlags('--debug --insecure-registry')).toEqual([]);
+    expect(withoutInsecureRegistryFlags('--debug --insecure-registry')).toBe('--debug');
+    expect(withoutInsecureRegistryFlags('--debug --insecure-registry', ['a:1'])).toBe('--debug --insecure-registry');
+    expect(endsInBareInsecureFlag('--debug --insecure-registry')).toBe(true);
+    expect(endsInBareInsecureFlag('--insecure-registry --debug')).toBe(false);
   });
   it('removes flags by span, every other flag kept verbatim', () => {
     expect(withoutInsecureRegistryFlags('--insecure-registry a:1 --log-level=warn --insecure-registry=b:2')).toBe('--log-level=warn');

@@ -206,6 +206,13 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(writes(plan.actions).map((w) => w.path)).not.toContain('/etc/default/docker');
   });
 
+  it('--method docker-opts refuses to add a flag after a bare --insecure-registry (it would become its value)', async () => {
+    const facts = await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS="--debug --insecure-registry"\n' }, docker: { argv: ['/usr/sbin/dockerd', '--debug'] } });
+    expect(() => planInstall(facts, { ...wanted, method: 'docker-opts' }, templates)).toThrow(/^DOCKER_OPTS in \/etc\/default\/docker ends in --insecure-registry with no registry after it/);
+    // by daemon.json, the file is none of this run's business: it names no registry to move
+    expect(writes(planInstall(facts, wanted, templates).actions).map((w) => w.path)).not.toContain('/etc/default/docker');
+  });
+
   it('drop-ins as systemd merges them: a name in /etc masks the same name in /run and /lib, the rest apply in name order', async () => {
     const unit = fixture('units/docker-ce.service');
     const facts = await factsFrom({

@@ -99,16 +99,23 @@ describe('env file editor (property-based)', () => {
     );
   });
 
-  it('random text is parsed or refused with a HostRefusal, never a crash', () => {
+  it('random text is read, edited or refused with a HostRefusal, never a crash, and an edit reads back as meant', () => {
+    // Shell-ish text: quotes, escapes, $ and the flag itself come up often enough to meet every path.
+    const shellish = fc.array(fc.oneof(fc.constantFrom('DOCKER_OPTS=', '"', "'", '\\', '$', '${', '}', '$(', ' ', '\n', '--insecure-registry', '=a:1', ' b:2', '#', 'X=', '$DOCKER_OPTS'), fc.string({ maxLength: 4 })), { maxLength: 24 }).map((p) => p.join(''));
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), (text) => {
+      fc.property(fc.oneof(fc.string({ maxLength: 80 }), shellish), (text) => {
         try {
           parseEnvFile(text, 'f');
+          const removed = removeFromVariable(text, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v));
+          expect(insecureRegistryFlags(readVariable(removed, 'DOCKER_OPTS', 'f') ?? '')).toEqual([]);
+          const appended = appendToVariable(removed, 'DOCKER_OPTS', '--insecure-registry c:3', 'f');
+          expect(insecureRegistryFlags(readVariable(appended, 'DOCKER_OPTS', 'f') ?? '')).toEqual(['c:3']);
+          sourcedVariable(text, 'DOCKER_OPTS', 'f');
         } catch (err) {
           expect(err).toBeInstanceOf(HostRefusal);
         }
       }),
-      RUNS,
+      { numRuns: 2000 },
     );
   });
 

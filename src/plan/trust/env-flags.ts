@@ -1,5 +1,5 @@
 import { HostRefusal } from '../../errors.js';
-import { insecureFlagSpans, insecureRegistryFlags } from '../../formats/dockerd-flags.js';
+import { endsInBareInsecureFlag, insecureFlagSpans, insecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { appendToVariable, removeFromVariable } from '../../formats/env-file.js';
 import { variableAsRead } from '../../knowledge/service-managers.js';
 import { insecureRegistriesOf } from '../../formats/daemon-json.js';
@@ -37,6 +37,9 @@ function envFlagMethod(name: MethodName, file: string, variable: string): TrustM
       const before = facts.startup.envFiles[file] ?? null;
       // Edited as written (a `$DOCKER_OPTS` in it, quotes, comments stay); the value is read back as dockerd's start-up reads it.
       let after = removeFromVariable(before ?? templates.envFileHeader, variable, file, (v) => insecureFlagSpans(v, remove));
+      if (add.length && endsInBareInsecureFlag(valueIn(facts, after))) {
+        throw new HostRefusal(`${variable} in ${file} ends in --insecure-registry with no registry after it, which dockerd refuses ("flag needs an argument"), and a flag added after it would become its value; finish or remove it by hand, then run again`);
+      }
       for (const entry of add) if (!insecureRegistryFlags(valueIn(facts, after)).includes(entry)) after = appendToVariable(after, variable, `--insecure-registry ${entry}`, file);
       const value = valueIn(facts, after);
       if (value === current(facts)) return { writes: [], effect: 'none', unitsChanged: false, notes: [] };
