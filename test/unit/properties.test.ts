@@ -50,6 +50,10 @@ describe('daemon.json editor (property-based)', () => {
         try {
           const { config } = parseDaemonJson(text, '/etc/docker/daemon.json');
           expect(typeof config).toBe('object');
+          // whatever parses, an edit of it parses again, with the entry and nothing else changed
+          const edited = parseDaemonJson(editInsecureRegistries(text, config, ['10.0.0.5:5000']), 'f').config;
+          expect(edited[INSECURE_KEY]).toEqual([...((config[INSECURE_KEY] as string[] | null | undefined) ?? []).filter((e) => e !== '10.0.0.5:5000'), '10.0.0.5:5000']);
+          expect({ ...edited, [INSECURE_KEY]: null }).toEqual({ ...config, [INSECURE_KEY]: null });
         } catch (err) {
           expect(err).toBeInstanceOf(HostRefusal);
           expect((err as Error).message.startsWith('/etc/docker/daemon.json')).toBe(true);
