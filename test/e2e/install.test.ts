@@ -241,6 +241,18 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       if (args[1]!.includes('a-file')) expect(r.stderr.trim()).toBe(`setup-registry: --data-dir: ${args[1]} is not a directory`);
     }
+    // IPv6 is named as such; a DOCKER_OPTS that ends in a bare --insecure-registry takes no flag after it
+    const v6 = await host.tool('--yes', '--address', 'fd00::1');
+    expect([v6.exitCode, v6.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(v6.stderr).toContain('"fd00::1" is an IPv6 address');
+    const defaults = host.readFile('/etc/default/docker');
+    host.writeFile('/etc/default/docker', 'DOCKER_OPTS="--debug --insecure-registry"\n');
+    const bare = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stderr).toContain('DOCKER_OPTS in /etc/default/docker ends in --insecure-registry with no registry after it');
+    expect(host.readFile('/etc/default/docker')).toBe('DOCKER_OPTS="--debug --insecure-registry"\n');
+    if (defaults === null) await host.sh('rm /etc/default/docker');
+    else host.writeFile('/etc/default/docker', defaults);
     // a host name that does not resolve here: refused before anything changes, not after --timeout
     const unresolved = await host.tool('--yes', '--address', 'registry.example.invalid');
     expect(unresolved.exitCode).toBe(2);
