@@ -6,7 +6,7 @@ import { containerDifferences, describePublished, garbageCollectCommand, LOG_OPT
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
-import { describeUnexpanded, flagSources, registriesInFlags, unexpandedReferences } from '../plan/trust/flag-sites.js';
+import { flagSources, registriesInFlags, unexpandedReferences } from '../plan/trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod } from '../plan/trust/index.js';
@@ -168,8 +168,7 @@ export const CHECKS: readonly Check[] = [
     run: ({ facts }) => {
       const found = unexpandedReferences(facts)[0];
       if (!found) return ok(facts.init === 'systemd' ? 'no $NAME that systemd would pass to dockerd as it is' : 'environment files are read by the shell');
-      const { problem, fix } = describeUnexpanded(found);
-      return fail(problem, fix);
+      return fail(found.problem, found.fix);
     },
   },
   {

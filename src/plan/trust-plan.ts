@@ -5,7 +5,7 @@ import type { Templates } from '../templates.js';
 import type { DaemonAction, WriteFile } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
-import { describeUnexpanded, flagSources, unexpandedReferences } from './trust/flag-sites.js';
+import { flagSources, unexpandedReferences } from './trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
 import type { MethodName, TrustMethod } from './trust/types.js';
@@ -71,7 +71,7 @@ function refuseUnknownDaemon(facts: HostFacts): void {
  */
 function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[] {
   // A $NAME systemd passes on as it is: a start or restart would leave dockerd down.
-  const unexpanded = unexpandedReferences(facts).map(describeUnexpanded);
+  const unexpanded = unexpandedReferences(facts);
   if (unexpanded.length && (outcome === 'start' || outcome === 'restart')) {
     throw new HostRefusal(`dockerd cannot ${outcome === 'start' ? 'start' : 'restart'} as this host starts it: ${unexpanded[0]!.problem}; ${unexpanded[0]!.fix}, then run again`);
   }

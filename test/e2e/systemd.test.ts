@@ -109,8 +109,10 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(h.readFile('/etc/docker/daemon.json')).toBeNull();
     const check = await h.tool('check', '--address', TEST_ADDRESS, '--only', 'env-file-expansion');
     expect(check.exitCode).toBe(1);
-    expect(check.stdout).toContain("write DOCKER_OPTS's options out in one assignment in /etc/default/docker, without $DOCKER_OPTS");
-    h.writeFile('/etc/default/docker', 'DOCKER_OPTS="--log-level=warn --insecure-registry=10.4.5.6:5000"\n');
+    // The fix names the line the shell would have made of it; following it is all it takes.
+    const line = 'DOCKER_OPTS="--log-level=warn --insecure-registry=10.4.5.6:5000"';
+    expect(check.stdout).toContain(`write DOCKER_OPTS's options out in one assignment in /etc/default/docker, without $DOCKER_OPTS: ${line}`);
+    h.writeFile('/etc/default/docker', `${line}\n`);
     // Fixed by hand, docker starts again (and gets its image, which this host had no dockerd to load into).
     await h.exec(['systemctl', 'reset-failed', 'docker']);
     await h.exec(['systemctl', 'start', 'docker']);

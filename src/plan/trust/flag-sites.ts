@@ -1,6 +1,6 @@
 import type { FlagSite, HostFacts } from '../../facts/types.js';
 import type { WriteFile } from '../actions.js';
-import { removeFromVariable } from '../../formats/env-file.js';
+import { removeFromVariable, sourcedVariable } from '../../formats/env-file.js';
 import { flagWords, insecureFlagSpans, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { execWords } from '../../formats/systemd-unit.js';
 import type { Templates } from '../../templates.js';
@@ -32,22 +32,32 @@ export function flagSources(facts: HostFacts, at: 'reload' | 'start'): { words: 
 /**
  * A `$NAME` in an environment file systemd reads reaches dockerd as it is written: EnvironmentFile=
  * expands nothing (the shell's `DOCKER_OPTS="$DOCKER_OPTS ..."` of the blog posts is for init
- * scripts), and dockerd refuses to start on the word ("accepts no argument(s)").
+ * scripts), and dockerd refuses to start on the word ("accepts no argument(s)"). The fix names the
+ * line the shell would have made of it, when that can be written plainly.
  */
-export function unexpandedReferences(facts: HostFacts): { file: string; variable: string; reference: string }[] {
+export function unexpandedReferences(facts: HostFacts): { problem: string; fix: string }[] {
   if (facts.init !== 'systemd') return [];
   return facts.startup.flagSites.flatMap((s) => {
     const reference = s.kind === 'env-var' && s.effective ? /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/.exec(s.value)?.[0] : undefined;
-    return reference ? [{ file: s.file!, variable: s.variable!, reference }] : [];
+    if (!reference || !s.file || !s.variable) return [];
+    const meant = meantValue(facts.startup.envFiles[s.file] ?? '', s.variable, s.file);
+    return [
+      {
+        problem: `${s.variable} in ${s.file} holds ${reference}, which systemd does not expand (EnvironmentFile= takes $ literally): dockerd gets "${reference}" as an argument and will not start ("accepts no argument(s)")`,
+        fix: `write ${s.variable}'s options out in one assignment in ${s.file}, without ${reference}${meant === null ? '' : `: ${s.variable}="${meant}"`}`,
+      },
+    ];
   });
 }
 
-/** What to say of an unexpandedReferences finding, and how to fix it. */
-export function describeUnexpanded(u: { file: string; variable: string; reference: string }): { problem: string; fix: string } {
-  return {
-    problem: `${u.variable} in ${u.file} holds ${u.reference}, which systemd does not expand (EnvironmentFile= takes $ literally): dockerd gets "${u.reference}" as an argument and will not start ("accepts no argument(s)")`,
-    fix: `write ${u.variable}'s options out in one assignment in ${u.file}, without ${u.reference}`,
-  };
+/** What the shell would have made of the variable, when it holds nothing that needs quoting in "..."; else null. */
+function meantValue(text: string, variable: string, file: string): string | null {
+  try {
+    const value = sourcedVariable(text, variable, file) ?? '';
+    return /["\\$`]/.test(value) ? null : value.trim().replace(/\s+/g, ' ');
+  } catch {
+    return null;
+  }
 }
 
 export function registriesInFlags(facts: HostFacts): string[] {
