@@ -60,7 +60,8 @@ export async function install(flags: InstallFlags): Promise<number> {
     imageArchive: flags.imageArchive,
     installDocker: Boolean(flags.installDocker),
     dataDir: flags.dataDir === undefined ? recorded?.dataDir : parseDataDir(flags.dataDir),
-    method: parseMethod(flags.method ?? 'auto'),
+    // The recorded way: a provisioning pass with fewer flags must not move the trust (and restart dockerd to do it).
+    method: parseMethod(flags.method ?? recorded?.method ?? 'auto'),
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
   let address = flags.address === undefined ? recorded?.address : parseAddress(flags.address);

@@ -248,8 +248,9 @@ function staleEntries(facts: HostFacts, previous: InstallState | null, wanted: {
   const unneeded = (previous?.added ?? []).filter((a) => a.entry !== wanted?.entry);
   if (unneeded.length === 0) return [];
   // With an entry to add, the removals must be of the method that adds it: one edit, one daemon operation.
+  // daemon.json's takes every flag out anyway (dockerd refuses one next to the file): a flag method's too.
   const method = wanted ? chooseMethod(facts, wanted.method).name : unneeded[0]!.method;
-  return unneeded.filter((a) => a.method === method);
+  return unneeded.filter((a) => a.method === method || (method === 'daemon-json' && a.method !== 'daemon-json'));
 }
 
 function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined, removed: InstallState['added']): InstallState {

@@ -197,8 +197,9 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.tool('--yes', '--address', TEST_ADDRESS)).stdout).toContain('already configured');
   });
 
-  it('--method docker-opts appends the flag to DOCKER_OPTS and restarts; the push works', async () => {
-    host = await TestHost.create({ defaultDocker: '# keep me\nDOCKER_OPTS="--log-level=warn"\nOTHER=1\n' });
+  it('--method docker-opts appends the flag to DOCKER_OPTS and restarts; the push works; a provisioning pass without --method keeps it so; moved to daemon.json with another port, the old flag goes, and uninstall leaves nothing', async () => {
+    const original = '# keep me\nDOCKER_OPTS="--log-level=warn"\nOTHER=1\n';
+    host = await TestHost.create({ defaultDocker: original });
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
     expect(r.exitCode, r.stderr).toBe(0);
     expect(host.readFile('/etc/default/docker')).toBe(`# keep me\nDOCKER_OPTS="--log-level=warn --insecure-registry ${ENTRY}"\nOTHER=1\n`);
@@ -206,6 +207,22 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await pushWorks(host, 'viaopts')).ok).toBe(true);
     const again = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
     expect(again.stdout).toContain('already configured');
+    // The recorded way is kept: no move into daemon.json, no restart of dockerd (and of every container).
+    const pid = await host.dockerdPid();
+    const plain = await host.tool('--yes');
+    expect(plain.stdout).toContain('already configured');
+    expect(await host.dockerdPid()).toBe(pid);
+    expect(host.readFile('/etc/docker/daemon.json')).toBeNull();
+
+    const moved = await host.tool('--yes', '--port', '5001', '--method', 'daemon-json');
+    expect(moved.exitCode, moved.stdout + moved.stderr).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([`${TEST_ADDRESS}:5001`]);
+    expect(host.readFile('/etc/default/docker')).toBe(original);
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+    expect((await host.push(`${TEST_ADDRESS}:5001`, 'moved')).ok).toBe(true);
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([]);
+    expect(host.readFile('/etc/default/docker')).toBe(original);
   });
 
   it('--dry-run shows the diff and changes nothing', async () => {

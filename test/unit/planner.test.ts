@@ -170,6 +170,26 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(planInstall(facts, wanted, templates).actions).toEqual([]);
   });
 
+  it('a --method docker-opts registry moved to another port by daemon.json: its old flag is taken out, not moved into daemon.json with the new entry', async () => {
+    const optsWanted = { ...wanted, method: 'docker-opts' as const };
+    const first = planInstall(await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS="--debug"\n' } }), optsWanted, templates);
+    const state = writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after;
+    const facts = await factsFrom({
+      files: { '/etc/default/docker': `DOCKER_OPTS="--debug --insecure-registry ${ENTRY}"\n`, '/etc/setup-registry/state.json': state },
+      docker: { argv: ['/usr/sbin/dockerd', '--debug', '--insecure-registry', ENTRY], liveInsecure: { registries: [ENTRY], cidrs: [] } },
+      container: healthyContainer,
+    });
+    // the same port by the recorded way: nothing to do
+    expect(planInstall(facts, optsWanted, templates).actions).toEqual([]);
+    const moved = planInstall(facts, { ...wanted, port: 5001, method: 'daemon-json' }, templates);
+    const byPath = Object.fromEntries(writes(moved.actions).map((w) => [w.path, w.after]));
+    expect(JSON.parse(byPath['/etc/docker/daemon.json']!)['insecure-registries']).toEqual(['10.0.0.5:5001']);
+    expect(byPath['/etc/default/docker']).toBe('DOCKER_OPTS="--debug"\n');
+    expect(moved.daemon).toBe('restart');
+    expect(moved.notes).toContain(`dockerd will be restarted: --insecure-registry ${ENTRY} is taken out of its flags, and flags are only read at start`);
+    expect(JSON.parse(byPath['/etc/setup-registry/state.json']!).added.map((a: { entry: string }) => a.entry)).toEqual(['10.0.0.5:5001']);
+  });
+
   it('entry in the file but not live: reload only, no write', async () => {
     const facts = await factsFrom({ files: { '/etc/docker/daemon.json': `{"insecure-registries": ["${ENTRY}"]}` }, container: healthyContainer });
     const plan = planInstall(facts, wanted, templates);

@@ -58,8 +58,11 @@ export const daemonJsonMethod: TrustMethod = {
     if (file.error) throw new HostRefusal(file.error);
     const base = file.config ?? parseDaemonJson(templates.daemonJson, 'templates/daemon.json').config;
     // dockerd refuses to start when a directive is both a flag and in the file (docker/for-linux#327),
-    // so flags found anywhere dockerd reads them are moved into the file.
-    const moved = registriesInFlags(facts);
+    // so flags found anywhere dockerd reads them are taken out: moved into the file, or dropped when
+    // they are an earlier install's entry this run removes (a --method docker-opts registry moved to another port).
+    const inFlags = registriesInFlags(facts);
+    const moved = inFlags.filter((e) => !remove.includes(e));
+    const dropped = inFlags.filter((e) => remove.includes(e));
     const entries = unique([...moved, ...add]);
     const config = withInsecureRegistries(base, entries, remove);
     const after = editInsecureRegistries(file.config ? file.text : null, base, entries, remove);
@@ -73,7 +76,7 @@ export const daemonJsonMethod: TrustMethod = {
         before: file.text,
         after,
         mode: 0o644,
-        ...(file.config && file.text !== null && !(INSECURE_KEY in file.config) && moved.length === 0
+        ...(file.config && file.text !== null && !(INSECURE_KEY in file.config) && inFlags.length === 0
           ? { rollbackVia: { text: setInsecureRegistries(file.text, []), dropped: [...add] } }
           : {}),
         why: describeChange(add.filter((e) => !insecureRegistriesOf(base).includes(e)), remove.filter((e) => insecureRegistriesOf(base).includes(e)), moved),
@@ -81,12 +84,13 @@ export const daemonJsonMethod: TrustMethod = {
     }
     let effect: TrustChange['effect'] = changed ? 'reload' : 'none';
     let unitsChanged = false;
-    if (moved.length > 0) {
+    if (inFlags.length > 0) {
       const flagEdits = removeAllFlags(facts, templates);
       writes.push(...flagEdits);
       unitsChanged = flagEdits.some((w) => w.path.includes('/systemd/'));
       effect = 'restart';
-      notes.push(`dockerd will be restarted: --insecure-registry ${moved.join(', ')} moves from its flags into ${file.path}, and flags are only read at start`);
+      const what = [...(moved.length ? [`--insecure-registry ${moved.join(', ')} moves from its flags into ${file.path}`] : []), ...(dropped.length ? [`--insecure-registry ${dropped.join(', ')} is taken out of its flags`] : [])];
+      notes.push(`dockerd will be restarted: ${what.join(', and ')}, and flags are only read at start`);
     } else if (facts.docker.argv?.some((a) => a.startsWith('--insecure-registry')) && changed) {
       effect = 'restart';
       notes.push('dockerd will be restarted: the running dockerd was started with --insecure-registry flags, which a reload would reject next to daemon.json entries');
