@@ -29,6 +29,9 @@ export type TlsAction =
   | { kind: 'tls'; op: 'issue-cert'; sans: string[]; why: string }
   | { kind: 'tls'; op: 'install-ca'; to: string; why: string };
 
+/** A change to one file: written, or (our own drop-in, once it says nothing) removed. */
+export type FileChange = WriteFile | RemovePath;
+
 /** Deletes a file or a directory tree (uninstall: the state file; with --purge, the data). Cannot be rolled back, so it runs last. */
 export interface RemovePath {
   kind: 'remove-path';

@@ -3,7 +3,7 @@ import type { HostFacts } from '../facts/types.js';
 import { dockerPackage } from '../knowledge/distros.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
-import type { Action, DaemonAction, ImageAction, PackageAction, WriteFile } from './actions.js';
+import type { Action, DaemonAction, ImageAction, PackageAction } from './actions.js';
 import { logRotation, planContainer, publishing, publishingFacts } from './container.js';
 import { readState, recordedCaPaths, renderState, STATE_FILE, type InstallState } from './state.js';
 import type { MethodName } from './trust/types.js';
@@ -253,7 +253,7 @@ function staleEntries(facts: HostFacts, previous: InstallState | null, wanted: {
   return unneeded.filter((a) => a.method === method || (method === 'daemon-json' && a.method !== 'daemon-json'));
 }
 
-function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: WriteFile | undefined, removed: InstallState['added']): InstallState {
+function nextState(previous: InstallState | null, w: Wanted & { dataDir: string }, image: string, imageSource: string, method: MethodName, entry: string, addsEntry: boolean, write: { path: string } | undefined, removed: InstallState['added']): InstallState {
   const added = previous?.added.filter((a) => (a.entry !== entry || a.method === method) && !removed.some((r) => r.entry === a.entry && r.method === a.method)) ?? [];
   if (addsEntry && write && !added.some((a) => a.entry === entry && a.method === method)) added.push({ entry, method, file: write.path });
   return {

@@ -2,7 +2,7 @@ import { HostRefusal } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
-import type { DaemonAction, WriteFile } from './actions.js';
+import type { DaemonAction, FileChange } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
 import { flagSources, unexpandedReferences } from './trust/flag-sites.js';
@@ -14,7 +14,7 @@ export type DaemonOutcome = 'none' | 'reload' | 'restart' | 'start';
 
 export interface TrustPlan {
   method: TrustMethod;
-  writes: WriteFile[];
+  writes: FileChange[];
   daemon: DaemonAction[];
   outcome: DaemonOutcome;
   notes: string[];

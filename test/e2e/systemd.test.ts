@@ -159,7 +159,7 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect((await host.push(ENTRY, 'healed')).ok).toBe(true);
   });
 
-  it('--method systemd-dropin: drop-in with the full ExecStart, daemon-reload, restart; push works; rerun no-op', async () => {
+  it('--method systemd-dropin: drop-in with the full ExecStart, daemon-reload, restart; push works; rerun no-op (with --method or without); uninstall removes the drop-in', async () => {
     host = await SystemdHost.create();
     const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'systemd-dropin');
     expect(r.exitCode, r.stderr).toBe(0);
@@ -169,7 +169,16 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     const pid = await host.dockerdPid();
     const again = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'systemd-dropin');
     expect(again.stdout).toContain('already configured');
+    expect((await host.tool('--yes')).stdout).toContain('already configured');
     expect(await host.dockerdPid()).toBe(pid);
+    // Left behind, the drop-in would pin this ExecStart past a docker package upgrade that changes the unit's.
+    const un = await host.tool('uninstall', '--yes');
+    expect(un.exitCode, un.stdout + un.stderr).toBe(0);
+    expect(host.readFile(DROP_IN)).toBeNull();
+    expect((await host.exec(['systemctl', 'show', '-p', 'DropInPaths', '--value', 'docker'])).stdout.trim()).toBe('');
+    const args = (await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    expect(args).toContain('/usr/sbin/dockerd -H fd://');
+    expect(args).not.toContain('--insecure-registry');
   });
 
   it("Red Hat's docker 1.13 unit with /etc/sysconfig/docker: INSECURE_REGISTRY moved into daemon.json, OPTIONS kept, restart works", async () => {

@@ -309,6 +309,12 @@ describe('install planner (pure: facts in, actions out)', () => {
     // Idempotent: with our drop-in in place, nothing more to write for the trust.
     const again = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), [DROP_IN]: dropIn.after }, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } } });
     expect(writes(planInstall(again, { ...wanted, method: 'systemd-dropin' }, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
+    // Uninstalled, our drop-in says nothing the unit does not: it goes (left, it would pin this ExecStart past a package upgrade).
+    const state = JSON.parse(writes(plan.actions).find((w) => w.path.endsWith('state.json'))!.after);
+    const removal = planUninstall(again, state, templates, { purge: false });
+    expect(removal.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual([DROP_IN, '/etc/setup-registry/state.json']);
+    expect(ops(removal.actions)).toEqual(['daemon:unit-reload', 'daemon:restart']);
+    expect(removal.actions.findIndex((a) => a.kind === 'remove-path' && a.path === DROP_IN)).toBeLessThan(removal.actions.findIndex((a) => a.kind === 'daemon'));
   });
 
   it('flag methods refuse when daemon.json already lists insecure-registries (dockerd would not start)', async () => {

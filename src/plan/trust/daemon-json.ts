@@ -1,6 +1,6 @@
 import { HostRefusal } from '../../errors.js';
 import { editInsecureRegistries, INSECURE_KEY, insecureRegistriesOf, parseDaemonJson, readableByEveryDockerd, setInsecureRegistries, withInsecureRegistries } from '../../formats/daemon-json.js';
-import type { WriteFile } from '../actions.js';
+import type { FileChange } from '../actions.js';
 import type { HostFacts } from '../../facts/types.js';
 import { atLeast } from '../versions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
@@ -34,13 +34,13 @@ export function unreadableByDockerd(facts: HostFacts): string | null {
  * and with it the registry, at its next restart or boot: every plan that configures dockerd writes
  * it as every dockerd reads it, in the edit it makes anyway or as an edit of its own.
  */
-export function withReadableDaemonJson(facts: HostFacts, writes: readonly WriteFile[]): WriteFile[] {
+export function withReadableDaemonJson(facts: HostFacts, writes: readonly FileChange[]): FileChange[] {
   const problem = unreadableByDockerd(facts);
   const { path, text } = facts.daemonJson;
   if (!problem || text === null) return [...writes];
   const fix = text.trim() === '' ? 'it becomes {} (no settings)' : 'the mark is dropped';
-  const edit = writes.find((w) => w.path === path);
-  if (edit) return writes.map((w) => (w === edit ? { ...w, after: readableByEveryDockerd(w.after), why: `${w.why}; ${problem}, so ${fix}` } : w));
+  const edit = writes.find((w) => w.path === path && w.kind === 'write-file');
+  if (edit?.kind === 'write-file') return writes.map((w) => (w === edit ? { ...edit, after: readableByEveryDockerd(edit.after), why: `${edit.why}; ${problem}, so ${fix}` } : w));
   return [...writes, { kind: 'write-file', path, before: text, after: readableByEveryDockerd(text), mode: 0o644, why: `${problem}, so ${fix}` }];
 }
 

@@ -1,5 +1,5 @@
 import type { FlagSite, HostFacts } from '../../facts/types.js';
-import type { WriteFile } from '../actions.js';
+import type { FileChange } from '../actions.js';
 import { removeFromVariable, sourcedVariable } from '../../formats/env-file.js';
 import { flagWords, insecureFlagSpans, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { execWords } from '../../formats/systemd-unit.js';
@@ -68,8 +68,8 @@ export function registriesInFlags(facts: HostFacts): string[] {
  * Edits that take every --insecure-registry flag out of the files dockerd reads, keeping every
  * other flag. Used to move them into daemon.json (dockerd refuses the same directive in both).
  */
-export function removeAllFlags(facts: HostFacts, templates: Templates): WriteFile[] {
-  const writes: WriteFile[] = [];
+export function removeAllFlags(facts: HostFacts, templates: Templates): FileChange[] {
+  const writes: FileChange[] = [];
   for (const site of effectiveFileSites(facts)) {
     if (site.kind === 'env-var' && site.file && site.variable) {
       const before = facts.startup.envFiles[site.file]!;

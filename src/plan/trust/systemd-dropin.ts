@@ -1,10 +1,10 @@
 import { HostRefusal } from '../../errors.js';
 import { insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../formats/dockerd-flags.js';
 import { insecureRegistriesOf } from '../../formats/daemon-json.js';
-import { effectiveService } from '../../formats/systemd-unit.js';
+import { effectiveService, execWords } from '../../formats/systemd-unit.js';
 import type { HostFacts } from '../../facts/types.js';
 import { fill, type Templates } from '../../templates.js';
-import type { WriteFile } from '../actions.js';
+import type { FileChange } from '../actions.js';
 import type { TrustChange, TrustMethod, TrustRequest } from './types.js';
 
 /** Our drop-in for the unit dockerd runs as. */
@@ -16,9 +16,11 @@ export const DROP_IN = dropInPath('docker.service');
 
 /**
  * Our drop-in resets ExecStart and sets the full command line: the ExecStart in force without our
- * drop-in, changed by `edit`. Returns null when the drop-in would not change.
+ * drop-in, changed by `edit`. Returns null when the drop-in would not change. Once the command line
+ * is the unit's own again, our drop-in goes: left, it would pin that ExecStart past a package
+ * upgrade that changes the unit's.
  */
-export function dropInWrite(facts: HostFacts, templates: Templates, why: string, edit: (execStart: string) => string): WriteFile | null {
+export function dropInWrite(facts: HostFacts, templates: Templates, why: string, edit: (execStart: string) => string): FileChange | null {
   const sources = facts.startup.unitSources;
   const path = dropInPath(facts.startup.unit);
   const ours = sources.find((s) => s.path === path);
@@ -28,7 +30,11 @@ export function dropInWrite(facts: HostFacts, templates: Templates, why: string,
   if (effectiveService(later).execStart) {
     throw new HostRefusal(`${later.map((s) => s.path).join(', ')} sets ExecStart after ${path}, so a drop-in of ours would not take effect`);
   }
-  const after = fill(templates.systemdDropIn, { why, execStart: edit(base) });
+  const execStart = edit(base);
+  if (execWords(execStart).join(' ') === execWords(base).join(' ')) {
+    return ours ? { kind: 'remove-path', path, why: `${why}: no flag is left in it, so it goes, and ${facts.startup.unit}'s own ExecStart is in force again` } : null;
+  }
+  const after = fill(templates.systemdDropIn, { why, execStart });
   if (ours?.text === after) return null;
   return { kind: 'write-file', path, before: ours?.text ?? null, after, mode: 0o644, why };
 }

@@ -1,5 +1,5 @@
 import type { HostFacts } from '../../facts/types.js';
-import type { WriteFile } from '../actions.js';
+import type { FileChange } from '../actions.js';
 import type { Templates } from '../../templates.js';
 
 export type MethodName = 'daemon-json' | 'docker-opts' | 'systemd-dropin' | 'sysconfig';
@@ -9,7 +9,7 @@ export const METHOD_NAMES: readonly MethodName[] = ['daemon-json', 'docker-opts'
 export type DaemonEffect = 'none' | 'reload' | 'restart';
 
 export interface TrustChange {
-  writes: WriteFile[];
+  writes: FileChange[];
   effect: DaemonEffect;
   /** A unit file or drop-in changed: systemd must re-read units before the restart. */
   unitsChanged: boolean;
