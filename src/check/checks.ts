@@ -9,7 +9,7 @@ import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags, unexpandedReferences } from '../plan/trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
-import { chooseMethod } from '../plan/trust/index.js';
+import { chooseMethod, methodToUse } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, unreadableByDockerd, withoutScheme } from '../plan/trust/daemon-json.js';
 
 import { containerExitCause, isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
@@ -231,7 +231,7 @@ export const CHECKS: readonly Check[] = [
       if (facts.daemonJson.error) return fail('daemon.json cannot be read', client ? 'fix it by hand' : `${REPAIR} --yes --restore-backup`);
       let method;
       try {
-        method = chooseMethod(facts, target.method);
+        method = chooseMethod(facts, methodToUse(facts, target));
       } catch (err) {
         return fail((err as Error).message, fix);
       }

@@ -62,6 +62,7 @@ export async function install(flags: InstallFlags): Promise<number> {
     dataDir: flags.dataDir === undefined ? recorded?.dataDir : parseDataDir(flags.dataDir),
     // The recorded way: a provisioning pass with fewer flags must not move the trust (and restart dockerd to do it).
     method: parseMethod(flags.method ?? recorded?.method ?? 'auto'),
+    methodRecorded: flags.method === undefined && recorded?.method !== undefined,
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
   let address = flags.address === undefined ? recorded?.address : parseAddress(flags.address);

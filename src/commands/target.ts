@@ -32,6 +32,7 @@ export function resolveTarget(flags: TargetFlags, stateText: string | null, fall
     image: flags.image !== undefined ? parseImage(flags.image) : (state?.image ?? DEFAULTS.image),
     dataDir: flags.dataDir !== undefined ? parseDataDir(flags.dataDir) : (state?.dataDir ?? DEFAULTS.dataDir),
     method: flags.method !== undefined ? parseMethod(flags.method) : (state?.method ?? 'auto'),
+    methodRecorded: flags.method === undefined && state?.method !== undefined,
     timeoutMs: DEFAULTS.timeoutSeconds * 1000,
     // A secure registry stays secure: the recorded TLS and auth carry over (no new password needed).
     ...(state?.tls ? { tls: { sans: state.tls.sans, ...(state.tls.provided ? { provided: 'kept' as const } : {}) } } : {}),

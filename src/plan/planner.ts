@@ -9,7 +9,7 @@ import { readState, recordedCaPaths, renderState, STATE_FILE, type InstallState 
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
-import { chooseMethod } from './trust/index.js';
+import { chooseMethod, methodToUse } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { CA_CERT, certsDirCas } from '../tls/paths.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
@@ -37,7 +37,8 @@ export interface Plan {
  * The install planner: pure, from host facts and the wanted state to the actions that converge
  * the host. Refuses (throws, nothing changed) when converging would harm the host.
  */
-export function planInstall(facts: HostFacts, wanted: Wanted, templates: Templates): Plan {
+export function planInstall(facts: HostFacts, asked: Wanted, templates: Templates): Plan {
+  const wanted = { ...asked, method: methodToUse(facts, asked) };
   const entry = entryOf(wanted);
   if (!facts.docker.installed) return planDockerInstall(facts, wanted, entry);
   refuseHarm(facts, wanted);

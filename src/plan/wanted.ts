@@ -12,6 +12,8 @@ export interface Wanted {
   /** Where the images go (--data-dir); absent: where the existing registry container keeps them, else the default. */
   dataDir?: string;
   method: MethodName | 'auto';
+  /** The method is the one an earlier install recorded, not one asked for: where this host can no longer use it, auto. */
+  methodRecorded?: boolean;
   timeoutMs: number;
   installDocker?: boolean;
   /** Build the image from the distro's registry package when it is not there (--offline-image). */

@@ -125,6 +125,26 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect((await h.push(ENTRY, 'unblogged')).ok).toBe(true);
   });
 
+  it('a --method docker-opts install, then docker.io swapped for docker-ce (whose unit ignores DOCKER_OPTS): check names the lost trust, and repair moves it into daemon.json instead of refusing the recorded method', async () => {
+    host = await SystemdHost.create();
+    const h = host;
+    expect((await h.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
+    h.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
+    await h.exec(['systemctl', 'daemon-reload']);
+    await h.exec(['systemctl', 'restart', 'docker']);
+    await h.waitForDocker();
+    expect(Object.keys(await h.liveInsecure())).not.toContain(ENTRY);
+    const check = await h.tool('check', '--only', 'registry-trusted,registry-configured');
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).not.toContain('--method docker-opts cannot be used here');
+    const repair = await h.tool('repair', '--yes');
+    expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
+    expect(JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([ENTRY]);
+    expect(JSON.parse(h.readFile('/etc/setup-registry/state.json')!).method).toBe('daemon-json');
+    expect((await h.push(ENTRY, 'swapped')).ok).toBe(true);
+    expect((await h.tool('--yes')).stdout).toContain('already configured');
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },

@@ -224,6 +224,9 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(plan.actions.find((a) => a.kind === 'daemon' && a.op === 'reload')).toMatchObject({ via: { argv: ['systemctl', 'reload', 'docker'] } });
     expect(ops(plan.actions)).toContain('daemon:enable');
     expect(writes(plan.actions).map((w) => w.path)).not.toContain('/etc/default/docker');
+    // --method docker-opts asked for here is refused; recorded by an earlier install (before this unit), it gives way to auto
+    expect(() => planInstall(facts, { ...wanted, method: 'docker-opts' }, templates)).toThrow(/--method docker-opts cannot be used here/);
+    expect(planInstall(facts, { ...wanted, method: 'docker-opts', methodRecorded: true }, templates).method).toBe('daemon-json');
   });
 
   it('--method docker-opts refuses to add a flag after a bare --insecure-registry (it would become its value)', async () => {

@@ -34,4 +34,12 @@ export function chooseMethod(facts: HostFacts, requested: MethodName | 'auto'): 
   return usable;
 }
 
+/**
+ * The method to plan with: the one asked for, or the one an earlier install recorded unless this
+ * host can no longer use it (DOCKER_OPTS under a unit that ignores it now, say): then auto.
+ */
+export function methodToUse(facts: HostFacts, wanted: { method: MethodName | 'auto'; methodRecorded?: boolean }): MethodName | 'auto' {
+  return wanted.methodRecorded && wanted.method !== 'auto' && METHODS[wanted.method].unusable(facts) ? 'auto' : wanted.method;
+}
+
 export { METHODS };
