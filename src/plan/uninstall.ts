@@ -6,6 +6,7 @@ import { MANAGED_LABEL } from './container.js';
 import { STATE_FILE, type InstallState } from './state.js';
 import { planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import type { MethodName } from './trust/types.js';
+import { METHODS } from './trust/index.js';
 import { AUTH_DIR, CA_DIR, certsDirAliasCa, certsDirCa, certsDirCas, TLS_DIR } from '../tls/paths.js';
 
 export interface UninstallPlan {
@@ -32,6 +33,11 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
   const byMethod = new Map<MethodName, string[]>();
   for (const a of state?.added ?? []) byMethod.set(a.method, [...(byMethod.get(a.method) ?? []), a.entry]);
   for (const [method, entries] of byMethod) {
+    // A method this host no longer reads (DOCKER_OPTS under docker-ce's unit): its files are edited, dockerd left alone.
+    if (METHODS[method].unusable(facts) !== null) {
+      actions.push(...(METHODS[method].forget?.(facts, entries) ?? []));
+      continue;
+    }
     const trust = planTrust(facts, templates, { method, add: [], remove: entries });
     actions.push(...trust.writes);
     // One daemon operation, the strongest any method needs.

@@ -125,7 +125,7 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect((await h.push(ENTRY, 'unblogged')).ok).toBe(true);
   });
 
-  it('a --method docker-opts install, then docker.io swapped for docker-ce (whose unit ignores DOCKER_OPTS): check names the lost trust, and repair moves it into daemon.json instead of refusing the recorded method', async () => {
+  it('a --method docker-opts install, then docker.io swapped for docker-ce (whose unit ignores DOCKER_OPTS): check names the lost trust, and repair moves it into daemon.json (and out of DOCKER_OPTS) instead of refusing the recorded method', async () => {
     host = await SystemdHost.create();
     const h = host;
     expect((await h.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
@@ -141,8 +141,26 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
     expect(JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([ENTRY]);
     expect(JSON.parse(h.readFile('/etc/setup-registry/state.json')!).method).toBe('daemon-json');
+    // ...and out of DOCKER_OPTS, where it would clash with daemon.json the day a unit reads it again
+    expect(h.readFile('/etc/default/docker')).not.toContain('--insecure-registry');
     expect((await h.push(ENTRY, 'swapped')).ok).toBe(true);
     expect((await h.tool('--yes')).stdout).toContain('already configured');
+    await h.destroy();
+
+    // Uninstalled after such a swap instead: the flag goes from the file nothing reads, dockerd is left alone.
+    host = await SystemdHost.create();
+    const u = host;
+    expect((await u.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
+    u.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
+    await u.exec(['systemctl', 'daemon-reload']);
+    await u.exec(['systemctl', 'restart', 'docker']);
+    await u.waitForDocker();
+    const pid = await u.dockerdPid();
+    const un = await u.tool('uninstall', '--yes');
+    expect(un.exitCode, un.stdout + un.stderr).toBe(0);
+    expect(u.readFile('/etc/default/docker')).not.toContain('--insecure-registry');
+    expect(await u.dockerdPid()).toBe(pid);
+    expect(u.readFile('/etc/setup-registry/state.json')).toBeNull();
   });
 
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {

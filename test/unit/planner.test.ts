@@ -252,6 +252,27 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(facts.startup.flagSites.find((s) => s.kind === 'exec-start')).toMatchObject({ file: '/run/systemd/system/docker.service.d/20-more.conf', registries: ['10.4.4.4:5000'] });
   });
 
+  it('an entry recorded under DOCKER_OPTS on a host whose unit no longer reads it: moved into daemon.json, and taken out of DOCKER_OPTS, where it would clash the day it is read again', async () => {
+    const optsWanted = { ...wanted, method: 'docker-opts' as const };
+    const first = planInstall(await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS="--debug"\n' } }), optsWanted, templates);
+    const state = writes(first.actions).find((w) => w.path.endsWith('state.json'))!.after;
+    const facts = await factsFrom({
+      init: 'systemd',
+      files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), '/etc/default/docker': `DOCKER_OPTS="--debug --insecure-registry ${ENTRY}"\n`, '/etc/setup-registry/state.json': state },
+      container: healthyContainer,
+    });
+    const plan = planInstall(facts, { ...optsWanted, methodRecorded: true }, templates);
+    const byPath = Object.fromEntries(writes(plan.actions).map((w) => [w.path, w.after]));
+    expect(JSON.parse(byPath['/etc/docker/daemon.json']!)['insecure-registries']).toEqual([ENTRY]);
+    expect(byPath['/etc/default/docker']).toBe('DOCKER_OPTS="--debug"\n');
+    expect(plan.daemon).toBe('reload');
+    expect(JSON.parse(byPath['/etc/setup-registry/state.json']!).added).toEqual([{ entry: ENTRY, method: 'daemon-json', file: '/etc/docker/daemon.json' }]);
+    // uninstalled there instead, the flag goes from the file, and dockerd (which never read it) is left alone
+    const removal = planUninstall(facts, JSON.parse(state), templates, { purge: false });
+    expect(writes(removal.actions).find((w) => w.path === '/etc/default/docker')!.after).toBe('DOCKER_OPTS="--debug"\n');
+    expect(ops(removal.actions)).toEqual(['container:remove']);
+  });
+
   it("Debian's docker.io unit reads DOCKER_OPTS: the flag there is a conflict and is moved", async () => {
     const facts = await factsFrom({
       init: 'systemd',

@@ -29,6 +29,17 @@ function envFlagMethod(name: MethodName, file: string, variable: string): TrustM
         : `this host's docker init script does not read ${file}`;
     },
     configured: (facts) => insecureRegistryFlags(current(facts)),
+    forget(facts, entries) {
+      const before = facts.startup.envFiles[file];
+      if (before == null) return [];
+      let after: string;
+      try {
+        after = removeFromVariable(before, variable, file, (v) => insecureFlagSpans(v, entries));
+      } catch {
+        return []; // a flag written with quotes inside: left as it is, unread
+      }
+      return after === before ? [] : [{ kind: 'write-file', path: file, before, after, mode: 0o644, why: `take ${entries.join(', ')} out of ${variable}, which dockerd no longer reads: left, it would clash with daemon.json should it be read again` }];
+    },
     plan({ facts, templates, add, remove }: TrustRequest): TrustChange {
       const inFile = facts.daemonJson.config ? insecureRegistriesOf(facts.daemonJson.config) : [];
       if (inFile.length > 0 && add.length > 0) {

@@ -32,4 +32,10 @@ export interface TrustMethod {
   /** Entries this method's files configure now. */
   configured(facts: HostFacts): string[];
   plan(req: TrustRequest): TrustChange;
+  /**
+   * Takes entries an earlier install wrote out of this method's files once this host no longer
+   * reads them (the method gave way, see methodToUse): left, they would clash with daemon.json the
+   * day they are read again. Nothing for a method whose files cannot outlive it.
+   */
+  forget?(facts: HostFacts, entries: readonly string[]): FileChange[];
 }
