@@ -36,8 +36,9 @@ export type ApplyResult = { status: 'dry-run' } | { status: 'declined' } | { sta
  * verification as one transaction and reports failures with what was rolled back.
  */
 export async function applyChange(ports: Ports, out: Output, flags: ApplyFlags, facts: HostFacts, change: Change, verify: Step[], timeoutMs: number): Promise<ApplyResult> {
-  // Without dockerd's answer only the client's version is known, which may well differ from dockerd's.
-  const docker = facts.docker.serverVersion ? `Docker ${facts.docker.serverVersion}` : `Docker client ${facts.docker.clientVersion ?? '?'}`;
+  // Without dockerd's answer, its binary says its version (`dockerd --version`); the client's may well differ.
+  const { serverVersion, daemonVersion, clientVersion } = facts.docker;
+  const docker = serverVersion || daemonVersion ? `Docker ${serverVersion ?? daemonVersion}` : `Docker client ${clientVersion ?? '?'}`;
   out.say(`${facts.distro.name} (${facts.distro.knowledge.label}), ${facts.init}, ${docker}${facts.docker.running ? '' : facts.docker.denied ? " (dockerd's socket is not open to this user)" : facts.docker.pid !== null ? `, dockerd (pid ${facts.docker.pid}) not answering` : ', dockerd not running'}`);
   out.say(`plan (dockerd: ${change.daemon === 'none' ? 'untouched' : change.daemon}):\n${renderPlan(change)}`);
   if (flags.dryRun) {

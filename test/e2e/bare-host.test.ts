@@ -74,6 +74,9 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     const r = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('service docker start');
+    // dockerd's own version (`dockerd --version`), not the docker CLI's, which differs on this machine
+    const dockerd = (await host.exec(['dockerd', '--version'])).stdout.match(/version ([^\s,]+)/)![1]!;
+    expect(r.stdout).toContain(`, Docker ${dockerd}, dockerd not running`);
     expect(r.stdout).toContain('looking at the host again');
     expect(await host.dockerdPid()).toBeGreaterThan(0);
     expect((await host.push(ENTRY, 'started')).ok).toBe(true);
