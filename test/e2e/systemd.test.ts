@@ -126,13 +126,17 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
   });
 
   it('a --method docker-opts install, then docker.io swapped for docker-ce (whose unit ignores DOCKER_OPTS): check names the lost trust, and repair moves it into daemon.json (and out of DOCKER_OPTS) instead of refusing the recorded method', async () => {
-    host = await SystemdHost.create();
-    const h = host;
-    expect((await h.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
-    h.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
-    await h.exec(['systemctl', 'daemon-reload']);
-    await h.exec(['systemctl', 'restart', 'docker']);
-    await h.waitForDocker();
+    /** A host with a docker-opts install whose docker.io unit then gave way to docker-ce's. */
+    const swappedHost = async () => {
+      host = await SystemdHost.create();
+      expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
+      host.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
+      await host.exec(['systemctl', 'daemon-reload']);
+      await host.exec(['systemctl', 'restart', 'docker']);
+      await host.waitForDocker();
+      return host;
+    };
+    const h = await swappedHost();
     expect(Object.keys(await h.liveInsecure())).not.toContain(ENTRY);
     const check = await h.tool('check', '--only', 'registry-trusted,registry-configured');
     expect(check.exitCode).toBe(1);
@@ -148,13 +152,7 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     await h.destroy();
 
     // Uninstalled after such a swap instead: the flag goes from the file nothing reads, dockerd is left alone.
-    host = await SystemdHost.create();
-    const u = host;
-    expect((await u.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
-    u.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
-    await u.exec(['systemctl', 'daemon-reload']);
-    await u.exec(['systemctl', 'restart', 'docker']);
-    await u.waitForDocker();
+    const u = await swappedHost();
     const pid = await u.dockerdPid();
     const un = await u.tool('uninstall', '--yes');
     expect(un.exitCode, un.stdout + un.stderr).toBe(0);
