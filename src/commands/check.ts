@@ -115,7 +115,7 @@ export async function diagnose(flags: CheckFlags, opts: { deep: boolean; only?: 
  * --registry gets every client check; those trust recorded get the host's checks once (unless
  * hostFacts says the host was checked already) and each its own, each finding naming its registry.
  */
-async function diagnoseClient(flags: CheckFlags, entries: string[], opts: { deep: boolean; only?: string[] }, recorded = false, hostFacts?: HostFacts) {
+export async function diagnoseClient(flags: CheckFlags, entries: string[], opts: { deep: boolean; only?: string[] }, recorded = false, hostFacts?: HostFacts) {
   const ports = hostPorts(flags.root ?? '/');
   const facts = hostFacts ?? (await gatherFacts(ports, {}));
   trace('facts gathered');

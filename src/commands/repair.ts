@@ -8,7 +8,7 @@ import { acquireLock } from '../execute/lock.js';
 import { hostPorts } from '../ports/index.js';
 import { createOutput } from '../output.js';
 import { assertCanAsk, changeSummary, factsSummary } from './apply.js';
-import { diagnose, formatFinding, onlyTrusting, type CheckFlags } from './check.js';
+import { diagnose, diagnoseClient, formatFinding, onlyTrusting, type CheckFlags } from './check.js';
 import { applyInstall } from './install.js';
 import { trust } from './trust.js';
 import type { TrustedRegistry } from '../plan/trusted-record.js';
@@ -85,12 +85,19 @@ export async function repair(flags: RepairFlags): Promise<number> {
  * it changes only what is missing); one trusted through its CA is fine while the CA is in certs.d,
  * and otherwise needs the CA given again.
  */
+/** What `trust` converges on a host that only trusts registries (a ping to a registry elsewhere is not this host's to fix). */
+const TRUST_FIXES = ['dockerd-running', 'daemon-json-valid', 'daemon-flag-conflict', 'registry-trusted', 'registry-configured'];
+
 async function repairTrust(ports: Ports, out: Output, flags: RepairFlags, registries: TrustedRegistry[]): Promise<number> {
   out.say(`no registry installed on this host; it trusts ${registries.map((r) => r.entry).join(', ')} (setup-registry trust)`);
   const lost = [];
   for (const r of registries) if (r.tls && (await ports.files.read(certsDirCa(r.entry))) === null) lost.push(r.entry);
   for (const entry of lost) out.error(`the CA of ${entry} is gone from ${certsDirCa(entry)}: give it again with setup-registry trust ${entry} --ca CA.crt --yes   (or: --ca-from-registry)`);
-  const insecure = registries.filter((r) => !r.tls).map((r) => r.entry);
+  // Exactly what failed: a trust that holds (by daemon.json, or by the flags of a drop-in) is left as it is, not moved into daemon.json with a restart.
+  const { findings } = await diagnoseClient(flags, registries.map((r) => r.entry), { deep: false }, true);
+  const failing = findings.filter((f) => f.status === 'fail' && TRUST_FIXES.includes(f.id));
+  for (const f of failing) out.say(formatFinding(f));
+  const insecure = failing.length ? registries.filter((r) => !r.tls).map((r) => r.entry) : [];
   const code = insecure.length ? await trust(insecure, { yes: flags.yes, dryRun: flags.dryRun, json: flags.json, method: flags.method, root: flags.root }, 'trust') : 0;
   if (!insecure.length) {
     if (!lost.length) out.say('healthy: nothing to repair');

@@ -353,7 +353,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await client.docker('ps', '-aq')).stdout.trim()).toBe('');
     expect(client.readFile('/etc/setup-registry/state.json')).toBeNull();
     expect((await client.push(remote, 'fromclient')).ok).toBe(true);
-    expect((await client.tool('repair', '--yes')).stdout).toContain('already trusted');
+    expect((await client.tool('repair', '--yes')).stdout).toContain('healthy: nothing to repair');
     // uninstall has no registry to remove here, and says how the trust is undone
     const un = await client.tool('uninstall', '--yes');
     expect(un.exitCode, un.stderr).toBe(0);

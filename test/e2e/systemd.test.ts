@@ -161,6 +161,25 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(u.readFile('/etc/setup-registry/state.json')).toBeNull();
   });
 
+  it('a client host trusting by --method systemd-dropin: repair leaves the working drop-in alone (no move into daemon.json, no restart); with its flag lost, repair puts the trust back', async () => {
+    host = await SystemdHost.create();
+    const h = host;
+    expect((await h.tool('trust', '10.3.3.3:5000', '--yes', '--method', 'systemd-dropin')).exitCode).toBe(0);
+    const pid = await h.dockerdPid();
+    const healthy = await h.tool('repair', '--yes');
+    expect(healthy.exitCode, healthy.stdout + healthy.stderr).toBe(0);
+    expect(healthy.stdout).toContain('healthy: nothing to repair');
+    expect(await h.dockerdPid()).toBe(pid);
+    expect(h.readFile(DROP_IN)).toContain('--insecure-registry 10.3.3.3:5000');
+    expect(h.readFile('/etc/docker/daemon.json')).toBeNull();
+    // the drop-in removed by hand: the trust is lost at the restart; repair brings it back
+    await h.sh(`rm ${DROP_IN} && systemctl daemon-reload && systemctl restart docker`);
+    await h.waitForDocker();
+    const fixed = await h.tool('repair', '--yes');
+    expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
+    expect(Object.keys(await h.liveInsecure())).toContain('10.3.3.3:5000');
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },
