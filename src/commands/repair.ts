@@ -80,14 +80,14 @@ export async function repair(flags: RepairFlags): Promise<number> {
   return still.length ? 1 : 0;
 }
 
-/**
- * trust again for the registries recorded as trusted through an insecure entry (trust is idempotent:
- * it changes only what is missing); one trusted through its CA is fine while the CA is in certs.d,
- * and otherwise needs the CA given again.
- */
 /** What `trust` converges on a host that only trusts registries (a ping to a registry elsewhere is not this host's to fix). */
 const TRUST_FIXES = ['dockerd-running', 'daemon-json-valid', 'daemon-flag-conflict', 'registry-trusted', 'registry-configured'];
 
+/**
+ * When a check `trust` can fix failed (TRUST_FIXES), trust again for the registries recorded as
+ * trusted through an insecure entry; a trust that holds is left as it is. One trusted through its
+ * CA is fine while the CA is in certs.d, and otherwise needs the CA given again.
+ */
 async function repairTrust(ports: Ports, out: Output, flags: RepairFlags, registries: TrustedRegistry[]): Promise<number> {
   out.say(`no registry installed on this host; it trusts ${registries.map((r) => r.entry).join(', ')} (setup-registry trust)`);
   const lost = [];
