@@ -138,12 +138,12 @@ export function removeFromVariable(text: string, name: string, file: string, pic
  * around an unquoted value in double quotes (which keep a `$NAME` in it expanding), or as a new
  * `NAME="words"` line when the file sets none. The words are checked to be safe to write.
  */
-export function appendToVariable(text: string, name: string, words: string, file: string): string {
+export function appendToVariable(text: string, name: string, words: string, file: string, commentForNewLine?: string): string {
   assertShellSafe(words, name);
   const last = parseEnvFile(text, file).filter((a) => a.name === name).at(-1);
   if (!last) {
     const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-    return `${body}${name}=${quote(words, '"')}\n`;
+    return `${body}${commentForNewLine ? `${commentForNewLine}\n` : ''}${name}=${quote(words, '"')}\n`;
   }
   const lines = text.split('\n');
   const line = writtenText(lines, last);
@@ -157,6 +157,20 @@ export function appendToVariable(text: string, name: string, words: string, file
   else throw new HostRefusal(`${file}:${last.line + 1}: ${name} ends unquoted with escapes in it, where words cannot be added safely; quote its value, then run again; left unchanged`);
   lines.splice(last.line, last.lines, ...`${line.slice(0, last.offset)}${written}${last.suffix}`.split('\n'));
   return lines.join('\n');
+}
+
+/**
+ * Takes out each assignment of NAME that is written on one line right after the line `comment`
+ * and whose value is now empty, with that comment: a line a tool added whole (appendToVariable's
+ * new line) goes whole once nothing of its own is left in it, not as `NAME=""`.
+ */
+export function removeEmptyCommentedAssignments(text: string, name: string, file: string, comment: string): string {
+  const lines = text.split('\n');
+  const gone = parseEnvFile(text, file)
+    .filter((a) => a.name === name && a.lines === 1 && a.line > 0 && lines[a.line - 1] === comment && a.value.trim() === '' && a.suffix.trim() === '')
+    .map((a) => a.line);
+  if (gone.length === 0) return text;
+  return lines.filter((_, i) => !gone.includes(i) && !gone.includes(i + 1)).join('\n');
 }
 
 /** Values we write into shell files must not be able to run or expand anything. */

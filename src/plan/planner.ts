@@ -51,7 +51,7 @@ export function planInstall(facts: HostFacts, asked: Wanted, templates: Template
   const read = 'state' in recorded ? recorded.state : null;
   // Entries recorded under a method this host no longer uses (DOCKER_OPTS under docker-ce's unit): taken out of its files, and forgotten.
   const forgotten = (read?.added ?? []).filter((a) => METHODS[a.method].unusable(facts) !== null);
-  const leftovers = [...new Set(forgotten.map((a) => a.method))].flatMap((m) => METHODS[m].forget?.(facts, forgotten.filter((a) => a.method === m).map((a) => a.entry)) ?? []);
+  const leftovers = [...new Set(forgotten.map((a) => a.method))].flatMap((m) => METHODS[m].forget?.(facts, templates, forgotten.filter((a) => a.method === m).map((a) => a.entry)) ?? []);
   const previous = read && forgotten.length ? { ...read, added: read.added.filter((a) => !forgotten.includes(a)) } : read;
   const stale = staleEntries(facts, previous, secure || loopback || trustedAlready ? null : { entry, method: wanted.method });
   const trust =

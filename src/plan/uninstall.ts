@@ -35,7 +35,7 @@ export function planUninstall(facts: HostFacts, state: InstallState | null, temp
   for (const [method, entries] of byMethod) {
     // A method this host no longer reads (DOCKER_OPTS under docker-ce's unit): its files are edited, dockerd left alone.
     if (METHODS[method].unusable(facts) !== null) {
-      actions.push(...(METHODS[method].forget?.(facts, entries) ?? []));
+      actions.push(...(METHODS[method].forget?.(facts, templates, entries) ?? []));
       continue;
     }
     const trust = planTrust(facts, templates, { method, add: [], remove: entries });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { describeE2E } from './harness/prerequisites.js';
 import { TestHost } from './harness/namespace-host.js';
@@ -223,6 +224,31 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([]);
     expect(host.readFile('/etc/default/docker')).toBe(original);
+  });
+
+  it("--method docker-opts on Debian's own /etc/default/docker (no DOCKER_OPTS in it): the line it adds goes at uninstall with its comment, leaving the file byte for byte; a file it wrote goes too", async () => {
+    const shipped = readFileSync(new URL('../fixtures/debian-default-docker', import.meta.url), 'utf8');
+    host = await TestHost.create({ defaultDocker: shipped });
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts');
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe(`${shipped}# Added by setup-registry: the line below goes when its last --insecure-registry flag does.\nDOCKER_OPTS="--insecure-registry ${ENTRY}"\n`);
+    expect((await pushWorks(host, 'debianopts')).ok).toBe(true);
+    const dockerdArgs = async () => (await host!.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    expect(await dockerdArgs()).toContain(`--insecure-registry ${ENTRY}`);
+    const gone = await host.tool('uninstall', '--yes');
+    expect(gone.exitCode, gone.stdout + gone.stderr).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBe(shipped);
+    expect(await dockerdArgs()).not.toContain('--insecure-registry');
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+
+    // No /etc/default/docker at all: the tool writes one, and uninstall takes it away again.
+    await host.sh('rm /etc/default/docker');
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toContain(`DOCKER_OPTS="--insecure-registry ${ENTRY}"`);
+    expect((await pushWorks(host, 'newopts')).ok).toBe(true);
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    expect(host.readFile('/etc/default/docker')).toBeNull();
+    expect(await dockerdArgs()).not.toContain('--insecure-registry');
   });
 
   it('--dry-run shows the diff and changes nothing', async () => {

@@ -321,7 +321,33 @@ describe('install planner (pure: facts in, actions out)', () => {
     });
     const plan = planInstall(facts, wanted, templates);
     expect(plan.method).toBe('sysconfig');
-    expect(writes(plan.actions).find((w) => w.path === '/etc/sysconfig/docker')!.after).toBe(`OPTIONS='--selinux-enabled'\nINSECURE_REGISTRY="--insecure-registry ${ENTRY}"\n`);
+    const written = writes(plan.actions).find((w) => w.path === '/etc/sysconfig/docker')!.after;
+    expect(written).toBe(`OPTIONS='--selinux-enabled'\n# Added by setup-registry: the line below goes when its last --insecure-registry flag does.\nINSECURE_REGISTRY="--insecure-registry ${ENTRY}"\n`);
+    // Uninstalled, the line it added goes whole with its comment: the file is byte for byte what it was (not INSECURE_REGISTRY="").
+    const state = JSON.parse(writes(plan.actions).find((w) => w.path.endsWith('state.json'))!.after);
+    const installed = await factsFrom({
+      init: 'systemd',
+      files: { '/etc/os-release': 'ID="centos"\nVERSION_ID="7"\n', '/usr/lib/systemd/system/docker.service': fixture('units/rhel-docker-1.13.service'), '/etc/sysconfig/docker': written },
+      docker: { serverVersion: '1.10.3', liveInsecure: { registries: [ENTRY], cidrs: [] } },
+    });
+    expect(writes(planUninstall(installed, state, templates, { purge: false }).actions).find((w) => w.path === '/etc/sysconfig/docker')!.after).toBe("OPTIONS='--selinux-enabled'\n");
+    // A flag the operator wrote into that line since stays, and so does the line.
+    const shared = written.replace('"--insecure-registry', '"--selinux-enabled --insecure-registry');
+    const sharedFacts = await factsFrom({ init: 'systemd', files: { '/usr/lib/systemd/system/docker.service': fixture('units/rhel-docker-1.13.service'), '/etc/sysconfig/docker': shared }, docker: { serverVersion: '1.10.3' } });
+    expect(writes(planUninstall(sharedFacts, state, templates, { purge: false }).actions).find((w) => w.path === '/etc/sysconfig/docker')!.after).toBe(written.replace(`"--insecure-registry ${ENTRY}"`, '"--selinux-enabled"'));
+  });
+
+  it('--method docker-opts where /etc/default/docker is missing: the file it writes goes again at uninstall; an install on top of its own emptied line reuses it', async () => {
+    const optsWanted = { ...wanted, method: 'docker-opts' as const };
+    const plan = planInstall(await factsFrom({}), optsWanted, templates);
+    const written = writes(plan.actions).find((w) => w.path === '/etc/default/docker')!;
+    expect(written.before).toBeNull();
+    expect(written.after).toBe(`${templates.envFileHeader}# Added by setup-registry: the line below goes when its last --insecure-registry flag does.\nDOCKER_OPTS="--insecure-registry ${ENTRY}"\n`);
+    const state = JSON.parse(writes(plan.actions).find((w) => w.path.endsWith('state.json'))!.after);
+    const installed = await factsFrom({ files: { '/etc/default/docker': written.after }, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } } });
+    const removal = planUninstall(installed, state, templates, { purge: false });
+    expect(removal.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual(['/etc/default/docker', '/etc/setup-registry/state.json']);
+    expect(ops(removal.actions)).toContain('daemon:restart');
   });
 
   it('--method systemd-dropin writes a drop-in that resets ExecStart, then daemon-reload and restart', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { editInsecureRegistries, INSECURE_KEY, parseDaemonJson } from '../../src/formats/daemon-json.js';
-import { appendToVariable, parseEnvFile, readVariable, removeFromVariable, sourcedVariable } from '../../src/formats/env-file.js';
+import { appendToVariable, parseEnvFile, readVariable, removeEmptyCommentedAssignments, removeFromVariable, sourcedVariable } from '../../src/formats/env-file.js';
 import { flagWords, insecureFlagSpans, insecureRegistryFlags, withInsecureRegistryFlag, withoutInsecureRegistryFlags } from '../../src/formats/dockerd-flags.js';
 import { effectiveService, parseUnit } from '../../src/formats/systemd-unit.js';
 import { HostRefusal, UsageError } from '../../src/errors.js';
@@ -98,6 +98,25 @@ describe('env file editor (property-based)', () => {
         expect(comments(appended)).toEqual(comments(text));
         expect(appended.split('\n').length - text.split('\n').length).toBe(assignments.length ? 0 : 1);
         for (const other of parseEnvFile(text, 'f').filter((a) => a.name !== 'DOCKER_OPTS')) expect(readVariable(appended, other.name, 'f')).toBe(readVariable(text, other.name, 'f'));
+      }),
+      RUNS,
+    );
+  });
+
+  it('a line added whole (with its comment) goes whole when its flags go: the file is byte for byte what it was', () => {
+    const comment = '# Added by a tool';
+    fc.assert(
+      fc.property(fc.array(envLine, { maxLength: 8 }), fc.array(entry, { minLength: 1, maxLength: 3 }), (lines, added) => {
+        const text = lines.length ? `${lines.join('\n')}\n` : '';
+        fc.pre(!parseEnvFile(text, 'f').some((a) => a.name === 'DOCKER_OPTS'));
+        let edited = text;
+        for (const e of added) edited = appendToVariable(edited, 'DOCKER_OPTS', `--insecure-registry ${e}`, 'f', comment);
+        expect(edited.split('\n').filter((l) => l === comment)).toHaveLength(1);
+        const removed = removeFromVariable(edited, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v, added));
+        expect(removeEmptyCommentedAssignments(removed, 'DOCKER_OPTS', 'f', comment)).toBe(text);
+        // Not yet empty: the line and its comment stay.
+        const partly = removeFromVariable(edited, 'DOCKER_OPTS', 'f', (v) => insecureFlagSpans(v, added.slice(1)));
+        expect(removeEmptyCommentedAssignments(partly, 'DOCKER_OPTS', 'f', comment)).toBe(partly);
       }),
       RUNS,
     );

@@ -37,5 +37,5 @@ export interface TrustMethod {
    * reads them (the method gave way, see methodToUse): left, they would clash with daemon.json the
    * day they are read again. Nothing for a method whose files cannot outlive it.
    */
-  forget?(facts: HostFacts, entries: readonly string[]): FileChange[];
+  forget?(facts: HostFacts, templates: Templates, entries: readonly string[]): FileChange[];
 }
