@@ -187,10 +187,11 @@ async function secureWanted(ports: Ports, flags: InstallFlags, interactive: bool
   const tlsOn = Boolean(flags.tls || provided || keptTls);
   const keptAuth = flags.auth === undefined && Boolean(recorded?.auth);
   if (flags.tls === false && keptAuth) throw new UsageError('--no-tls: the registry installed here has auth (htpasswd), which needs TLS: pass --no-auth too');
+  if (flags.san?.length && !tlsOn) throw new UsageError('--san goes with --tls: the names are written into the certificate the tool issues for the registry');
   if (typeof flags.auth === 'string' && !tlsOn) throw new UsageError('--auth needs --tls (or --tls-cert/--tls-key): the registry only accepts basic auth over TLS');
   const out: Pick<Wanted, 'tls' | 'auth'> = {};
   if (tlsOn) {
-    const sans = [...new Set([...(recorded?.tls?.sans ?? []), ...(flags.san ?? []).map(parseAddress)])];
+    const sans = [...new Set([...(recorded?.tls?.sans ?? []), ...(flags.san ?? []).map((san) => parseAddress(san, '--san'))])];
     const read = async (file: string, what: string) => {
       const text = await ports.files.read(file);
       if (text === null) throw new UsageError(`${what}: ${file} does not exist`);

@@ -43,6 +43,8 @@ export function entryOf(w: Pick<Wanted, 'address' | 'port'>): string {
 }
 
 // The address ends up in daemon.json, shell-style files and unit lines: only host-name and IP characters.
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
@@ -50,11 +52,16 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9]
  * so `MyReg:5000` in daemon.json leaves a push to `myreg:5000` (the way names are written) with
  * "server gave HTTP response to HTTPS client"; DNS itself does not care.
  */
-export function parseAddress(value: string): string {
+export function parseAddress(value: string, flag = '--address'): string {
   if (/^\[?[0-9a-fA-F]*:[0-9a-fA-F:.]*\]?$/.test(value) && value.split(':').length > 2) {
-    throw new UsageError(`--address: "${printable(value)}" is an IPv6 address, which this tool does not set a registry up on; give a host name that resolves to it (an /etc/hosts line will do on each host)`);
+    throw new UsageError(`${flag}: "${printable(value)}" is an IPv6 address, which this tool does not set a registry up on; give a host name that resolves to it (an /etc/hosts line will do on each host)`);
   }
-  if (!HOST.test(value)) throw new UsageError(`--address: "${printable(value)}" is not a host name or IPv4 address (no spaces, quotes, scheme, path or port)`);
+  if (!HOST.test(value)) throw new UsageError(`${flag}: "${printable(value)}" is not a host name or IPv4 address (no spaces, quotes, scheme, path or port)`);
+  // A name whose last part is all digits is no host name (RFC 1123 2.1): it is an IPv4 address or
+  // nothing, and dockerd (Go) refuses leading zeros where Node.js would read them as octal.
+  if (/(?:^|\.)\d+$/.test(value) && !IPV4.test(value)) {
+    throw new UsageError(`${flag}: "${printable(value)}" is not an IPv4 address (four numbers from 0 to 255, without leading zeros), nor a host name (whose last part is not all digits)`);
+  }
   return value.toLowerCase();
 }
 

@@ -284,6 +284,18 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       if (args[1]!.includes('a-file')) expect(r.stderr.trim()).toBe(`setup-registry: --data-dir: ${args[1]} is not a directory`);
     }
+    // Dotted numbers that are no IPv4 address: refused as such, not taken for a host name and waited on for --timeout
+    for (const [args, error] of [
+      [['--address', '300.1.1.1'], '--address: "300.1.1.1" is not an IPv4 address (four numbers from 0 to 255, without leading zeros), nor a host name (whose last part is not all digits)'],
+      [['--address', '10.0.0'], '--address: "10.0.0" is not an IPv4 address'],
+      [['--address', '10.0.0.01'], '--address: "10.0.0.01" is not an IPv4 address'],
+      [['--san', 'registry.lan'], '--san goes with --tls'],
+      [['--tls', '--san', 'a b'], '--san: "a b" is not a host name or IPv4 address'],
+    ] as const) {
+      const r = await host.tool('--yes', '--address', TEST_ADDRESS, ...args);
+      expect([r.exitCode, r.stderr.trim().split('\n').length], args.join(' ')).toEqual([2, 1]);
+      expect(r.stderr).toContain(`setup-registry: ${error}`);
+    }
     // IPv6 is named as such; a DOCKER_OPTS that ends in a bare --insecure-registry takes no flag after it
     const v6 = await host.tool('--yes', '--address', 'fd00::1');
     expect([v6.exitCode, v6.stderr.trim().split('\n').length]).toEqual([2, 1]);

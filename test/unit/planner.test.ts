@@ -885,6 +885,11 @@ describe('--data-dir', () => {
     // dockerd matches insecure-registries and certs.d letter for letter; names are written in lowercase
     expect(parseRegistry('Reg.Example:5000')).toBe('reg.example:5000');
     for (const v6 of ['fd00::1', '[fd00::1]', '::1']) expect(() => parseAddress(v6), v6).toThrow(`--address: "${v6}" is an IPv6 address`);
+    // A last part all digits makes an IPv4 address or nothing (no host name ends so): dockerd and Node.js would read these differently, or not at all
+    for (const ok of ['10.0.0.5', '0.0.0.0', '255.255.255.255', 'reg-1.example', '1example.com', 'host0']) expect(parseAddress(ok), ok).toBe(ok);
+    for (const bad of ['300.1.1.1', '10.0.0', '10.0.0.01', '1.2.3.4.5', 'reg.example.5', '4294967295']) expect(() => parseAddress(bad), bad).toThrow(`--address: "${bad}" is not an IPv4 address (four numbers from 0 to 255, without leading zeros), nor a host name`);
+    expect(() => parseAddress('a b', '--san')).toThrow('--san: "a b" is not a host name');
+    expect(() => parseRegistry('300.1.1.1:5000')).toThrow('"300.1.1.1:5000" is not HOST:PORT');
     for (const bad of ['http://10.0.0.5:5000', '10.0.0.5', '10.0.0.5:99999', 'a b:5000']) expect(() => parseRegistry(bad), bad).toThrow(`"${bad}" is not HOST:PORT (a host name or IPv4 address, and a port; no scheme or path)`);
     for (const bad of ['0', '-1', '3601', 'soon']) expect(() => parseTimeout(bad), bad).toThrow(`--timeout: "${bad}" must be a number of seconds, more than 0 and at most 3600`);
   });
