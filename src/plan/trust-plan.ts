@@ -4,7 +4,7 @@ import { managerOf } from '../knowledge/service-managers.js';
 import type { Templates } from '../templates.js';
 import type { DaemonAction, FileChange } from './actions.js';
 import { chooseMethod } from './trust/index.js';
-import { trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
+import { configuredEntries, trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
 import { flagSources, unexpandedReferences } from './trust/flag-sites.js';
 import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
@@ -33,9 +33,15 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
   const notes = [...change.notes];
   let effect = change.effect;
   const notLive = req.add.filter((e) => !trustedLive(facts.docker.liveInsecure, e));
-  if (effect === 'none' && facts.docker.running && notLive.length > 0) {
-    effect = method.name === 'daemon-json' ? 'reload' : 'restart';
-    notes.push(`${notLive.join(', ')} configured but not live in dockerd: it will be ${effect === 'reload' ? 'reloaded' : 'restarted'}`);
+  // Taken out of every file, yet still live: a run cut short between its write and the reload or restart.
+  const onCommandLine = facts.startup.flagSites.filter((s) => s.kind === 'command-line').flatMap((s) => s.registries);
+  const stillLive = req.remove.filter((e) => facts.docker.liveInsecure?.registries.includes(e) && !configuredEntries(facts).includes(e));
+  if (effect === 'none' && facts.docker.running && (notLive.length > 0 || stillLive.length > 0)) {
+    // A flag on the running command line goes only with a restart, which reads the files again.
+    effect = method.name === 'daemon-json' && !stillLive.some((e) => onCommandLine.includes(e)) ? 'reload' : 'restart';
+    const how = effect === 'reload' ? 'reloaded' : 'restarted';
+    if (notLive.length) notes.push(`${notLive.join(', ')} configured but not live in dockerd: it will be ${how}`);
+    if (stillLive.length) notes.push(`${stillLive.join(', ')} no longer configured but still live in dockerd (an earlier run cut short?): it will be ${how}`);
   }
   const { daemon, outcome } = daemonActions(facts, effect, change.unitsChanged);
   notes.push(...refuseFlagConflicts(facts, outcome));

@@ -232,6 +232,32 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     }
   });
 
+  it('an uninstall cut short between its write and the reload (or, for DOCKER_OPTS, the restart): the next uninstall makes dockerd drop the entry it still holds', async () => {
+    // The state such a kill leaves, made exactly: the entry out of the file, still live, the install still recorded.
+    host = await TestHost.create({ daemonJson: ORIGINAL });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS)).exitCode).toBe(0);
+    host.writeFile('/etc/docker/daemon.json', host.readFile('/etc/docker/daemon.json')!.replace(`"${ENTRY}"`, ''));
+    expect(Object.keys(await host.liveInsecure())).toContain(ENTRY);
+    const pid = await host.dockerdPid();
+    const un = await host.tool('uninstall', '--yes');
+    expect(un.exitCode, un.stdout + un.stderr).toBe(0);
+    expect(un.stdout).toContain(`${ENTRY} no longer configured but still live in dockerd (an earlier run cut short?): it will be reloaded`);
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+    expect(await host.dockerdPid()).toBe(pid);
+    await assertSound(host, 'old');
+    await host.destroy();
+
+    host = await TestHost.create({ daemonJson: ORIGINAL, defaultDocker: 'DOCKER_OPTS="--log-level=warn"\n' });
+    expect((await host.tool('--yes', '--address', TEST_ADDRESS, '--method', 'docker-opts')).exitCode).toBe(0);
+    host.writeFile('/etc/default/docker', 'DOCKER_OPTS="--log-level=warn"\n');
+    const cut = await host.tool('uninstall', '--yes');
+    expect(cut.exitCode, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toContain('it will be restarted');
+    expect((await host.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout).not.toContain('--insecure-registry');
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+    await assertSound(host, 'old');
+  });
+
   it('SIGKILL at points spread over a move to another port and over a TLS install: every entry and CA written is recorded at that moment (write-ahead), and repair --yes converges with none left over; trust records before it writes', async () => {
     const ours = (h: TestHost) => ((JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries'] ?? []) as string[]).filter((e) => e.startsWith(`${TEST_ADDRESS}:`));
     const recorded = (h: TestHost, file: string) => (JSON.parse(h.readFile(file) ?? '{"added": [], "registries": []}') as { added?: { entry: string }[]; registries?: { entry: string }[] });

@@ -197,6 +197,19 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(plan.actions)).toEqual(['daemon:reload']);
   });
 
+  it('an entry to remove that no file holds but dockerd still does (a run cut short before its reload): reloaded, or restarted when the running command line holds it; not live, nothing', async () => {
+    const state = { version: 1, address: '10.0.0.5', port: 5000, name: 'registry', image: 'registry:3', imageSource: 'x', dataDir: '/var/lib/registry', method: 'daemon-json', added: [{ entry: ENTRY, method: 'daemon-json', file: '/etc/docker/daemon.json' }] } as unknown as Parameters<typeof planUninstall>[1];
+    const live = { liveInsecure: { registries: [ENTRY], cidrs: [] } };
+    const cut = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": []}\n' }, docker: live });
+    const plan = planUninstall(cut, state, templates, { purge: false });
+    expect(ops(plan.actions)).toEqual(['daemon:reload']);
+    expect(plan.notes).toContain(`${ENTRY} no longer configured but still live in dockerd (an earlier run cut short?): it will be reloaded`);
+    const flagged = await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS=""\n' }, docker: { ...live, argv: ['/usr/bin/dockerd', '-p', '/var/run/docker.pid', '--insecure-registry', ENTRY] } });
+    expect(ops(planUninstall(flagged, { ...state, method: 'docker-opts', added: [{ entry: ENTRY, method: 'docker-opts', file: '/etc/default/docker' }] }, templates, { purge: false }).actions)).toEqual(['daemon:restart']);
+    const gone = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": []}\n' } });
+    expect(ops(planUninstall(gone, state, templates, { purge: false }).actions)).toEqual([]);
+  });
+
   it('flag in DOCKER_OPTS (sysvinit): moves it into daemon.json, keeps other flags, restarts', async () => {
     const facts = await factsFrom({
       files: { '/etc/default/docker': '# mine\nDOCKER_OPTS="--insecure-registry=10.1.2.3:5000 --dns 1.1.1.1"\n' },

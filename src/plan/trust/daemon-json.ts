@@ -148,7 +148,7 @@ export function trustingEntry(facts: HostFacts, entry: string): string | null {
 }
 
 /** dockerd's configured insecure registries: daemon.json's and its flags'. */
-function configuredEntries(facts: HostFacts): string[] {
+export function configuredEntries(facts: HostFacts): string[] {
   return [...insecureRegistriesOf(facts.daemonJson.config ?? {}), ...registriesInFlags(facts)];
 }
 
