@@ -2,7 +2,7 @@ import { entryOf } from '../plan/wanted.js';
 import { UsageError } from '../errors.js';
 import { hostPorts } from '../ports/index.js';
 import { STATE_FILE, parseState } from '../plan/state.js';
-import { catalog, RegistryError, tags } from '../registry-api.js';
+import { catalog, tags } from '../registry-api.js';
 import { parseRegistry } from './trust.js';
 import { SMOKE_REPO } from '../execute/verify.js';
 import { CA_CERT, certsDirCa } from '../tls/paths.js';
@@ -43,19 +43,12 @@ export async function query(what: 'catalog' | 'tags', name: string | undefined, 
   }
   const endpoint = await registryOf(flags);
   const http = hostPorts('/').http;
-  try {
-    const size = Number(flags.pageSize ?? 100);
-    if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new UsageError(`--page-size: "${flags.pageSize}" must be a whole number from 1 to 10000`);
-    let list = what === 'catalog' ? await catalog(http, endpoint, size) : await tags(http, endpoint, name!, size);
-    // The smoke test's repository stays listed after its image is deleted; hide it when empty.
-    if (what === 'catalog' && list.includes(SMOKE_REPO) && (await tags(http, endpoint, SMOKE_REPO).catch(() => [])).length === 0) list = list.filter((r) => r !== SMOKE_REPO);
-    process.stdout.write(flags.json ? `${JSON.stringify(what === 'catalog' ? { repositories: list } : { name, tags: list })}\n` : list.map((l) => `${l}\n`).join(''));
-    return 0;
-  } catch (err) {
-    if (err instanceof RegistryError) {
-      process.stderr.write(`setup-registry: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const size = Number(flags.pageSize ?? 100);
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new UsageError(`--page-size: "${flags.pageSize}" must be a whole number from 1 to 10000`);
+  // A RegistryError (unreachable, no such repository) goes on to the command line's handler: exit 1, and under --json the error as JSON too.
+  let list = what === 'catalog' ? await catalog(http, endpoint, size) : await tags(http, endpoint, name!, size);
+  // The smoke test's repository stays listed after its image is deleted; hide it when empty.
+  if (what === 'catalog' && list.includes(SMOKE_REPO) && (await tags(http, endpoint, SMOKE_REPO).catch(() => [])).length === 0) list = list.filter((r) => r !== SMOKE_REPO);
+  process.stdout.write(flags.json ? `${JSON.stringify(what === 'catalog' ? { repositories: list } : { name, tags: list })}\n` : list.map((l) => `${l}\n`).join(''));
+  return 0;
 }

@@ -211,6 +211,10 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     const down = await host.tool('catalog', '--registry', '127.0.0.1:5999');
     expect(down.exitCode).toBe(1);
     expect(down.stderr).toContain('does not answer');
+    // under --json the error is one JSON object on stdout too, as for every other command
+    const missingJson = await host.tool('tags', 'nope', '--json');
+    expect(missingJson.exitCode).toBe(1);
+    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, changed: false, error: expect.stringContaining('no repository "nope"'), exitCode: 1 });
   });
 
   it('catalog follows Link pagination', async () => {

@@ -205,7 +205,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     expect(ops(plan.actions)).toEqual(['daemon:reload']);
     expect(plan.notes).toContain(`${ENTRY} no longer configured but still live in dockerd (an earlier run cut short?): it will be reloaded`);
     const flagged = await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS=""\n' }, docker: { ...live, argv: ['/usr/bin/dockerd', '-p', '/var/run/docker.pid', '--insecure-registry', ENTRY] } });
-    expect(ops(planUninstall(flagged, { ...state, method: 'docker-opts', added: [{ entry: ENTRY, method: 'docker-opts', file: '/etc/default/docker' }] }, templates, { purge: false }).actions)).toEqual(['daemon:restart']);
+    expect(ops(planUninstall(flagged, { ...state!, method: 'docker-opts', added: [{ entry: ENTRY, method: 'docker-opts', file: '/etc/default/docker' }] }, templates, { purge: false }).actions)).toEqual(['daemon:restart']);
     const gone = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": []}\n' } });
     expect(ops(planUninstall(gone, state, templates, { purge: false }).actions)).toEqual([]);
   });
