@@ -251,6 +251,25 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(await dockerdArgs()).not.toContain('--insecure-registry');
   });
 
+  it('dockerd started with --config-file (here from DOCKER_OPTS): that file gets the entry, /etc/docker/daemon.json is left alone, the reload takes it, and uninstall takes it out there', async () => {
+    host = await TestHost.create({ startDocker: false, defaultDocker: 'DOCKER_OPTS="--config-file /etc/docker/alt.json"\n' });
+    host.writeFile('/etc/docker/alt.json', '{"debug": true}\n');
+    host.writeFile('/etc/docker/daemon.json', '{"log-level": "info"}\n');
+    await host.startDocker();
+    await host.loadRegistryImage('registry:3');
+    const pid = await host.dockerdPid();
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(host.readFile('/etc/docker/alt.json')).toBe(`{"debug": true, "insecure-registries": ["${ENTRY}"]}\n`);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe('{"log-level": "info"}\n');
+    expect(await host.dockerdPid()).toBe(pid);
+    expect((await pushWorks(host, 'altconfig')).ok).toBe(true);
+    expect((await host.tool('check')).exitCode).toBe(0);
+    expect((await host.tool('uninstall', '--yes')).exitCode).toBe(0);
+    expect(host.readFile('/etc/docker/alt.json')).toBe('{"debug": true, "insecure-registries": []}\n');
+    expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
+  });
+
   it('--dry-run shows the diff and changes nothing', async () => {
     host = await TestHost.create({ daemonJson: '{"debug": true}\n' });
     const r = await host.tool('--dry-run', '--address', TEST_ADDRESS);
