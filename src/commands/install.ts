@@ -50,7 +50,8 @@ export async function install(flags: InstallFlags): Promise<number> {
   const interactive = !flags.yes && !flags.dryRun;
   const ports = hostPorts(flags.root ?? '/');
   // Read for the defaults, before the lock (the prompts come first); the facts read it again under the lock.
-  const recorded = recordedInstall(await ports.files.read(STATE_FILE), flags);
+  const stateText = await ports.files.read(STATE_FILE);
+  const recorded = recordedInstall(stateText, flags);
   const image = await resolveImage(ports, flags, recorded?.image);
   const partial = {
     port: flags.port === undefined ? (recorded?.port ?? DEFAULTS.port) : parsePort(flags.port),
@@ -65,7 +66,8 @@ export async function install(flags: InstallFlags): Promise<number> {
     methodRecorded: flags.method === undefined && recorded?.method !== undefined,
     timeoutMs: parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds)),
   };
-  let address = flags.address === undefined ? recorded?.address : parseAddress(flags.address);
+  // Another --name than the recorded registry's is still this host: its address is the one to offer (and the planner then says whether a second registry may be set up).
+  let address = flags.address === undefined ? (recorded ?? parseState(stateText))?.address : parseAddress(flags.address);
   if (address === undefined && !interactive) {
     address = (await primaryIPv4()) ?? undefined;
     if (!address) throw new UsageError("could not find this host's primary IPv4 address: pass --address");

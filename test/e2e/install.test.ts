@@ -136,6 +136,10 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(JSON.parse(host.readFile('/etc/docker/daemon.json')!)).toEqual({ 'log-driver': 'json-file', 'insecure-registries': [`${TEST_ADDRESS}:5002`] });
     expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ address: TEST_ADDRESS, port: 5002 });
     expect((await host.push(`${TEST_ADDRESS}:5002`, 'moved')).ok).toBe(true);
+    // Another --name (without --address): refused as a second registry, with the way out, not for want of an address
+    const second = await host.tool('--yes', '--name', 'reg2', '--port', '5003');
+    expect([second.exitCode, second.stderr.trim()]).toEqual([2, `setup-registry: setup-registry already manages the registry registry (${TEST_ADDRESS}:5002) on this host, and manages one per host; to change that one, run again with --name registry; for another, uninstall it first`]);
+    expect(JSON.parse(host.readFile('/etc/setup-registry/state.json')!)).toMatchObject({ name: 'registry', port: 5002 });
   });
 
   it('moves an existing DOCKER_OPTS --insecure-registry into daemon.json: a restart succeeds and both registries are trusted', async () => {
