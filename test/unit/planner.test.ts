@@ -294,7 +294,8 @@ describe('install planner (pure: facts in, actions out)', () => {
     });
     const plan = planInstall(facts, wanted, templates);
     expect(plan.daemon).toBe('restart');
-    expect(ops(plan.actions)).toEqual(['daemon:restart', 'container:run']);
+    // systemd's start limit (3 a minute) is reset first: a deliberate restart is no crash loop
+    expect(ops(plan.actions)).toEqual(['daemon:clear-failure', 'daemon:restart', 'container:run']);
     const edited = writes(plan.actions).find((w) => w.path === '/etc/default/docker')!;
     expect(edited.after).toBe(`${fixture('debian-default-docker')}DOCKER_OPTS=""\n`);
   });
@@ -368,7 +369,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     const plan = planInstall(facts, { ...wanted, method: 'systemd-dropin' }, templates);
     const dropIn = writes(plan.actions).find((w) => w.path === DROP_IN)!;
     expect(dropIn.after).toContain(`[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --insecure-registry ${ENTRY}\n`);
-    expect(ops(plan.actions).slice(0, 2)).toEqual(['daemon:unit-reload', 'daemon:restart']);
+    expect(ops(plan.actions).slice(0, 3)).toEqual(['daemon:unit-reload', 'daemon:clear-failure', 'daemon:restart']);
     // Idempotent: with our drop-in in place, nothing more to write for the trust.
     const again = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), [DROP_IN]: dropIn.after }, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } } });
     expect(writes(planInstall(again, { ...wanted, method: 'systemd-dropin' }, templates).actions).map((w) => w.path)).toEqual(['/etc/setup-registry/state.json']);
@@ -376,7 +377,7 @@ describe('install planner (pure: facts in, actions out)', () => {
     const state = JSON.parse(writes(plan.actions).find((w) => w.path.endsWith('state.json'))!.after);
     const removal = planUninstall(again, state, templates, { purge: false });
     expect(removal.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual([DROP_IN, '/etc/setup-registry/state.json']);
-    expect(ops(removal.actions)).toEqual(['daemon:unit-reload', 'daemon:restart']);
+    expect(ops(removal.actions)).toEqual(['daemon:unit-reload', 'daemon:clear-failure', 'daemon:restart']);
     expect(removal.actions.findIndex((a) => a.kind === 'remove-path' && a.path === DROP_IN)).toBeLessThan(removal.actions.findIndex((a) => a.kind === 'daemon'));
   });
 
