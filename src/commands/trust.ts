@@ -11,7 +11,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
 import { cidrsHolding, spellingsOf, trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
-import { parseMethod } from '../plan/trust/index.js';
+import { methodInUse, parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, reloadLogOf, waitForTrust } from '../execute/verify.js';
@@ -21,7 +21,7 @@ import { acquireLock } from '../execute/lock.js';
 import { createOutput } from '../output.js';
 import { execute } from '../execute/executor.js';
 import { savedCredentials } from '../facts/docker-credentials.js';
-import { recordTrust, TRUSTED_FILE } from '../plan/trusted-record.js';
+import { parseTrusted, recordTrust, TRUSTED_FILE } from '../plan/trusted-record.js';
 import { applyChange, assertCanAsk, changeSummary, factsSummary } from './apply.js';
 
 export interface TrustFlags {
@@ -100,19 +100,22 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const out = createOutput(Boolean(flags.json));
   if (registries.length === 0) throw new UsageError(`${mode}: name at least one registry as HOST:PORT`);
   const entries = [...new Set(registries.map(parseRegistry))];
-  const method = parseMethod(flags.method ?? 'auto');
+  const given = flags.method === undefined ? undefined : parseMethod(flags.method);
   const timeoutMs = parseTimeout(flags.timeout ?? String(DEFAULTS.timeoutSeconds));
   assertCanAsk(flags);
   const ports = hostPorts(flags.root ?? '/');
   if (!flags.dryRun) await acquireLock(ports);
   const facts = await gatherFacts(ports, {});
+  const recordText = await ports.files.read(TRUSTED_FILE);
   const ca = mode === 'trust' ? await caToTrust(ports, flags, entries, out) : null;
   const certsD = await Promise.all(entries.flatMap((e) => certsDirCas(e).map(async (path) => ({ entry: e, path, text: await ports.files.read(path) }))));
   // Registries another entry of dockerd's configuration already covers (a CIDR block, the entry with a scheme) need no entry (nor a reload).
   const covered = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, by: trustingEntry(facts, entry) }))).filter((c): c is { entry: string; by: string } => c.by !== null);
+  const remove = mode === 'untrust' ? [...new Set(entries.flatMap((e) => [e, ...spellingsOf(facts, e)]))] : [];
+  const method = given ?? methodInUse(facts, mode, remove, parseTrusted(recordText).registries);
   const plan = ca
     ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
-    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove: mode === 'untrust' ? [...new Set(entries.flatMap((e) => [e, ...spellingsOf(facts, e)]))] : [] });
+    : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove });
   plan.notes.push(...covered.map((c) => trustedBy(c.entry, c.by)));
   // untrust removes a registry's own entries (as written: "http://HOST:PORT" too), never a block that other registries may need.
   const blocks = mode === 'untrust' ? entries.flatMap((entry) => cidrsHolding(facts, entry).slice(0, 1).map((by) => ({ entry, by }))) : [];
@@ -127,7 +130,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const proxied = mode === 'trust' ? entries.flatMap((e) => proxyRoute(facts, e, Boolean(ca)) ?? []) : [];
   const notes = [...plan.notes, ...proxied.map((r) => `${proxyWarning(r)}; to go direct: ${r.fix}`)];
   // Untrust forgets a registry a block still covers too: that block is not this tool's to look after.
-  const record = recordTrust(await ports.files.read(TRUSTED_FILE), mode === 'trust' ? { add: entries.map((entry) => ({ entry, tls: Boolean(ca) })) } : { remove: entries });
+  const record = recordTrust(recordText, mode === 'trust' ? { add: entries.map((entry) => (ca ? { entry, tls: true } : { entry, tls: false, method: plan.method.name })) } : { remove: entries });
   const configured = plan.writes.length + caActions.length + plan.daemon.length === 0;
   // Write-ahead: trust records a registry before trusting it, untrust forgets it after: a run cut
   // short (kill -9) never leaves a trust unrecorded (repair would take this host for a registry host).

@@ -1,4 +1,5 @@
 import type { Action } from './actions.js';
+import { METHOD_NAMES, type MethodName } from './trust/types.js';
 
 /**
  * The registries `trust` made this host trust, kept so `check` and `repair` on a client host know
@@ -11,6 +12,8 @@ export interface TrustedRegistry {
   entry: string;
   /** Trusted through its CA in certs.d (a TLS registry), not an insecure entry. */
   tls: boolean;
+  /** Where its insecure entry was written: later trusts without --method keep to it, as install keeps its recorded method. */
+  method?: MethodName;
 }
 
 const VERSION = 1;
@@ -24,7 +27,9 @@ export function parseTrusted(text: string | null): { registries: TrustedRegistry
     const doc = JSON.parse(text ?? 'null') as { version?: unknown; registries?: unknown } | null;
     if (typeof doc?.version === 'number' && doc.version > VERSION) return { registries: [], newer: true };
     if (doc?.version !== VERSION || !Array.isArray(doc.registries)) return { registries: [], newer: false };
-    const registries = doc.registries.filter((r): r is TrustedRegistry => typeof r?.entry === 'string' && typeof r?.tls === 'boolean').map((r) => ({ entry: r.entry, tls: r.tls }));
+    const registries = doc.registries
+      .filter((r): r is TrustedRegistry => typeof r?.entry === 'string' && typeof r?.tls === 'boolean')
+      .map((r) => ({ entry: r.entry, tls: r.tls, ...(METHOD_NAMES.includes(r.method as MethodName) ? { method: r.method } : {}) }));
     return { registries, newer: false };
   } catch {
     return { registries: [], newer: false };

@@ -183,6 +183,32 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(Object.keys(await h.liveInsecure())).toContain('10.3.3.3:5000');
   });
 
+  it('a client host trusting by --method docker-opts: a later trust without --method keeps to it, untrust takes out only its own flag, the last untrust leaves the file as shipped; five starts of docker.service in a minute pass its start limit', async () => {
+    host = await SystemdHost.create();
+    const h = host;
+    const shipped = h.readFile('/etc/default/docker');
+    const args = async () => (await h.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    const run = async (...argv: string[]) => {
+      const r = await h.tool(...argv, '--yes');
+      expect(r.exitCode, `${argv.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+      return r;
+    };
+    await run('trust', '10.9.9.9:5000', '--method', 'docker-opts');
+    // no --method: the recorded one, not a move of the first flag into daemon.json
+    await run('trust', '10.9.9.8:5000');
+    expect(h.readFile('/etc/default/docker')).toContain('DOCKER_OPTS="--insecure-registry 10.9.9.9:5000 --insecure-registry 10.9.9.8:5000"');
+    expect(h.readFile('/etc/docker/daemon.json')).toBeNull();
+    await run('untrust', '10.9.9.9:5000');
+    expect(h.readFile('/etc/default/docker')).toContain('DOCKER_OPTS="--insecure-registry 10.9.9.8:5000"');
+    expect(h.readFile('/etc/docker/daemon.json')).toBeNull();
+    expect(await args()).toContain('--insecure-registry 10.9.9.8:5000');
+    expect(await args()).not.toContain('10.9.9.9:5000');
+    await run('untrust', '10.9.9.8:5000');
+    expect(h.readFile('/etc/default/docker')).toBe(shipped);
+    expect(await args()).not.toContain('--insecure-registry');
+    expect(h.readFile('/etc/setup-registry/trusted.json')).toBeNull();
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },

@@ -13,6 +13,7 @@ import { trustedLive } from '../../src/plan/trust/daemon-json.js';
 import { parseAddress, parseDataDir, parseImage, parseTimeout, type Wanted } from '../../src/plan/wanted.js';
 import { readState } from '../../src/plan/state.js';
 import { parseTrusted, recordTrust, renderTrusted, TRUSTED_FILE } from '../../src/plan/trusted-record.js';
+import { methodInUse } from '../../src/plan/trust/index.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
@@ -950,5 +951,21 @@ describe("a client host's record of the registries trust made it trust", () => {
     const newer = '{"version": 2, "registries": []}';
     expect(parseTrusted(newer)).toEqual({ registries: [], newer: true });
     expect(recordTrust(newer, { add: [{ entry: '10.0.0.5:5000', tls: false }] })).toBeNull();
+  });
+  it('the method an insecure entry was written with is kept: a later trust without --method keeps to it, untrust edits the method whose files hold the entry', async () => {
+    const recorded = parseTrusted(renderTrusted([{ entry: '10.0.0.5:5000', tls: false, method: 'docker-opts' }, { entry: '10.0.0.6:443', tls: true }])).registries;
+    expect(recorded).toEqual([{ entry: '10.0.0.5:5000', tls: false, method: 'docker-opts' }, { entry: '10.0.0.6:443', tls: true }]);
+    expect(parseTrusted('{"version": 1, "registries": [{"entry": "a:1", "tls": false, "method": "bogus"}]}').registries).toEqual([{ entry: 'a:1', tls: false }]);
+    const opts = await factsFrom({ files: { '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.0.0.5:5000"\n' } });
+    expect(methodInUse(opts, 'trust', ['10.0.0.7:5000'], recorded)).toBe('docker-opts');
+    expect(methodInUse(opts, 'untrust', ['10.0.0.5:5000'], [])).toBe('docker-opts');
+    // the unit ignores DOCKER_OPTS now (docker-ce): auto
+    const ce = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.0.0.5:5000"\n' } });
+    expect(methodInUse(ce, 'trust', ['10.0.0.7:5000'], recorded)).toBe('auto');
+    // nothing recorded, or registries recorded under two methods: auto; an entry in daemon.json: daemon-json
+    expect(methodInUse(opts, 'trust', ['10.0.0.7:5000'], [])).toBe('auto');
+    expect(methodInUse(opts, 'trust', ['10.0.0.7:5000'], [...recorded, { tls: false, method: 'daemon-json' }])).toBe('auto');
+    const json = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registries": ["10.0.0.5:5000"]}' } });
+    expect(methodInUse(json, 'untrust', ['10.0.0.5:5000'], [])).toBe('daemon-json');
   });
 });

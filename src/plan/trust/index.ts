@@ -42,4 +42,20 @@ export function methodToUse(facts: HostFacts, wanted: { method: MethodName | 'au
   return wanted.methodRecorded && wanted.method !== 'auto' && METHODS[wanted.method].unusable(facts) ? 'auto' : wanted.method;
 }
 
+/**
+ * trust and untrust without --method: where this host's trusts already are. untrust edits the one
+ * method whose files hold the entries (taking an entry out never needs the others moved, nor a
+ * restart where a reload does); trust keeps to the method earlier trusts were recorded with, as
+ * install keeps its own, unless this host can no longer use it. Else auto.
+ */
+export function methodInUse(facts: HostFacts, mode: 'trust' | 'untrust', entries: readonly string[], recorded: readonly { tls: boolean; method?: MethodName }[]): MethodName | 'auto' {
+  const usable = (m: MethodName) => METHODS[m].unusable(facts) === null;
+  if (mode === 'untrust') {
+    const holding = METHOD_NAMES.filter((m) => usable(m) && METHODS[m].configured(facts).some((c) => entries.includes(c)));
+    return holding.length === 1 ? holding[0]! : 'auto';
+  }
+  const methods = [...new Set(recorded.flatMap((r) => (!r.tls && r.method ? [r.method] : [])))];
+  return methods.length === 1 && usable(methods[0]!) ? methods[0]! : 'auto';
+}
+
 export { METHODS };
