@@ -17,6 +17,8 @@ import { endpointRequest, endpointUrl, plainEndpoint, type RegistryEndpoint } fr
 const QUICK_POLL_MS = 10;
 const POLL_MS = 50;
 const QUICK_FOR_MS = 2000;
+/** How long Go's resolver, and so dockerd, keeps its copy of /etc/hosts before it looks at the file again (net/hosts.go cacheMaxAge). */
+const GO_HOSTS_CACHE_MS = 5000;
 
 async function poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | null>, lastProblem: () => string, opts: { quick?: boolean; signal?: AbortSignal } = {}): Promise<T> {
   const started = Date.now();
@@ -288,8 +290,18 @@ export function smokePush(ports: Ports, entry: string, endpoint: () => Promise<R
         const e = await endpoint();
         // Credentials go to dockerd in the request only (base64 of {} without auth); nothing is stored.
         const auth = e.credentials ? { username: e.credentials.user, password: e.credentials.password, serveraddress: entry } : {};
-        const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': registryAuthHeader(auth) } });
-        const messages = stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
+        const push = async () => {
+          const stream = await call(docker, 'POST', `/images/${remoteRepo}/push?tag=latest`, { headers: { 'X-Registry-Auth': registryAuthHeader(auth) } });
+          return stream.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { Digest?: string } });
+        };
+        // dockerd (Go) reads /etc/hosts again only once its copy is 5 s old: a name added there
+        // just before this run (the name this tool has just resolved) fails its lookups until then.
+        const lookupUntil = Date.now() + GO_HOSTS_CACHE_MS + 1000;
+        let messages = await push();
+        while (messages.some((m) => m.error && /\blookup \S+/.test(m.error)) && Date.now() < lookupUntil) {
+          await new Promise((r) => setTimeout(r, 250));
+          messages = await push();
+        }
         const failed = messages.find((m) => m.error);
         if (failed) throw new DockerApiError(`push ${remoteRepo}:latest: ${failed.error}`);
         const digest = messages.find((m) => m.aux?.Digest)?.aux?.Digest;

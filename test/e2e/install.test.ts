@@ -445,7 +445,7 @@ until grep -q ':1388 .* 0A ' /proc/net/tcp; do sleep 0.05; done`);
     expect((await host.tool('catalog')).stdout.trim()).toBe('ondisk');
   });
 
-  it('a host name as the address (here from /etc/hosts, given in capitals): trusted by that name in lowercase, as dockerd matches it letter for letter, and a push by that name works', async () => {
+  it('a host name as the address (here from /etc/hosts, written just before the run, while dockerd still holds its 5 s copy of the file; given in capitals): trusted by that name in lowercase, as dockerd matches it letter for letter, and a push by that name works', async () => {
     host = await TestHost.create();
     host.writeFile('/etc/hosts', `${host.readFile('/etc/hosts') ?? ''}${TEST_ADDRESS} registry.test\n`);
     const r = await host.tool('--yes', '--address', 'Registry.TEST');
