@@ -333,7 +333,7 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await expect.poll(async () => (await client.tool('check', '--registry', remote, '--only', 'registry-ping')).exitCode, { timeout: 15_000 }).toBe(0);
     expect((await client.tool('trust', remote, '--yes')).stdout).toContain('already trusted');
     // trust recorded what it did: check and repair here know it without being told the registry again
-    expect(JSON.parse(client.readFile('/etc/setup-registry/trusted.json')!)).toEqual({ version: 1, registries: [{ entry: remote, tls: false }] });
+    expect(JSON.parse(client.readFile('/etc/setup-registry/trusted.json')!)).toEqual({ version: 1, registries: [{ entry: remote, tls: false, method: 'daemon-json' }] });
     const plain = await client.tool('check', '--json');
     expect(plain.exitCode, plain.stdout).toBe(0);
     const plainChecks = (JSON.parse(plain.stdout) as { checks: { id: string; status: string; registry?: string }[] }).checks;
