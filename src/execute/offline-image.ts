@@ -33,6 +33,10 @@ export async function buildOfflineImage(ports: Ports, binary: string, tag: strin
   entries.push({ path: '/etc/docker/registry/config.yml', type: 'file', mode: 0o644, data: Buffer.from(config) });
   const [repo, version] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
   const query = [`fromSrc=-`, `repo=${encodeURIComponent(repo)}`, `tag=${encodeURIComponent(version)}`, ...[...CHANGES, `LABEL io.github.setup-registry.source="${packageLabel}"`].map((c) => `changes=${encodeURIComponent(c)}`)].join('&');
-  const r = await ports.docker.request('POST', `/images/create?${query}`, { body: tarArchive(entries), headers: { 'Content-Type': 'application/x-tar' } });
+  const body = tarArchive(entries);
+  const load = () => ports.docker.request('POST', `/images/create?${query}`, { body, headers: { 'Content-Type': 'application/x-tar' } });
+  // Seen once on a loaded machine: dockerd closed the socket during the 20 MB upload (EPIPE). An
+  // import of the same files under the same tag is harmless to repeat, so it is tried once more.
+  const r = await load().catch((err: { code?: string }) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? load() : Promise.reject(err)));
   if (r.status !== 200 || /"error"/.test(r.text)) throw new DockerApiError(`POST /images/create (import ${tag}): HTTP ${r.status} ${r.text.trim()}`);
 }
