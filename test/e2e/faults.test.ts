@@ -197,17 +197,22 @@ describeE2E('faults made to happen for real: the host is never left broken', () 
     expect(ENTRY in (await host.liveInsecure())).toBe(false);
   });
 
-  it('SIGTERM during an install rolls back like a failure', async () => {
-    host = await TestHost.create({ daemonJson: ORIGINAL });
-    const run = host.tool('--yes', '--address', TEST_ADDRESS);
-    for (let i = 0; i < 2000 && host.readFile('/etc/docker/daemon.json') === ORIGINAL; i++) await new Promise((r) => setTimeout(r, 2));
-    await host.exec(['pkill', '-TERM', '-f', 'bin/setup-registry.cjs']);
-    const r = await run;
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('interrupted by SIGTERM');
-    expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
-    await assertSound(host, 'old');
-    expect(host.readFile('/run/setup-registry.lock')).toBeNull();
+  it('SIGTERM, or SIGINT (Ctrl-C), during an install rolls back like a failure', async () => {
+    for (const signal of ['TERM', 'INT']) {
+      host = await TestHost.create({ daemonJson: ORIGINAL });
+      const run = host.tool('--yes', '--address', TEST_ADDRESS);
+      for (let i = 0; i < 2000 && host.readFile('/etc/docker/daemon.json') === ORIGINAL; i++) await new Promise((r) => setTimeout(r, 2));
+      await host.exec(['pkill', `-${signal}`, '-f', 'bin/setup-registry.cjs']);
+      const r = await run;
+      expect(r.exitCode, signal).toBe(1);
+      expect(r.stderr).toContain(`interrupted by SIG${signal}`);
+      expect(host.readFile('/etc/docker/daemon.json')).toBe(ORIGINAL);
+      await assertSound(host, 'old');
+      await assertNoRegistryContainer(host);
+      expect(host.readFile('/run/setup-registry.lock')).toBeNull();
+      await host.destroy();
+      host = undefined;
+    }
   });
 
   it('the tool killed with SIGKILL at points spread over an install, then repair --yes: a healthy host every time', async () => {
