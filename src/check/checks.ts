@@ -1,13 +1,13 @@
 import { statfsSync } from 'node:fs';
 import type { HostFacts } from '../facts/types.js';
 import type { Ports } from '../ports/index.js';
-import { INSECURE_KEY, MISSPELLED_KEYS } from '../formats/daemon-json.js';
+import { INSECURE_KEY } from '../formats/daemon-json.js';
 import { containerDifferences, describePublished, garbageCollectCommand, LOG_OPTS, publishing, publishingFacts, staleBindsProblem, unrotatedLog, type ContainerWanted } from '../plan/container.js';
 import { DEFAULTS, describeDataDir, isVolume } from '../plan/wanted.js';
 import { commandOf } from '../plan/actions.js';
 import { managerOf } from '../knowledge/service-managers.js';
 import { flagSources, registriesInFlags, unexpandedReferences } from '../plan/trust/flag-sites.js';
-import { apiOutOfReach, flagConflicts } from '../knowledge/dockerd-options.js';
+import { apiOutOfReach, flagConflicts, misreadKeys } from '../knowledge/dockerd-options.js';
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod, methodToUse } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, unreadableByDockerd, withoutScheme } from '../plan/trust/daemon-json.js';
@@ -174,8 +174,13 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'daemon-json-keys',
     run: ({ facts }) => {
-      const wrong = Object.keys(facts.daemonJson.config ?? {}).filter((k) => k in MISSPELLED_KEYS);
-      return wrong.length ? fail(`unknown key "${wrong[0]}" in ${facts.daemonJson.path}: dockerd will not start`, `rename "${wrong[0]}" to "${MISSPELLED_KEYS[wrong[0]!]}" in ${facts.daemonJson.path}`) : ok('no misspelled keys');
+      const misread = misreadKeys(facts.daemonJson.config);
+      const worst = misread.find((m) => m.dockerd === 'refuses') ?? misread[0];
+      if (!worst) return ok('no misspelled keys');
+      const fix = `rename "${worst.key}" to "${worst.meant}" in ${facts.daemonJson.path} (merged into it, if it is there too)`;
+      return worst.dockerd === 'refuses'
+        ? fail(`unknown key "${worst.key}" in ${facts.daemonJson.path}: dockerd refuses the file, so it will not start, nor reload, with it`, fix)
+        : warn(`"${worst.key}" in ${facts.daemonJson.path} is a flag's name, not a key: dockerd ignores it, and what it holds is not in effect`, fix);
     },
   },
   {

@@ -6,13 +6,6 @@ export type DaemonConfig = Record<string, unknown>;
 
 export const INSECURE_KEY = 'insecure-registries';
 
-/** Keys people write by mistake; dockerd refuses to start on unknown keys ("unknown directive"). */
-export const MISSPELLED_KEYS: Record<string, string> = {
-  'insecure-registry': INSECURE_KEY,
-  insecure_registries: INSECURE_KEY,
-  insecureRegistries: INSECURE_KEY,
-};
-
 export interface ParsedDaemonJson {
   config: DaemonConfig;
   /** Whitespace only: no settings to this tool, but a file dockerd before 23.0 will not start with. */

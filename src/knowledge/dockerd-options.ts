@@ -23,6 +23,31 @@ const KEY_OF_FLAG: Readonly<Record<string, string>> = {
   'add-runtime': 'runtimes',
 };
 
+/** The trust key in the spellings people write it in: dockerd knows no such directive, and refuses the whole file. */
+const REFUSED_SPELLINGS: Readonly<Record<string, string>> = { insecure_registries: 'insecure-registries', insecureRegistries: 'insecure-registries' };
+
+export interface MisreadKey {
+  key: string;
+  /** the key dockerd reads for it */
+  meant: string;
+  /**
+   * ignores: a list option under its flag's name (`insecure-registry`, `registry-mirror`): dockerd
+   * checks a file's keys against its flags' names, so it starts and reloads, and never reads the
+   * value. refuses: no directive of that name ("the following directives don't match any
+   * configuration option"): dockerd neither starts nor reloads with the file.
+   */
+  dockerd: 'ignores' | 'refuses';
+}
+
+/** daemon.json keys dockerd does not read as meant (seen on dockerd 20.10). */
+export function misreadKeys(config: DaemonConfig | null): MisreadKey[] {
+  return Object.keys(config ?? {}).flatMap((key): MisreadKey[] => {
+    if (key in REFUSED_SPELLINGS) return [{ key, meant: REFUSED_SPELLINGS[key]!, dockerd: 'refuses' }];
+    const plural = KEY_OF_FLAG[key];
+    return plural && plural !== key ? [{ key, meant: plural, dockerd: 'ignores' }] : [];
+  });
+}
+
 /** dockerd's one-letter flags, by their long names. */
 const LONG_OF_SHORT: Readonly<Record<string, string>> = { H: 'host', D: 'debug', l: 'log-level', G: 'group', s: 'storage-driver', g: 'graph', b: 'bridge', p: 'pidfile' };
 

@@ -6,7 +6,7 @@ import type { DaemonAction, FileChange } from './actions.js';
 import { chooseMethod } from './trust/index.js';
 import { configuredEntries, trustedLive, withReadableDaemonJson } from './trust/daemon-json.js';
 import { flagSources, unexpandedReferences } from './trust/flag-sites.js';
-import { apiOutOfReach, flagConflicts, type FlagConflict } from '../knowledge/dockerd-options.js';
+import { apiOutOfReach, flagConflicts, misreadKeys, type FlagConflict } from '../knowledge/dockerd-options.js';
 import { INSECURE_KEY } from '../formats/daemon-json.js';
 import type { MethodName, TrustMethod } from './trust/types.js';
 
@@ -84,15 +84,18 @@ function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[]
   const config = facts.daemonJson.config;
   const conflictsAt = (at: 'reload' | 'start') => flagConflicts(flagSources(facts, at), config).filter((c) => c.key !== INSECURE_KEY);
   const describe = (cs: FlagConflict[]) => cs.map((c) => `"${c.key}" is in ${facts.daemonJson.path} and also given as ${c.flag} (${c.where})`).join('; ');
+  const when = outcome === 'start' ? 'dockerd cannot start' : `dockerd would refuse its configuration at the ${outcome} this needs`;
+  const since = outcome === 'start' ? '' : ', and runs now only because it has not re-read them since it started';
   const fatal = outcome === 'none' ? [] : conflictsAt(outcome === 'reload' ? 'reload' : 'start');
-  if (fatal.length > 0) {
-    const when = outcome === 'start' ? 'dockerd cannot start' : `dockerd would refuse its configuration at the ${outcome} this needs`;
-    const since = outcome === 'start' ? '' : ', and runs now only because it has not re-read them since it started';
-    throw new HostRefusal(`${when}: ${describe(fatal)}${since}; keep one of the two, then run again`);
-  }
+  if (fatal.length > 0) throw new HostRefusal(`${when}: ${describe(fatal)}${since}; keep one of the two, then run again`);
+  // A key dockerd knows no directive for makes it refuse the whole file, at every start and reload alike.
+  const unknown = misreadKeys(config).filter((m) => m.dockerd === 'refuses');
+  const named = unknown.map((m) => `"${m.key}" in ${facts.daemonJson.path} is no key dockerd knows (it means "${m.meant}")`).join('; ');
+  if (unknown.length && outcome !== 'none') throw new HostRefusal(`${when}: ${named}${since.replace('them', 'the file')}; rename it, then run again`);
   const latent = conflictsAt('start');
   return [
     ...(latent.length ? [`${describe(latent)}: dockerd will refuse to start at its next restart or boot; keep one of the two`] : []),
+    ...(unknown.length ? [`${named}: dockerd will refuse to start at its next restart or boot; rename it`] : []),
     ...unexpanded.map((u) => `${u.problem}, at its next restart or boot; ${u.fix}`),
   ];
 }

@@ -274,6 +274,32 @@ describeE2E('install on a sysvinit Debian host (real dockerd, real registry, rea
     expect(Object.keys(await host.liveInsecure())).not.toContain(ENTRY);
   });
 
+  it('the trust key misspelled in daemon.json: "insecure_registries" (dockerd refuses the file) refuses the install, nothing changed, check names the rename, which works; "insecure-registry" (a flag\'s name, which dockerd ignores) gets a warning', async () => {
+    host = await TestHost.create();
+    // written under a running dockerd, which has not read it: its next reload or start would fail
+    const misspelled = '{"debug": true, "insecure_registries": ["10.1.1.1:5000"]}\n';
+    host.writeFile('/etc/docker/daemon.json', misspelled);
+    const refused = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect([refused.exitCode, refused.stderr.trim()]).toEqual([2, 'setup-registry: dockerd would refuse its configuration at the reload this needs: "insecure_registries" in /etc/docker/daemon.json is no key dockerd knows (it means "insecure-registries"), and runs now only because it has not re-read the file since it started; rename it, then run again']);
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(misspelled);
+    expect((await host.docker('ps', '-aq')).stdout).toBe('');
+    const check = await host.tool('check', '--json', '--only', 'daemon-json-keys', '--address', TEST_ADDRESS);
+    expect(JSON.parse(check.stdout).checks).toEqual([expect.objectContaining({ id: 'daemon-json-keys', status: 'fail', fix: 'rename "insecure_registries" to "insecure-registries" in /etc/docker/daemon.json (merged into it, if it is there too)' })]);
+    // the fix works: dockerd reads it, and the install adds to it
+    host.writeFile('/etc/docker/daemon.json', misspelled.replace('insecure_registries', 'insecure-registries'));
+    const r = await host.tool('--yes', '--address', TEST_ADDRESS);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(Object.keys(await host.liveInsecure())).toEqual(expect.arrayContaining(['10.1.1.1:5000', ENTRY]));
+    expect((await pushWorks(host, 'renamed')).ok).toBe(true);
+    // under the flag's name dockerd starts and reloads, and never reads it: a warning, and the install goes on
+    host.writeFile('/etc/docker/daemon.json', `{"insecure-registry": ["10.2.2.2:5000"], "insecure-registries": ["${ENTRY}"]}\n`);
+    const warned = await host.tool('check', '--json', '--only', 'daemon-json-keys');
+    expect(JSON.parse(warned.stdout).checks).toEqual([expect.objectContaining({ status: 'warn', message: expect.stringContaining('"insecure-registry" in /etc/docker/daemon.json is a flag\'s name, not a key: dockerd ignores it') })]);
+    await host.sh('kill -HUP $(cat /var/run/docker.pid)');
+    expect((await host.tool('--yes')).exitCode).toBe(0);
+    expect(Object.keys(await host.liveInsecure())).not.toContain('10.2.2.2:5000');
+  });
+
   it('--dry-run shows the diff and changes nothing', async () => {
     host = await TestHost.create({ daemonJson: '{"debug": true}\n' });
     const r = await host.tool('--dry-run', '--address', TEST_ADDRESS);

@@ -14,6 +14,7 @@ import { parseAddress, parseDataDir, parseImage, parseTimeout, type Wanted } fro
 import { readState } from '../../src/plan/state.js';
 import { parseTrusted, recordTrust, renderTrusted, TRUSTED_FILE } from '../../src/plan/trusted-record.js';
 import { methodInUse } from '../../src/plan/trust/index.js';
+import { misreadKeys } from '../../src/knowledge/dockerd-options.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
@@ -693,6 +694,21 @@ describe('install planner: bare hosts and images without Docker Hub', () => {
 
 describe('install planner: directives dockerd would refuse (a flag and a daemon.json key)', () => {
   const hosts = '{"hosts": ["unix:///var/run/docker.sock"], "debug": true}\n';
+  it('the trust key spelled as dockerd knows no directive ("insecure_registries"): every reload or start refused, naming it; under its flag\'s name ("insecure-registry", ignored by dockerd) no refusal', async () => {
+    expect(misreadKeys({ insecure_registries: [], 'insecure-registry': [], 'registry-mirror': [], 'registry-mirrors': [], debug: true })).toEqual([
+      { key: 'insecure_registries', meant: 'insecure-registries', dockerd: 'refuses' },
+      { key: 'insecure-registry', meant: 'insecure-registries', dockerd: 'ignores' },
+      { key: 'registry-mirror', meant: 'registry-mirrors', dockerd: 'ignores' },
+    ]);
+    const refused = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure_registries": ["10.1.1.1:5000"]}\n' } });
+    expect(() => planInstall(refused, wanted, templates)).toThrow(
+      'dockerd would refuse its configuration at the reload this needs: "insecure_registries" in /etc/docker/daemon.json is no key dockerd knows (it means "insecure-registries"), and runs now only because it has not re-read the file since it started; rename it, then run again',
+    );
+    // a loopback registry changes nothing in dockerd: a note
+    expect(planInstall(refused, { ...wanted, address: '127.0.0.1' }, templates).notes.join('\n')).toContain('"insecure_registries" in /etc/docker/daemon.json is no key dockerd knows (it means "insecure-registries"): dockerd will refuse to start at its next restart or boot; rename it');
+    const ignored = await factsFrom({ files: { '/etc/docker/daemon.json': '{"insecure-registry": ["10.1.1.1:5000"]}\n' } });
+    expect(planInstall(ignored, wanted, templates).daemon).toBe('reload');
+  });
   it('a reload would fail (the running dockerd has -H and daemon.json has "hosts"): refused, before anything is planned', async () => {
     const facts = await factsFrom({ files: { '/etc/docker/daemon.json': hosts }, docker: { argv: ['/usr/sbin/dockerd', '-H', 'unix:///var/run/docker.sock'] } });
     expect(() => planInstall(facts, wanted, templates)).toThrow(
