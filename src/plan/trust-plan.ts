@@ -44,7 +44,7 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
     if (stillLive.length) notes.push(`${stillLive.join(', ')} no longer configured but still live in dockerd (an earlier run cut short?): it will be ${how}`);
   }
   const { daemon, outcome } = daemonActions(facts, effect, change.unitsChanged);
-  notes.push(...refuseFlagConflicts(facts, outcome));
+  notes.push(...refuseWhatDockerdRejects(facts, outcome));
   return { method, writes: withReadableDaemonJson(facts, change.writes), daemon, outcome, notes };
 }
 
@@ -52,7 +52,7 @@ export function planTrust(facts: HostFacts, templates: Templates, req: { method:
 export function planDaemonOnly(facts: HostFacts, notes: string[]): TrustPlan {
   refuseUnknownDaemon(facts);
   const actions = daemonActions(facts, 'none', false);
-  return { method: chooseMethod(facts, 'auto'), writes: withReadableDaemonJson(facts, []), ...actions, notes: [...notes, ...refuseFlagConflicts(facts, actions.outcome)] };
+  return { method: chooseMethod(facts, 'auto'), writes: withReadableDaemonJson(facts, []), ...actions, notes: [...notes, ...refuseWhatDockerdRejects(facts, actions.outcome)] };
 }
 
 /** Without dockerd's answers a plan would start a dockerd that may well be running: no plan at all. */
@@ -69,13 +69,13 @@ function refuseUnknownDaemon(facts: HostFacts): void {
 }
 
 /**
- * A directive both given as a flag and in daemon.json makes dockerd refuse the file: a reload then
- * fails (and the change never takes effect), a start fails (and a restart leaves dockerd down, with
- * no earlier configuration to roll back to: the conflict is already in it). So a plan that needs
- * either is refused, nothing changed; one that does not gets a note. The trust's own key is left
- * to the methods, which move the entries out of the way.
+ * A directive both given as a flag and in daemon.json, or a key dockerd knows no directive for,
+ * makes dockerd refuse the file: a reload then fails (and the change never takes effect), a start
+ * fails (and a restart leaves dockerd down, with no earlier configuration to roll back to: the
+ * fault is already in it). So a plan that needs either is refused, nothing changed; one that does
+ * not gets a note. The trust's own key is left to the methods, which move the entries out of the way.
  */
-function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[] {
+function refuseWhatDockerdRejects(facts: HostFacts, outcome: DaemonOutcome): string[] {
   // A $NAME systemd passes on as it is: a start or restart would leave dockerd down.
   const unexpanded = unexpandedReferences(facts);
   if (unexpanded.length && (outcome === 'start' || outcome === 'restart')) {
@@ -85,13 +85,13 @@ function refuseFlagConflicts(facts: HostFacts, outcome: DaemonOutcome): string[]
   const conflictsAt = (at: 'reload' | 'start') => flagConflicts(flagSources(facts, at), config).filter((c) => c.key !== INSECURE_KEY);
   const describe = (cs: FlagConflict[]) => cs.map((c) => `"${c.key}" is in ${facts.daemonJson.path} and also given as ${c.flag} (${c.where})`).join('; ');
   const when = outcome === 'start' ? 'dockerd cannot start' : `dockerd would refuse its configuration at the ${outcome} this needs`;
-  const since = outcome === 'start' ? '' : ', and runs now only because it has not re-read them since it started';
+  const since = (what: string) => (outcome === 'start' ? '' : `, and runs now only because it has not re-read ${what} since it started`);
   const fatal = outcome === 'none' ? [] : conflictsAt(outcome === 'reload' ? 'reload' : 'start');
-  if (fatal.length > 0) throw new HostRefusal(`${when}: ${describe(fatal)}${since}; keep one of the two, then run again`);
+  if (fatal.length > 0) throw new HostRefusal(`${when}: ${describe(fatal)}${since('them')}; keep one of the two, then run again`);
   // A key dockerd knows no directive for makes it refuse the whole file, at every start and reload alike.
   const unknown = misreadKeys(config).filter((m) => m.dockerd === 'refuses');
   const named = unknown.map((m) => `"${m.key}" in ${facts.daemonJson.path} is no key dockerd knows (it means "${m.meant}")`).join('; ');
-  if (unknown.length && outcome !== 'none') throw new HostRefusal(`${when}: ${named}${since.replace('them', 'the file')}; rename it, then run again`);
+  if (unknown.length && outcome !== 'none') throw new HostRefusal(`${when}: ${named}${since('the file')}; rename it, then run again`);
   const latent = conflictsAt('start');
   return [
     ...(latent.length ? [`${describe(latent)}: dockerd will refuse to start at its next restart or boot; keep one of the two`] : []),
