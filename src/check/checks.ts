@@ -20,7 +20,8 @@ import { endpointUrl, type RegistryEndpoint } from '../registry-endpoint.js';
 import { keptCa } from '../plan/tls-plan.js';
 import type { SavedCredentials } from '../facts/docker-credentials.js';
 
-export type Status = 'ok' | 'warn' | 'fail';
+/** skip: not run, since what it looks at is missing, which another check fails on (no container: container-exists). */
+export type Status = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface Finding {
   id: string;
@@ -30,6 +31,8 @@ export interface Finding {
   fix?: string;
   /** On a host checked for several registries: the one this finding is about. */
   registry?: string;
+  /** skip: the check that fails on what this one would look at. */
+  cause?: string;
 }
 
 export interface CheckContext {
@@ -78,10 +81,11 @@ const ok = (message: string): Outcome => ({ status: 'ok', message });
 const fail = (message: string, fix: string): Outcome => ({ status: 'fail', message, fix });
 const warn = (message: string, fix: string): Outcome => ({ status: 'warn', message, fix });
 
+/** A check of the registry's container; without one, only container-exists fails, the rest are skipped (one cause, one failure). */
 function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container']>) => Outcome): Outcome {
   const c = ctx.facts.container;
   if (!c && ctx.facts.docker.denied) return fail('unknown: dockerd cannot be asked as this user', 'sudo setup-registry check');
-  if (!c) return fail(`no container named ${ctx.target.name}`, REPAIR);
+  if (!c) return { status: 'skip', message: `not checked: no container named ${ctx.target.name}`, cause: 'container-exists' };
   return what(c);
 }
 
@@ -247,7 +251,11 @@ export const CHECKS: readonly Check[] = [
         : fail(`${target.entry} is not in the configuration (${method.name}): the trust is lost at the next dockerd restart`, fix);
     },
   },
-  { id: 'container-exists', registryHost: true, run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) },
+  {
+    id: 'container-exists',
+    registryHost: true,
+    run: (ctx) => (ctx.facts.container || ctx.facts.docker.denied ? container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) : fail(`no container named ${ctx.target.name}`, REPAIR)),
+  },
   {
     id: 'container-running',
     registryHost: true,
@@ -438,5 +446,8 @@ export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?:
   const selected = CHECKS.filter((c) => (opts.only ? opts.only.includes(c.id) : !c.deep || opts.deep) && !(ctx.client && c.registryHost) && inScope(c));
   if (opts.scope === 'registry') return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)), registry: ctx.target.entry })));
   // Independent: all of them read the same facts, so they run concurrently.
-  return Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
+  const findings: Finding[] = await Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
+  // A check skipped for a cause no check of this run fails on (--only container-running) fails itself: its exit code must say so.
+  const failed = new Set(findings.filter((f) => f.status === 'fail').map((f) => f.id));
+  return findings.map(({ cause, ...f }) => (f.status !== 'skip' ? f : failed.has(cause!) ? { ...f, cause } : { ...f, status: 'fail', message: f.message.replace(/^not checked: /, ''), fix: REPAIR }));
 }

@@ -33,7 +33,7 @@ export interface CheckFlags extends TargetFlags {
   root?: string;
 }
 
-const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;
+const MARK = { ok: '✔', warn: '!', fail: '✖', skip: '-' } as const;
 
 /** A read-only diagnosis (brew doctor style): each check says ok, warn or fail, and the exact fix. */
 export async function check(flags: CheckFlags): Promise<number> {
@@ -55,7 +55,8 @@ export async function check(flags: CheckFlags): Promise<number> {
     out.say(formatFinding(f));
   }
   const failed = findings.filter((f) => f.status === 'fail').length;
-  out.say(failed ? `\n${failed} of ${findings.length} checks failed` : `\nall ${findings.length} checks passed`);
+  const skipped = findings.filter((f) => f.status === 'skip').length;
+  out.say(failed ? `\n${failed} of ${findings.length} checks failed${skipped ? `; ${skipped} not run, for what failed` : ''}` : `\nall ${findings.length} checks passed`);
   out.json({ ok: failed === 0, checks: findings, facts: factsSummary(facts) });
   return failed ? 1 : 0;
 }
@@ -168,5 +169,5 @@ async function clientContext(ports: Ports, facts: HostFacts, flags: CheckFlags, 
 }
 
 export function formatFinding(f: Finding): string {
-  return `${MARK[f.status]} ${f.id.padEnd(25)} ${f.message}${f.fix && f.status !== 'ok' ? `\n    fix: ${f.fix}` : ''}`;
+  return `${MARK[f.status]} ${f.id.padEnd(25)} ${f.message}${f.fix && (f.status === 'fail' || f.status === 'warn') ? `\n    fix: ${f.fix}` : ''}`;
 }

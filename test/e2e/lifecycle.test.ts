@@ -81,8 +81,16 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     expect((await checkJson()).code).toBe(0);
   });
 
-  it('container removed', async () => {
+  it('container removed: one failure for it (the checks of the container it would have are not run), or, asked alone, the check asked fails', async () => {
     await host.docker('rm', '-f', 'registry');
+    const { out } = await checkJson();
+    const containerChecks = out.checks.filter((c) => c.id.startsWith('container-') && c.id !== 'container-exists');
+    expect(containerChecks.length).toBeGreaterThan(4);
+    expect(containerChecks.every((c) => c.status === 'skip')).toBe(true);
+    expect((await host.tool('check')).stdout).toMatch(/\n2 of \d+ checks failed; \d+ not run, for what failed$/m);
+    const alone = await host.tool('check', '--only', 'container-running', '--json');
+    expect(alone.exitCode).toBe(1);
+    expect(JSON.parse(alone.stdout).checks).toEqual([expect.objectContaining({ id: 'container-running', status: 'fail', message: 'no container named registry', fix: 'setup-registry repair' })]);
     await breakCheckRepair(['container-exists', 'registry-ping']);
   });
 
