@@ -204,7 +204,12 @@ function refuseToReplace(c: ContainerFacts, w: ContainerWanted): void {
   }
 }
 
-export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null, alternatives: readonly string[] = []): ContainerAction[] {
+/**
+ * image.alternatives: other tags of the registry on this host; image.offlinePackage: the distro's
+ * registry package an image can be built from without network. Both are named when the pull fails.
+ */
+export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imagePresent: boolean | null, image: { alternatives?: readonly string[]; offlinePackage?: string | null } = {}): ContainerAction[] {
+  const alternatives = image.alternatives ?? [];
   const actions: ContainerAction[] = [];
   const diff = c ? containerDifferences(c, w) : [];
   const foreign = c !== null && c.labels[MANAGED_LABEL] !== 'true';
@@ -224,9 +229,12 @@ export function planContainer(c: ContainerFacts | null, w: ContainerWanted, imag
       op: 'pull',
       argv: ['docker', 'pull', w.image],
       why: `image ${w.image} is not on this host`,
-      hint: alternatives.length
-        ? `image ${w.image} is not on this host and could not be pulled; ${alternatives.join(', ')} ${alternatives.length > 1 ? 'are' : 'is'}: run again with --image ${alternatives[0]}, or load ${w.image} (docker load -i FILE)`
-        : `image ${w.image} is not on this host and could not be pulled; load it (docker load -i FILE) or choose another with --image`,
+      // Whole commands: the way out must also work after a repair, which takes no image flags.
+      hint: `image ${w.image} is not on this host and could not be pulled; ${[
+        alternatives.length ? `setup-registry --yes --image ${alternatives[0]} (${alternatives.join(', ')} ${alternatives.length > 1 ? 'are' : 'is'} here)` : 'setup-registry --yes --image IMAGE (another image)',
+        `docker load -i FILE (an archive of ${w.image}), then run again`,
+        ...(image.offlinePackage ? [`setup-registry --yes --offline-image (built from the ${image.offlinePackage} package, with no network)`] : []),
+      ].join(', or ')}`,
     });
   }
   if (c) actions.push({ kind: 'container', op: 'remove', argv: ['docker', 'rm', '-f', w.name], why: `recreate ${w.name} (${foreign ? 'not made by setup-registry; ' : ''}${diff.join(', ')}); ${dataFate(c, w)}` });

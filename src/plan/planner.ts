@@ -93,7 +93,7 @@ export function planInstall(facts: HostFacts, asked: Wanted, templates: Template
   const usernsExempt = needsUsernsHost(facts, dataDir, wanted);
 
   // With dockerd down or the image still to be made, the container is planned in the second pass.
-  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: usernsExempt, ...publishingFacts(facts), ...logRotation(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, facts.image.alternatives);
+  const container = secondPass ? [] : planContainer(facts.container, { ...wanted, dataDir, image: image.name!, selinux: facts.docker.selinux, userns: usernsExempt, ...publishingFacts(facts), ...logRotation(facts) }, image.actions.length > 0 || image.first.length > 0 ? true : facts.image.present, { alternatives: facts.image.alternatives, offlinePackage: facts.distro.knowledge.registryPackage?.name ?? null });
   const published = publishing({ ...wanted, ...publishingFacts(facts) });
   if (published.arg && !loopback && container.some((a) => a.op === 'run')) {
     const where = published.on ? `on ${published.on}` : 'on every interface';

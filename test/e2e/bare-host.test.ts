@@ -35,7 +35,8 @@ describeE2E('from a bare host: dockerd stopped, no registry image, no Docker Hub
     await host.loadRegistryImage('registry:2');
     const named = await host.tool('--yes', '--address', TEST_ADDRESS);
     expect(named.exitCode).toBe(1);
-    expect(named.stderr).toContain('image registry:3 is not on this host and could not be pulled; registry:2 is: run again with --image registry:2');
+    expect(named.stderr).toContain('image registry:3 is not on this host and could not be pulled; setup-registry --yes --image registry:2 (registry:2 is here)');
+    expect(named.stderr).toContain('or setup-registry --yes --offline-image (built from the docker-registry package, with no network)');
     const followed = await host.tool('--yes', '--address', TEST_ADDRESS, '--image', 'registry:2');
     expect(followed.exitCode, followed.stdout + followed.stderr).toBe(0);
   });

@@ -94,6 +94,21 @@ describeE2E('check, repair, uninstall, trust, catalog and tags on real hosts', (
     await breakCheckRepair(['container-exists', 'registry-ping']);
   });
 
+  it('container and its image removed, with no way to pull one: repair fails with nothing changed, naming whole commands; the offline one works, and keeps the images', async () => {
+    await host.docker('rm', '-f', 'registry');
+    await host.docker('rmi', 'registry:3');
+    const daemonJson = host.readFile('/etc/docker/daemon.json');
+    const failed = await host.tool('repair', '--yes');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain('image registry:3 is not on this host and could not be pulled; setup-registry --yes --image IMAGE (another image), or docker load -i FILE (an archive of registry:3), then run again, or setup-registry --yes --offline-image (built from the docker-registry package, with no network)');
+    expect(host.readFile('/etc/docker/daemon.json')).toBe(daemonJson);
+    const offline = await host.tool('--yes', '--offline-image');
+    expect(offline.exitCode, offline.stdout + offline.stderr).toBe(0);
+    expect((await host.tool('check')).exitCode).toBe(0);
+    await host.docker('rmi', `${ENTRY}/before:1`);
+    expect((await host.docker('pull', `${ENTRY}/before:1`)).exitCode).toBe(0);
+  });
+
   it('container recreated by hand with another restart policy and port', async () => {
     await host.docker('rm', '-f', 'registry');
     await host.docker('run', '-d', '--name', 'registry', '-p', '5001:5000', '-v', '/var/lib/registry:/var/lib/registry', 'registry:3');
