@@ -142,7 +142,10 @@ export function appendToVariable(text: string, name: string, words: string, file
   assertShellSafe(words, name);
   const last = parseEnvFile(text, file).filter((a) => a.name === name).at(-1);
   if (!last) {
-    const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    let body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    // A last line that ends in a continuation (`X=\`) would take the new line into its value: a blank line ends it first.
+    const at = body.split('\n').length - 1;
+    if (!parseEnvFile(`${body}${name}=\n`, file).some((a) => a.name === name && a.line === at)) body += '\n';
     return `${body}${commentForNewLine ? `${commentForNewLine}\n` : ''}${name}=${quote(words, '"')}\n`;
   }
   const lines = text.split('\n');

@@ -88,6 +88,9 @@ describe('shell env files as an init script sources them (the blog posts\' DOCKE
     expect(sourcedVariable(dropFlags(multi), 'DOCKER_OPTS', 'f')).toBe('--dns 8.8.8.8    --log-level=warn');
     expect(appendToVariable(multi, 'DOCKER_OPTS', '--x', 'f')).toBe(multi.replace('warn"', 'warn --x"'));
     expect(sourcedVariable('DOCKER_OPTS=--a\\\n--b\n', 'DOCKER_OPTS', 'f')).toBe('--a--b');
+    // a file whose last line ends in a continuation (found by the fuzz test): a new line after it would become that value's end
+    expect(appendToVariable('A=\\\n', 'DOCKER_OPTS', '--x', 'f')).toBe('A=\\\n\nDOCKER_OPTS="--x"\n');
+    expect(readVariable(appendToVariable('A=\\\n', 'DOCKER_OPTS', '--x', 'f'), 'A', 'f')).toBe('');
     expect(parseEnvFile('A="x\nB=y"\n', 'f').map((a) => [a.name, a.value])).toEqual([['A', 'x\nB=y']]);
     expect(() => parseEnvFile('A=x\\', 'f')).toThrow(/^f:1: cannot parse the value of A safely/);
   });
