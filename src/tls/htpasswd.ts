@@ -22,6 +22,8 @@ export function parseUser(name: string): string {
 /** The file with `user` set to `password`: an existing line whose hash already matches is kept, so reruns change nothing. */
 export async function withUser(text: string | null, user: string, password: string): Promise<string> {
   if (!password) throw new UsageError('the password is empty');
+  // Seen with docker 28.2: a password with spaces around it could be set, and then never log in.
+  if (password !== password.trim()) throw new UsageError('the password starts or ends with white space, which docker login takes off before it sends it, so it could never log in: choose one without');
   // Only runs that set a password pay for loading bcrypt.
   const { compareSync, hashSync } = await import('bcryptjs');
   const users = parseHtpasswd(text);

@@ -277,6 +277,10 @@ describeE2E('a secure registry: TLS with its own CA, htpasswd auth, CA trust on 
     expect(add.exitCode, add.stdout + add.stderr).toBe(0);
     expect((await host.tool('user', 'list')).stdout.trim().split('\n')).toEqual(['alice', 'bob']);
     expect((await login(host, ENTRY, 'bob', 'bobs-Password-1')).exitCode).toBe(0);
+    // a password with white space around it: docker login takes it off, so such a user could never log in
+    const spaced = await tool(host, ['user', 'add', 'carol', '--yes', '--password-stdin'], '  two words  \n');
+    expect([spaced.exitCode, spaced.stderr.trim()]).toEqual([2, 'setup-registry: the password starts or ends with white space, which docker login takes off before it sends it, so it could never log in: choose one without']);
+    expect((await host.tool('user', 'list')).stdout.trim().split('\n')).toEqual(['alice', 'bob']);
     expect((await host.tool('user', 'remove', 'bob', '--yes')).exitCode).toBe(0);
     expect((await login(host, ENTRY, 'bob', 'bobs-Password-1')).exitCode).not.toBe(0);
     // The images survive user changes.
