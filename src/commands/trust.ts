@@ -11,7 +11,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
 import { cidrsHolding, spellingsOf, trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
-import { methodInUse, parseMethod } from '../plan/trust/index.js';
+import { METHODS, methodInUse, parseMethod } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, reloadLogOf, waitForTrust } from '../execute/verify.js';
@@ -112,7 +112,12 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   // Registries another entry of dockerd's configuration already covers (a CIDR block, the entry with a scheme) need no entry (nor a reload).
   const covered = (ca || mode === 'untrust' ? [] : entries.map((entry) => ({ entry, by: trustingEntry(facts, entry) }))).filter((c): c is { entry: string; by: string } => c.by !== null);
   const remove = mode === 'untrust' ? [...new Set(entries.flatMap((e) => [e, ...spellingsOf(facts, e)]))] : [];
-  const method = given ?? methodInUse(facts, mode, remove, parseTrusted(recordText).registries);
+  const recorded = parseTrusted(recordText).registries;
+  const method = given ?? methodInUse(facts, mode, remove, recorded);
+  // Entries recorded under a method this host no longer reads (DOCKER_OPTS under docker-ce's unit):
+  // taken out of its files, where they would clash with daemon.json the day a unit reads them again.
+  const unread = recorded.filter((r) => entries.includes(r.entry) && r.method && METHODS[r.method].unusable(facts) !== null);
+  const forgotten = [...new Set(unread.map((r) => r.method!))].flatMap((m) => METHODS[m].forget?.(facts, loadTemplates(), unread.filter((r) => r.method === m).map((r) => r.entry)) ?? []);
   const plan = ca
     ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
     : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove });
@@ -131,11 +136,11 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const notes = [...plan.notes, ...proxied.map((r) => `${proxyWarning(r)}; to go direct: ${r.fix}`)];
   // Untrust forgets a registry a block still covers too: that block is not this tool's to look after.
   const record = recordTrust(recordText, mode === 'trust' ? { add: entries.map((entry) => (ca ? { entry, tls: true } : { entry, tls: false, method: plan.method.name })) } : { remove: entries });
-  const configured = plan.writes.length + caActions.length + plan.daemon.length === 0;
+  const configured = plan.writes.length + forgotten.length + caActions.length + plan.daemon.length === 0;
   // Write-ahead: trust records a registry before trusting it, untrust forgets it after: a run cut
   // short (kill -9) never leaves a trust unrecorded (repair would take this host for a registry host).
   const recordStep = record && !configured ? [record] : [];
-  const change = { actions: mode === 'trust' ? [...recordStep, ...plan.writes, ...caActions, ...plan.daemon] : [...plan.writes, ...caActions, ...recordStep, ...plan.daemon], notes, daemon: plan.outcome };
+  const change = { actions: mode === 'trust' ? [...recordStep, ...plan.writes, ...forgotten, ...caActions, ...plan.daemon] : [...plan.writes, ...forgotten, ...caActions, ...recordStep, ...plan.daemon], notes, daemon: plan.outcome };
   const result = (extra: Record<string, unknown>) => ({ ...extra, registries: entries, method: plan.method.name, ...changeSummary(change), facts: factsSummary(facts) });
   if (configured) {
     // dockerd's configuration already says so; only the record may be behind (trusted before it was kept, or by hand).

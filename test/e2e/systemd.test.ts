@@ -209,6 +209,27 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     expect(h.readFile('/etc/setup-registry/trusted.json')).toBeNull();
   });
 
+  it('a client host trusting by --method docker-opts, then docker.io swapped for docker-ce: repair moves the trust into daemon.json and takes the unread flag out of DOCKER_OPTS; untrust leaves neither', async () => {
+    host = await SystemdHost.create();
+    const h = host;
+    const shipped = h.readFile('/etc/default/docker');
+    expect((await h.tool('trust', '10.9.9.9:5000', '--method', 'docker-opts', '--yes')).exitCode).toBe(0);
+    h.writeFile('/etc/systemd/system/docker.service', dockerCeUnit());
+    await h.exec(['systemctl', 'daemon-reload']);
+    await h.exec(['systemctl', 'restart', 'docker']);
+    await h.waitForDocker();
+    const repair = await h.tool('repair', '--yes');
+    expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
+    expect(JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual(['10.9.9.9:5000']);
+    expect(Object.keys(await h.liveInsecure())).toContain('10.9.9.9:5000');
+    // left there, the flag would stop dockerd the day a unit reads DOCKER_OPTS again ("both as a flag and in the configuration file")
+    expect(h.readFile('/etc/default/docker')).toBe(shipped);
+    expect(JSON.parse(h.readFile('/etc/setup-registry/trusted.json')!).registries).toEqual([{ entry: '10.9.9.9:5000', tls: false, method: 'daemon-json' }]);
+    expect((await h.tool('untrust', '10.9.9.9:5000', '--yes')).exitCode).toBe(0);
+    expect(JSON.parse(h.readFile('/etc/docker/daemon.json')!)['insecure-registries']).toEqual([]);
+    expect(h.readFile('/etc/default/docker')).toBe(shipped);
+  });
+
   it('docker-ce unit ignores DOCKER_OPTS (moby#23040): the flag there is no conflict; reload only', async () => {
     host = await SystemdHost.create({
       files: { '/etc/systemd/system/docker.service': dockerCeUnit(), '/etc/default/docker': 'DOCKER_OPTS="--insecure-registry 10.1.2.3:5000"\n' },
