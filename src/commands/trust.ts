@@ -11,7 +11,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { hostPorts } from '../ports/index.js';
 import { planTrust } from '../plan/trust-plan.js';
 import { cidrsHolding, spellingsOf, trustedBy, trustingEntry } from '../plan/trust/daemon-json.js';
-import { METHODS, methodInUse, parseMethod } from '../plan/trust/index.js';
+import { methodInUse, parseMethod, unreadEntries } from '../plan/trust/index.js';
 import { DEFAULTS, parseAddress, parsePort, parseTimeout } from '../plan/wanted.js';
 import type { Step } from '../execute/executor.js';
 import { isRegistryAnswer, pingOnce, reloadLogOf, waitForTrust } from '../execute/verify.js';
@@ -114,10 +114,7 @@ export async function trust(registries: string[], flags: TrustFlags, mode: 'trus
   const remove = mode === 'untrust' ? [...new Set(entries.flatMap((e) => [e, ...spellingsOf(facts, e)]))] : [];
   const recorded = parseTrusted(recordText).registries;
   const method = given ?? methodInUse(facts, mode, remove, recorded);
-  // Entries recorded under a method this host no longer reads (DOCKER_OPTS under docker-ce's unit):
-  // taken out of its files, where they would clash with daemon.json the day a unit reads them again.
-  const unread = recorded.filter((r) => entries.includes(r.entry) && r.method && METHODS[r.method].unusable(facts) !== null);
-  const forgotten = [...new Set(unread.map((r) => r.method!))].flatMap((m) => METHODS[m].forget?.(facts, loadTemplates(), unread.filter((r) => r.method === m).map((r) => r.entry)) ?? []);
+  const forgotten = unreadEntries(facts, loadTemplates(), recorded.filter((r) => entries.includes(r.entry))).edits;
   const plan = ca
     ? { method: chooseMethod(facts, 'auto'), writes: [] as WriteFile[], daemon: [], outcome: 'none' as const, notes: [] as string[] }
     : planTrust(facts, loadTemplates(), { method, add: mode === 'trust' ? entries.filter((e) => !covered.some((c) => c.entry === e)) : [], remove });

@@ -9,7 +9,7 @@ import { readState, recordedCaPaths, renderState, STATE_FILE, type InstallState 
 import type { MethodName } from './trust/types.js';
 import { enableAtBoot, planDaemonOnly, planTrust, type DaemonOutcome } from './trust-plan.js';
 import { onLoopback, trustedBy, trustingEntry } from './trust/daemon-json.js';
-import { chooseMethod, METHODS, methodToUse } from './trust/index.js';
+import { chooseMethod, methodToUse, unreadEntries } from './trust/index.js';
 import { planSecure } from './tls-plan.js';
 import { CA_CERT, certsDirCas } from '../tls/paths.js';
 import { proxyRoute, proxyWarning, type ProxyRoute } from './proxy.js';
@@ -50,8 +50,7 @@ export function planInstall(facts: HostFacts, asked: Wanted, templates: Template
   const recorded = readState(facts.stateText);
   const read = 'state' in recorded ? recorded.state : null;
   // Entries recorded under a method this host no longer uses (DOCKER_OPTS under docker-ce's unit): taken out of its files, and forgotten.
-  const forgotten = (read?.added ?? []).filter((a) => METHODS[a.method].unusable(facts) !== null);
-  const leftovers = [...new Set(forgotten.map((a) => a.method))].flatMap((m) => METHODS[m].forget?.(facts, templates, forgotten.filter((a) => a.method === m).map((a) => a.entry)) ?? []);
+  const { unread: forgotten, edits: leftovers } = unreadEntries(facts, templates, read?.added ?? []);
   const previous = read && forgotten.length ? { ...read, added: read.added.filter((a) => !forgotten.includes(a)) } : read;
   const stale = staleEntries(facts, previous, secure || loopback || trustedAlready ? null : { entry, method: wanted.method });
   const trust =

@@ -1,5 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { HostFacts } from '../../facts/types.js';
+import type { Templates } from '../../templates.js';
+import type { FileChange } from '../actions.js';
 import { daemonJsonMethod } from './daemon-json.js';
 import { dockerOptsMethod, sysconfigMethod } from './env-flags.js';
 import { systemdDropInMethod } from './systemd-dropin.js';
@@ -56,6 +58,17 @@ export function methodInUse(facts: HostFacts, mode: 'trust' | 'untrust', entries
   }
   const methods = [...new Set(recorded.flatMap((r) => (!r.tls && r.method ? [r.method] : [])))];
   return methods.length === 1 && usable(methods[0]!) ? methods[0]! : 'auto';
+}
+
+/**
+ * Entries recorded under a method this host can no longer use (DOCKER_OPTS under docker-ce's unit),
+ * and the edits that take them out of that method's files: left, they would clash with daemon.json
+ * the day a unit reads them again.
+ */
+export function unreadEntries<T extends { entry: string; method?: MethodName }>(facts: HostFacts, templates: Templates, recorded: readonly T[]): { unread: T[]; edits: FileChange[] } {
+  const unread = recorded.filter((r) => r.method && METHODS[r.method].unusable(facts) !== null);
+  const methods = [...new Set(unread.map((r) => r.method!))];
+  return { unread, edits: methods.flatMap((m) => METHODS[m].forget?.(facts, templates, unread.filter((r) => r.method === m).map((r) => r.entry)) ?? []) };
 }
 
 export { METHODS };
