@@ -11,6 +11,7 @@ import { apiOutOfReach, flagConflicts, misreadKeys } from '../knowledge/dockerd-
 import { describeProxyRoute, proxyRoute, proxyWarning } from '../plan/proxy.js';
 import { chooseMethod, methodToUse } from '../plan/trust/index.js';
 import { onLoopback, trustedLive, trustingEntry, unreadableByDockerd, withoutScheme } from '../plan/trust/daemon-json.js';
+import { dropInPath, staleDropIn } from '../plan/trust/systemd-dropin.js';
 
 import { containerExitCause, isRegistryAnswer, pingOnce, registryCause, smokePush, SMOKE_REPO } from '../execute/verify.js';
 import { certInfo, covers, daysLeft } from '../formats/certificate.js';
@@ -173,6 +174,15 @@ export const CHECKS: readonly Check[] = [
       const found = unexpandedReferences(facts)[0];
       if (!found) return ok(facts.init === 'systemd' ? 'no $NAME that systemd would pass to dockerd as it is' : 'environment files are read by the shell');
       return fail(found.problem, found.fix);
+    },
+  },
+  {
+    id: 'dropin-current',
+    run: ({ facts }) => {
+      const stale = staleDropIn(facts);
+      if (stale) return fail(`${stale.path} starts dockerd as "${stale.runs}", a copy of what ${facts.startup.unit} had (a package upgrade changed it since: "${stale.unitHas}")`, REPAIR);
+      const ours = facts.startup.unitSources.some((s) => s.path === dropInPath(facts.startup.unit));
+      return ok(ours ? `${dropInPath(facts.startup.unit)} runs ${facts.startup.unit}'s own ExecStart, with the trust's flags` : "no drop-in of setup-registry's");
     },
   },
   {

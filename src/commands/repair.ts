@@ -81,7 +81,7 @@ export async function repair(flags: RepairFlags): Promise<number> {
 }
 
 /** What `trust` converges on a host that only trusts registries (a ping to a registry elsewhere is not this host's to fix). */
-const TRUST_FIXES = ['dockerd-running', 'daemon-json-valid', 'daemon-flag-conflict', 'registry-trusted', 'registry-configured'];
+const TRUST_FIXES = ['dockerd-running', 'daemon-json-valid', 'daemon-flag-conflict', 'dropin-current', 'registry-trusted', 'registry-configured'];
 
 /**
  * When a check `trust` can fix failed (TRUST_FIXES), trust again for the registries recorded as

@@ -181,6 +181,18 @@ describeE2E('install under real systemd (systemd-nspawn host, docker.service)', 
     const fixed = await h.tool('repair', '--yes');
     expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
     expect(Object.keys(await h.liveInsecure())).toContain('10.3.3.3:5000');
+    // A package upgrade changes the unit's ExecStart (here: a new flag): the drop-in's copy would keep the old one for good
+    const upgraded = fixture('units/debian-docker.io.service').replace('--containerd=/run/containerd/containerd.sock', '--containerd=/run/containerd/containerd.sock --log-level=info');
+    h.writeFile('/etc/systemd/system/docker.service', upgraded);
+    await h.exec(['systemctl', 'daemon-reload']);
+    const stale = JSON.parse((await h.tool('check', '--json', '--only', 'dropin-current')).stdout).checks[0];
+    expect(stale).toMatchObject({ status: 'fail', fix: 'setup-registry repair', message: expect.stringContaining('a package upgrade changed it since') });
+    const followed = await h.tool('repair', '--yes');
+    expect(followed.exitCode, followed.stdout + followed.stderr).toBe(0);
+    const args = (await h.exec(['ps', '-o', 'args=', '-C', 'dockerd'])).stdout;
+    expect(args).toContain('--log-level=info');
+    expect(args).toContain('--insecure-registry 10.3.3.3:5000');
+    expect(JSON.parse((await h.tool('check', '--json', '--only', 'dropin-current')).stdout).checks[0].status).toBe('ok');
   });
 
   it('a client host trusting by --method docker-opts: a later trust without --method keeps to it, untrust takes out only its own flag, the last untrust leaves the file as shipped; five starts of docker.service in a minute pass its start limit', async () => {

@@ -15,6 +15,7 @@ import { readState } from '../../src/plan/state.js';
 import { parseTrusted, recordTrust, renderTrusted, TRUSTED_FILE } from '../../src/plan/trusted-record.js';
 import { methodInUse } from '../../src/plan/trust/index.js';
 import { misreadKeys } from '../../src/knowledge/dockerd-options.js';
+import { staleDropIn } from '../../src/plan/trust/systemd-dropin.js';
 import { HostRefusal } from '../../src/errors.js';
 import { loadTemplates } from '../../src/templates.js';
 import { factsFrom } from './host-fixture.js';
@@ -364,6 +365,18 @@ describe('install planner (pure: facts in, actions out)', () => {
     const removal = planUninstall(installed, state, templates, { purge: false });
     expect(removal.actions.filter((a) => a.kind === 'remove-path').map((a) => (a as { path: string }).path)).toEqual(['/etc/default/docker', '/etc/setup-registry/state.json']);
     expect(ops(removal.actions)).toContain('daemon:restart');
+  });
+
+  it("our drop-in's copy of ExecStart, once a package upgrade changed the unit's: named, and a rerun writes it anew from the unit's", async () => {
+    const plan = planInstall(await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service') } }), { ...wanted, method: 'systemd-dropin' }, templates);
+    const dropIn = writes(plan.actions).find((w) => w.path === DROP_IN)!.after;
+    const current = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': fixture('units/docker-ce.service'), [DROP_IN]: dropIn } });
+    expect(staleDropIn(current)).toBeNull();
+    const upgraded = fixture('units/docker-ce.service').replace('ExecStart=/usr/bin/dockerd -H fd://', 'ExecStart=/usr/bin/dockerd --log-level=info -H fd://');
+    const later = await factsFrom({ init: 'systemd', files: { '/lib/systemd/system/docker.service': upgraded, [DROP_IN]: dropIn }, docker: { liveInsecure: { registries: [ENTRY], cidrs: [] } } });
+    expect(staleDropIn(later)).toEqual({ path: DROP_IN, runs: `/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --insecure-registry ${ENTRY}`, unitHas: '/usr/bin/dockerd --log-level=info -H fd:// --containerd=/run/containerd/containerd.sock' });
+    const rerun = planInstall(later, { ...wanted, method: 'systemd-dropin' }, templates);
+    expect(writes(rerun.actions).find((w) => w.path === DROP_IN)!.after).toContain(`ExecStart=/usr/bin/dockerd --log-level=info -H fd:// --containerd=/run/containerd/containerd.sock --insecure-registry ${ENTRY}\n`);
   });
 
   it('--method systemd-dropin writes a drop-in that resets ExecStart, then daemon-reload and restart', async () => {

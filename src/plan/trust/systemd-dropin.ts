@@ -39,6 +39,23 @@ export function dropInWrite(facts: HostFacts, templates: Templates, why: string,
   return { kind: 'write-file', path, before: ours?.text ?? null, after, mode: 0o644, why };
 }
 
+/**
+ * Our drop-in pins a copy of the unit's ExecStart: when a package upgrade changes the unit's (a
+ * new flag, another path to dockerd), dockerd still starts as the copy says. That copy, and the
+ * unit's ExecStart now, when they differ in more than our flags; else null.
+ */
+export function staleDropIn(facts: HostFacts): { path: string; runs: string; unitHas: string } | null {
+  const sources = facts.startup.unitSources;
+  const path = dropInPath(facts.startup.unit);
+  const ours = sources.find((s) => s.path === path);
+  if (!ours) return null;
+  const runs = effectiveService([ours]).execStart;
+  const unitHas = effectiveService(sources.filter((s) => s !== ours)).execStart;
+  if (!runs || !unitHas || effectiveService(sources).execStart !== runs) return null;
+  const withoutOurs = (exec: string) => execWords(withoutInsecureRegistryFlags(exec, insecureRegistryFlags(ours.text))).join(' ');
+  return withoutOurs(runs) === withoutOurs(unitHas) ? null : { path, runs, unitHas };
+}
+
 export const systemdDropInMethod: TrustMethod = {
   name: 'systemd-dropin',
   unusable: (facts) => (facts.init !== 'systemd' ? 'this host does not run systemd' : facts.startup.unitSources.length === 0 ? `no ${facts.startup.unit} unit found` : null),
