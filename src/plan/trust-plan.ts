@@ -117,7 +117,7 @@ function daemonActions(facts: HostFacts, effect: 'none' | 'reload' | 'restart', 
     outcome = 'restart';
     // docker.service allows 3 starts a minute (StartLimitBurst): a provisioning pass that trusts registries one by one would hit it.
     const clear = manager.clearFailure();
-    if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: "systemd refuses a 4th start of docker.service within a minute (its StartLimitBurst); the count is reset, so that this restart is not taken for a crash loop" });
+    if (clear) daemon.push({ kind: 'daemon', op: 'clear-failure', via: clear, why: `systemd refuses to start ${facts.startup.unit} once it has started StartLimitBurst times within StartLimitInterval (3 in 60 s in Docker's units): the count is reset, so that this restart is not taken for a crash loop` });
     daemon.push({ kind: 'daemon', op: 'restart', via: manager.restart(), why: 'flags are read only at start', logs: manager.logs() });
   } else if (effect === 'reload') {
     const via = manager.reload(facts.docker.pid);
