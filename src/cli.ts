@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--name <name>', 'registry container name (default: the installed one, else registry)')
       .option('--image <image>', 'registry image (default: the installed one, else registry:3)')
       .option('--data-dir <dir>', 'where the registry keeps images (default: the installed one, else /var/lib/registry)')
-      .option('--method <method>', 'how dockerd is told to trust it: auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)');
+      .option('--method <method>', 'how dockerd is told to trust it: auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: the installed one, else auto)');
 
   const installCommand = (cmd: Command) =>
     changing(target(cmd))
@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
 
   for (const mode of ['trust', 'untrust'] as const) {
     changing(program.command(`${mode} <registry...>`).description(mode === 'trust' ? "make this host's dockerd trust registries running elsewhere (HOST:PORT)" : 'remove registries from the trust'))
-      .option('--method <method>', 'auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: auto)')
+      .option('--method <method>', mode === 'trust' ? "auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: the one this host's earlier trusts were made with, else auto)" : 'auto, daemon-json, docker-opts, systemd-dropin, sysconfig (default: the one whose file holds the registry, else auto)')
       .option('--timeout <seconds>', 'how long to wait for dockerd (default: 60)')
       .option('--ca <file>', 'a TLS registry: trust its CA (installed in /etc/docker/certs.d/HOST:PORT/ca.crt) instead of an insecure entry')
       .option('--ca-from-registry', "a TLS registry: fetch the CA from the registry's chain, confirm it by fingerprint")
