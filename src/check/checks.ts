@@ -83,10 +83,11 @@ const fail = (message: string, fix: string): Outcome => ({ status: 'fail', messa
 const warn = (message: string, fix: string): Outcome => ({ status: 'warn', message, fix });
 
 /** A check of the registry's container; without one, only container-exists fails, the rest are skipped (one cause, one failure). */
-function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container']>) => Outcome): Outcome {
+function container(ctx: CheckContext, what: (c: NonNullable<HostFacts['container']>) => Outcome, missing: 'fail' | 'skip' = 'skip'): Outcome {
   const c = ctx.facts.container;
   if (!c && ctx.facts.docker.denied) return fail('unknown: dockerd cannot be asked as this user', 'sudo setup-registry check');
-  if (!c) return { status: 'skip', message: `not checked: no container named ${ctx.target.name}`, cause: 'container-exists' };
+  const none = `no container named ${ctx.target.name}`;
+  if (!c) return missing === 'fail' ? fail(none, REPAIR) : { status: 'skip', message: none, cause: 'container-exists' };
   return what(c);
 }
 
@@ -264,7 +265,7 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'container-exists',
     registryHost: true,
-    run: (ctx) => (ctx.facts.container || ctx.facts.docker.denied ? container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`)) : fail(`no container named ${ctx.target.name}`, REPAIR)),
+    run: (ctx) => container(ctx, (c) => ok(`${ctx.target.name} (${c.id.slice(0, 12)})`), 'fail'),
   },
   {
     id: 'container-running',
@@ -459,5 +460,5 @@ export async function runChecks(ctx: CheckContext, opts: { deep: boolean; only?:
   const findings: Finding[] = await Promise.all(selected.map(async (c) => ({ id: c.id, ...(await c.run(ctx)) })));
   // A check skipped for a cause no check of this run fails on (--only container-running) fails itself: its exit code must say so.
   const failed = new Set(findings.filter((f) => f.status === 'fail').map((f) => f.id));
-  return findings.map(({ cause, ...f }) => (f.status !== 'skip' ? f : failed.has(cause!) ? { ...f, cause } : { ...f, status: 'fail', message: f.message.replace(/^not checked: /, ''), fix: REPAIR }));
+  return findings.map(({ cause, ...f }) => (f.status !== 'skip' ? f : failed.has(cause!) ? { ...f, cause } : { ...f, status: 'fail', fix: REPAIR }));
 }

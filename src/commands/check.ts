@@ -169,5 +169,5 @@ async function clientContext(ports: Ports, facts: HostFacts, flags: CheckFlags, 
 }
 
 export function formatFinding(f: Finding): string {
-  return `${MARK[f.status]} ${f.id.padEnd(25)} ${f.message}${f.fix && (f.status === 'fail' || f.status === 'warn') ? `\n    fix: ${f.fix}` : ''}`;
+  return `${MARK[f.status]} ${f.id.padEnd(25)} ${f.status === 'skip' ? `not checked: ${f.message}` : f.message}${f.fix && (f.status === 'fail' || f.status === 'warn') ? `\n    fix: ${f.fix}` : ''}`;
 }
